@@ -1,0 +1,1 @@
+"""Reading tables and pred_probs files, and writing outputs atomically."""
