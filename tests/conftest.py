@@ -17,3 +17,27 @@ def tutorial_dir() -> Path:
     if not SHARED_TUTORIAL.is_dir():
         pytest.fail(f"reference data not found at {SHARED_TUTORIAL}")
     return SHARED_TUTORIAL
+
+
+@pytest.fixture()
+def cli():
+    """Run the CLI in process; returns Typer's Result (``.exit_code``, ``.stdout``, ``.stderr``)."""
+    from typer.testing import CliRunner
+
+    from cleanaudit.cli.app import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, **kwargs):
+        env = {"COLUMNS": "160", "NO_COLOR": "1", **kwargs.pop("env", {})}
+        return runner.invoke(app, [str(a) for a in args], env=env, **kwargs)
+
+    return invoke
+
+
+@pytest.fixture(scope="session")
+def reference(tutorial_dir: Path) -> dict:
+    """What the reference implementation computes on the tutorial data (reference.json)."""
+    import json
+
+    return json.loads((tutorial_dir / "reference.json").read_text())

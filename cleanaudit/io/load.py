@@ -1,0 +1,368 @@
+"""Read tables (CSV, TSV, Parquet, stdin) and turn them into a ``Dataset``.
+
+Everything here raises ``InputError`` with a one-line message naming the file or column;
+nothing prints, nothing writes, and input files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import hashlib
+import io
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cleanaudit.errors import InputError
+from cleanaudit.io.dataset import Dataset
+
+STDIN = "-"
+CSV_SUFFIXES = (".csv", ".txt")
+TSV_SUFFIXES = (".tsv", ".tab")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd", ".zip": "zip"}
+TABLE_SUFFIXES = CSV_SUFFIXES + TSV_SUFFIXES + PARQUET_SUFFIXES
+_SUPPORTED = ".csv, .tsv, .txt, .parquet, .pq (CSV/TSV may be .gz/.bz2/.xz/.zst)"
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read one CSV/TSV/Parquet table, or CSV from stdin when ``path`` is ``"-"``.
+
+    >>> read_table("sample_data/tutorial/train.csv").shape
+    (250, 4)
+    """
+    return _read_table_and_digest(path)[0]
+
+
+def load_dataset(
+    paths: Sequence[str | Path],
+    *,
+    label: str,
+    features: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    id_column: str | None = None,
+) -> Dataset:
+    """Load one or more tables (same columns) into a ``Dataset``.
+
+    Features are every column except the label, the id column and ``ignore``d ones, unless
+    ``features`` lists them. Class names are the sorted label values; labels are their codes.
+
+    >>> ds = load_dataset(["sample_data/tutorial/train.csv"], label="y", ignore=["y_int"])
+    >>> ds.class_names, list(ds.features.columns), ds.num_examples
+    (['blue', 'purple', 'seafoam green', 'yellow'], ['x1', 'x2'], 250)
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if not paths:
+        raise InputError("no input files given", hint="pass at least one CSV or Parquet file")
+    names = [_display(p) for p in paths]
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise InputError(f"input {dup} is given more than once", hint="pass each file once")
+
+    tables, digests = [], []
+    for path in paths:
+        table, digest = _read_table_and_digest(path)
+        tables.append(table)
+        digests.append(digest)
+    frame = _concat(tables, names)
+    where = names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} more)"
+
+    columns = [str(c) for c in frame.columns]
+    frame.columns = columns
+    _require_column(label, columns, where, what="label column", option="--label")
+    if id_column is not None:
+        _require_column(id_column, columns, where, what="id column", option="--id-column")
+    for name in ignore or ():
+        _require_column(name, columns, where, what="ignored column", option="--ignore")
+    feature_columns = _select_features(columns, label, features, ignore, id_column, where)
+
+    labels, class_names = encode_labels(frame[label], column=label, where=where)
+    ids = _read_ids(frame[id_column], column=id_column, where=where) if id_column else None
+    feature_frame = frame[feature_columns]
+    _reject_infinite(feature_frame, where)
+
+    return Dataset(
+        frame=frame,
+        features=feature_frame,
+        labels=labels,
+        class_names=class_names,
+        label_column=label,
+        ids=ids,
+        id_column=id_column,
+        paths=[Path(p) for p in paths],
+        sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
+    )
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Expand folders (their tables, sorted) and glob patterns into a list of files.
+
+    Plain files and ``-`` pass through unchanged; a pattern or folder matching nothing
+    raises ``InputError``.
+
+    >>> expand_paths(["sample_data/tutorial/*.parquet"])  # doctest: +SKIP
+    [PosixPath('sample_data/tutorial/test.parquet'), PosixPath('sample_data/tutorial/train.parquet')]
+    """
+    expanded: list[Path] = []
+    for raw in paths:
+        text = str(raw)
+        path = Path(text)
+        if text == STDIN or path.is_file():
+            expanded.append(path)
+        elif path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and _is_table_name(p))
+            if not found:
+                raise InputError(f"folder {text} holds no tables", hint=f"put files ending in {_SUPPORTED} there")
+            expanded.extend(found)
+        elif glob.has_magic(text):
+            found = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
+            if not found:
+                raise InputError(f"pattern {text} matches no files", hint="check the pattern and the current folder")
+            expanded.extend(found)
+        else:
+            expanded.append(path)  # read_table reports it as missing
+    return expanded
+
+
+def encode_labels(values: pd.Series, *, column: str = "label", where: str = "the data") -> tuple[np.ndarray, list]:
+    """Turn label values into codes 0..K-1 and the sorted class names (Python scalars).
+
+    >>> encode_labels(pd.Series(["b", "a", "b"]))
+    (array([1, 0, 1]), ['a', 'b'])
+    """
+    missing = values.isna().to_numpy()
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise InputError(
+            f"label column '{column}' in {where} has {len(rows)} missing value(s) (rows {_preview(rows)})",
+            hint="drop those rows or fill in their labels",
+        )
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(values.cat.categories.dtype)
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype="float64")
+        if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)):
+            bad = numbers[~(np.isfinite(numbers) & (numbers == np.round(numbers)))][0]
+            raise InputError(
+                f"label column '{column}' in {where} holds non-integer numbers (e.g. {bad})",
+                hint="a classification label needs discrete values; pick a categorical column or round them",
+            )
+        values = pd.Series(numbers.astype("int64"), index=values.index)
+    if values.dtype == object and pd.api.types.infer_dtype(values).startswith("mixed"):
+        values = values.astype(str)  # e.g. ints and strings in one column: only text sorts them all
+    codes, uniques = pd.factorize(values, sort=True)
+    class_names = [u.item() if isinstance(u, np.generic) else u for u in np.asarray(uniques, dtype=object)]
+    if len(class_names) < 2:
+        raise InputError(
+            f"label column '{column}' in {where} has a single class ({class_names[0]!r})",
+            hint="an audit needs at least two classes; check the --label column",
+        )
+    return codes.astype(np.intp, copy=False), class_names
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _read_table_and_digest(path: str | Path) -> tuple[pd.DataFrame, str]:
+    """The table and the SHA-256 hex digest of the bytes it was read from."""
+    text = str(path)
+    if text == STDIN:
+        return _read_stdin()
+    path = Path(text)
+    if not path.exists():
+        raise InputError(f"file {text} not found", hint="check the path (it is relative to the current folder)")
+    if path.is_dir():
+        raise InputError(f"{text} is a folder, not a table", hint=f"pass the files inside it (e.g. {text}/*.csv)")
+    kind, compression = _kind_of(path)
+    if kind is None:
+        raise InputError(f"cannot tell the format of {text} from its name", hint=f"use one of: {_SUPPORTED}")
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(f"file {text} is empty", hint="pass a table with a header row and data rows")
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as err:
+        raise InputError(f"cannot read {text}: {_one_line(err.strerror or err)}", hint="check the file's permissions") from None
+    table = _parse(path, kind, compression, text)
+    return table, digest
+
+
+def _read_stdin() -> tuple[pd.DataFrame, str]:
+    stream = sys.stdin
+    if stream is None or (hasattr(stream, "isatty") and stream.isatty()):
+        raise InputError("no data on stdin for input '-'", hint="pipe a CSV into the command, e.g. cat data.csv | cleanaudit ...")
+    buffer = getattr(stream, "buffer", None)
+    data = buffer.read() if buffer is not None else stream.read().encode()
+    if not data.strip():
+        raise InputError("stdin (input '-') is empty", hint="pipe a CSV with a header row and data rows")
+    return _parse(io.BytesIO(data), "csv", None, "stdin"), hashlib.sha256(data).hexdigest()
+
+
+def _parse(source: Path | io.BytesIO, kind: str, compression: str | None, name: str) -> pd.DataFrame:
+    try:
+        if kind == "parquet":
+            table = pd.read_parquet(source)
+        else:
+            sep = "\t" if kind == "tsv" else ","
+            table = pd.read_csv(source, sep=sep, compression=compression, low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{name} holds no columns", hint="pass a table with a header row and data rows") from None
+    except MemoryError:
+        raise
+    except Exception as err:  # parsers raise many types (ParserError, ArrowInvalid, UnicodeDecodeError, ...)
+        raise InputError(
+            f"cannot parse {name} as {kind.upper()}: {_one_line(err)}",
+            hint="check that the file is a valid, uncorrupted " + kind.upper() + " file",
+        ) from None
+    if table.shape[1] == 0:
+        raise InputError(f"{name} holds no columns", hint="pass a table with a header row and data rows")
+    if table.shape[0] == 0:
+        raise InputError(f"{name} has a header but no rows", hint="pass a table with at least one data row")
+    return table
+
+
+def _kind_of(path: Path) -> tuple[str | None, str | None]:
+    """('csv' | 'tsv' | 'parquet' | None, compression) from the file name."""
+    suffixes = [s.lower() for s in path.suffixes]
+    compression = COMPRESSION_SUFFIXES.get(suffixes[-1]) if suffixes else None
+    if compression:
+        suffixes = suffixes[:-1]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in CSV_SUFFIXES:
+        return "csv", compression
+    if suffix in TSV_SUFFIXES:
+        return "tsv", compression
+    if suffix in PARQUET_SUFFIXES and compression is None:
+        return "parquet", None
+    return None, None
+
+
+def _is_table_name(path: Path) -> bool:
+    return _kind_of(path)[0] is not None
+
+
+def _concat(tables: list[pd.DataFrame], names: list[str]) -> pd.DataFrame:
+    if len(tables) == 1:
+        return tables[0]
+    first = list(tables[0].columns)
+    aligned = [tables[0]]
+    for table, name in zip(tables[1:], names[1:]):
+        columns = list(table.columns)
+        if set(columns) != set(first) or len(columns) != len(first):
+            missing = [c for c in first if c not in columns]
+            extra = [c for c in columns if c not in first]
+            raise InputError(
+                f"{name} has different columns from {names[0]} (missing: {_names(missing)}; extra: {_names(extra)})",
+                hint="all input files must have the same columns",
+            )
+        aligned.append(table[first])
+    return pd.concat(aligned, ignore_index=True)
+
+
+def _combine_digests(digests: list[str]) -> str:
+    """One digest for several files: SHA-256 of their digests' bytes, in input order."""
+    return hashlib.sha256(b"".join(bytes.fromhex(d) for d in digests)).hexdigest()
+
+
+# --- columns ----------------------------------------------------------------------------
+
+
+def _require_column(name: str, columns: list[str], where: str, *, what: str, option: str) -> None:
+    if name in columns:
+        return
+    close = _closest(name, columns)
+    suggestion = f"did you mean '{close[0]}'? " if close else ""
+    raise InputError(
+        f"{what} '{name}' not found in {where} (columns: {_names(columns)})",
+        hint=f"{suggestion}pass {option} with one of the columns listed",
+    )
+
+
+def _select_features(
+    columns: list[str],
+    label: str,
+    features: Sequence[str] | None,
+    ignore: Sequence[str] | None,
+    id_column: str | None,
+    where: str,
+) -> list[str]:
+    ignored = set(ignore or ())
+    if features is None:
+        return [c for c in columns if c != label and c != id_column and c not in ignored]
+    chosen = list(dict.fromkeys(features))  # keep order, drop repeats
+    for name in chosen:
+        _require_column(name, columns, where, what="feature column", option="--features")
+    for special, option in ((label, "--label"), (id_column, "--id-column")):
+        if special in chosen:
+            raise InputError(
+                f"column '{special}' is both a feature and the {option} column",
+                hint="remove it from --features",
+            )
+    return [c for c in chosen if c not in ignored]
+
+
+def _read_ids(values: pd.Series, *, column: str, where: str) -> np.ndarray:
+    missing = values.isna().to_numpy()
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise InputError(
+            f"id column '{column}' in {where} has {len(rows)} missing value(s) (rows {_preview(rows)})",
+            hint="give every row an id, or leave out --id-column to use row positions",
+        )
+    duplicated = values.duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        repeats = pd.unique(values[duplicated])
+        raise InputError(
+            f"id column '{column}' in {where} has {len(repeats)} repeated value(s) (e.g. {_preview(repeats)})",
+            hint="ids must be unique; pick another --id-column or leave it out to use row positions",
+        )
+    return values.to_numpy()
+
+
+def _reject_infinite(features: pd.DataFrame, where: str) -> None:
+    bad = []
+    for name in features.columns:
+        column = features[name]
+        if pd.api.types.is_float_dtype(column.dtype):
+            numbers = column.to_numpy(dtype="float64", na_value=np.nan)
+            if np.isinf(numbers).any():
+                bad.append(name)
+    if bad:
+        raise InputError(
+            f"feature column(s) {_names(bad)} in {where} hold infinite values",
+            hint="replace inf/-inf with a finite value or leave the cell empty, or --ignore the column",
+        )
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def _display(path: str | Path) -> str:
+    return "stdin" if str(path) == STDIN else str(path)
+
+
+def _names(items: Sequence, limit: int = 20) -> str:
+    shown = ", ".join(str(i) for i in list(items)[:limit])
+    more = len(items) - limit
+    return (shown + f", ... ({more} more)") if more > 0 else (shown or "none")
+
+
+def _preview(values: Sequence, limit: int = 5) -> str:
+    values = list(values)
+    shown = ", ".join(str(v.item() if isinstance(v, np.generic) else v) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def _closest(name: str, options: Sequence[str]) -> list[str]:
+    """The option the user probably meant: same name in another case, else the nearest spelling."""
+    same = [o for o in options if o.lower() == name.lower()]
+    return same[:1] or difflib.get_close_matches(name, options, n=1)
+
+
+def _one_line(err: object) -> str:
+    return " ".join(str(err).split()) or type(err).__name__

@@ -1,0 +1,148 @@
+"""Read a ``--pred-probs`` file (.npy, .csv, .parquet) and check it is a valid N x K matrix."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cleanaudit.errors import InputError
+
+ROW_SUM_TOLERANCE = 1e-4
+_SUPPORTED = ".npy, .csv, .parquet, .pq"
+
+
+def read_pred_probs(path: str | Path, *, class_names: Sequence, num_examples: int) -> np.ndarray:
+    """Read out-of-sample predicted probabilities: one row per example, one column per class.
+
+    CSV/Parquet columns named by the class names (compared as text) are put in class order;
+    otherwise columns are taken in order. float32 stays float32; anything else becomes float64.
+
+    >>> p = read_pred_probs("pred_probs.npy", class_names=["a", "b"], num_examples=3)  # doctest: +SKIP
+    >>> p.shape  # doctest: +SKIP
+    (3, 2)
+    """
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise InputError(f"pred_probs file {name} not found", hint="check the --pred-probs path")
+    if path.is_dir():
+        raise InputError(f"pred_probs path {name} is a folder", hint="pass a .npy, .csv or .parquet file to --pred-probs")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        matrix = _read_npy(path, name)
+    elif suffix in (".csv", ".parquet", ".pq"):
+        matrix = _read_table(path, name, suffix, class_names, num_examples)
+    else:
+        raise InputError(f"cannot tell the format of pred_probs file {name}", hint=f"use one of: {_SUPPORTED}")
+    return validate_pred_probs(matrix, class_names=class_names, num_examples=num_examples, name=name)
+
+
+def validate_pred_probs(
+    matrix: np.ndarray, *, class_names: Sequence, num_examples: int, name: str = "pred_probs"
+) -> np.ndarray:
+    """Check shape, finiteness, range [0, 1] and row sums; return a C-contiguous float array.
+
+    >>> validate_pred_probs(np.array([[0.2, 0.8]]), class_names=["a", "b"], num_examples=1)
+    array([[0.2, 0.8]])
+    """
+    num_classes = len(class_names)
+    expected = f"expected {num_examples} x {num_classes} (one row per example; columns in class order: {_names(class_names)})"
+    if matrix.ndim != 2:
+        raise InputError(f"pred_probs in {name} has {matrix.ndim} dimension(s), shape {matrix.shape}; {expected}",
+                         hint="save a 2-D array of probabilities")
+    if not (np.issubdtype(matrix.dtype, np.number) or matrix.dtype == np.bool_) or np.iscomplexobj(matrix):
+        raise InputError(f"pred_probs in {name} are not numbers (dtype {matrix.dtype})", hint="save a float array")
+    if matrix.dtype != np.float32:
+        matrix = matrix.astype(np.float64)
+    rows, columns = matrix.shape
+    if (rows, columns) != (num_examples, num_classes):
+        transposed = (rows, columns) == (num_classes, num_examples)
+        raise InputError(
+            f"pred_probs in {name} has shape {rows} x {columns}; {expected}",
+            hint="transpose it" if transposed else "compute pred_probs on the same rows and classes as the data",
+        )
+    finite = np.isfinite(matrix)
+    if not finite.all():
+        raise InputError(f"pred_probs in {name} hold {int((~finite).sum())} NaN or infinite value(s)",
+                         hint="every entry must be a probability between 0 and 1")
+    if (matrix < 0).any() or (matrix > 1).any():
+        low, high = float(matrix.min()), float(matrix.max())
+        raise InputError(
+            f"pred_probs in {name} hold values outside [0, 1] (min {low:.6g}, max {high:.6g})",
+            hint="pass probabilities (softmax outputs), not logits or scores",
+        )
+    errors = np.abs(matrix.sum(axis=1, dtype=np.float64) - 1.0)
+    off = errors > ROW_SUM_TOLERANCE
+    if off.any():
+        worst = int(np.argmax(errors))
+        total = float(matrix[worst].sum(dtype=np.float64))
+        raise InputError(
+            f"{int(off.sum())} row(s) of pred_probs in {name} do not sum to 1 within {ROW_SUM_TOLERANCE:g} "
+            f"(worst: row {worst} sums to {total:.6g})",
+            hint="each row must hold every class's probability (softmax outputs, all classes, class order)",
+        )
+    return np.ascontiguousarray(matrix)
+
+
+def _read_npy(path: Path, name: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as err:
+        if "pickle" in str(err).lower():
+            raise InputError(f"pred_probs file {name} holds Python objects, not numbers",
+                             hint="save a numeric array with np.save") from None
+        raise InputError(f"cannot read pred_probs file {name} as .npy: {_one_line(err)}",
+                         hint="save the array with np.save") from None
+    except (OSError, EOFError) as err:
+        raise InputError(f"cannot read pred_probs file {name} as .npy: {_one_line(err)}",
+                         hint="save the array with np.save") from None
+
+
+def _read_table(path: Path, name: str, suffix: str, class_names: Sequence, num_examples: int) -> np.ndarray:
+    from cleanaudit.io.load import read_table
+
+    table = read_table(path)
+    labels = [str(c) for c in class_names]
+    columns = [str(c) for c in table.columns]
+    if suffix == ".csv" and _looks_headerless(columns, labels, len(table), num_examples):
+        table = pd.read_csv(path, header=None)
+        columns = [str(c) for c in table.columns]
+    table.columns = columns
+    if set(labels) <= set(columns):
+        table = table[labels]  # named by class: reorder to class order (extra columns, e.g. an index, dropped)
+    non_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c].dtype)
+                   or pd.api.types.is_bool_dtype(table[c].dtype)]
+    if non_numeric:
+        raise InputError(f"pred_probs in {name} have non-numeric column(s): {_names(non_numeric)}",
+                         hint="every column must hold one class's probabilities")
+    all_float32 = all(table[c].dtype == np.float32 for c in table.columns)
+    return table.to_numpy(dtype=np.float32 if all_float32 else np.float64, na_value=np.nan)
+
+
+def _looks_headerless(columns: list[str], labels: list[str], rows: int, num_examples: int) -> bool:
+    """A CSV written without a header: its first data row was taken as column names."""
+    if set(labels) <= set(columns) or rows != num_examples - 1:
+        return False
+    return all(_is_number(re.sub(r"\.\d+$", "", c)) or _is_number(c) for c in columns)  # pandas renames repeats "x.1"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _names(items: Sequence, limit: int = 10) -> str:
+    items = list(items)
+    shown = ", ".join(str(i) for i in items[:limit])
+    return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
+
+
+def _one_line(err: object) -> str:
+    return " ".join(str(err).split()) or type(err).__name__

@@ -1,0 +1,281 @@
+"""Out-of-sample predicted probabilities: K-fold cross-validation, or a ``--pred-probs`` file.
+
+Folds come from ``StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)`` and the model
+gets ``random_state=seed``, so the same inputs and seed give the same ``pred_probs`` to the bit,
+whatever the number of parallel jobs.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cleanaudit.errors import ConfigError, InputError, ModelError
+from cleanaudit.models import build_model
+
+if TYPE_CHECKING:
+    from cleanaudit.io.dataset import Dataset
+
+Progress = Callable[[str, int, int], None]
+
+AUTO_CANDIDATES: tuple[str, ...] = ("logreg", "hist-gb", "random-forest", "knn")
+AUTO_SUBSAMPLE_ABOVE = 20_000  # with more rows than this, "auto" selects on a stratified subsample
+AUTO_SUBSAMPLE_SIZE = 10_000
+# Addressed to library developers, not to someone auditing data: not passed on.
+_DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+@dataclass
+class Candidate:
+    """One model tried by ``--model auto``, scored on the selection rows."""
+
+    name: str
+    log_loss: float
+    accuracy: float
+    seconds: float
+    error: str | None = None  # why it failed to fit (its log_loss is then inf)
+
+
+@dataclass
+class PredProbsResult:
+    """Predicted probabilities (N x K, class order) and how they were obtained."""
+
+    pred_probs: np.ndarray
+    model: str
+    cv_folds: int | None
+    seed: int | None
+    source: str  # "cross-validation" or the --pred-probs file path
+    candidates: list[Candidate] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # distinct warnings the model raised while fitting
+
+
+def cross_val_pred_probs(
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    *,
+    model: str = "auto",
+    model_params: dict | None = None,
+    cv: int = 5,
+    seed: int = 0,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    class_names: Sequence | None = None,
+) -> PredProbsResult:
+    """Out-of-fold ``predict_proba`` for every row, columns in class order 0..K-1.
+
+    ``model`` is a preset, ``package.module:Class``, or ``"auto"`` (try ``AUTO_CANDIDATES``,
+    keep the lowest out-of-fold log loss). ``class_names`` only make error messages clearer.
+
+    >>> X = pd.DataFrame({"x": [0.0, 0.1, 0.2, 1.0, 1.1, 1.2]})
+    >>> r = cross_val_pred_probs(X, np.array([0, 0, 0, 1, 1, 1]), model="logreg", cv=3)
+    >>> r.pred_probs.shape, r.model, r.source
+    ((6, 2), 'logreg', 'cross-validation')
+    """
+    labels = _check_inputs(features, labels, cv)
+    num_classes = max(int(labels.max()) + 1, len(class_names or ()))
+    _check_class_counts(labels, num_classes, cv, class_names)
+    if model == "auto":
+        return _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress, class_names)
+    pipeline = build_model(model, features, params=model_params, seed=seed)
+    pred_probs, messages = _cross_validate(pipeline, model, features, labels, num_classes, cv, seed, jobs,
+                                           _counter(progress, f"cross-validating {model}", cv))
+    return PredProbsResult(pred_probs, model, cv, seed, "cross-validation", warnings=messages)
+
+
+def cross_val_pred_probs_for_dataset(dataset: Dataset, **options: Any) -> PredProbsResult:
+    """``cross_val_pred_probs`` on a loaded ``Dataset`` (its features, labels and class names).
+
+    >>> from cleanaudit.io.load import load_dataset
+    >>> ds = load_dataset(["sample_data/tutorial/train.csv"], label="y", ignore=["y_int"])  # doctest: +SKIP
+    >>> cross_val_pred_probs_for_dataset(ds, model="logreg").pred_probs.shape  # doctest: +SKIP
+    (250, 4)
+    """
+    return cross_val_pred_probs(dataset.features, dataset.labels, class_names=dataset.class_names, **options)
+
+
+def pred_probs_from_file(path: str | Path, *, class_names: Sequence, num_examples: int) -> PredProbsResult:
+    """Read ``--pred-probs FILE`` into a ``PredProbsResult`` (model "precomputed", no folds or seed).
+
+    >>> pred_probs_from_file("p.npy", class_names=["a", "b"], num_examples=3).model  # doctest: +SKIP
+    'precomputed'
+    """
+    from cleanaudit.io.pred_probs import read_pred_probs
+
+    matrix = read_pred_probs(path, class_names=class_names, num_examples=num_examples)
+    return PredProbsResult(matrix, "precomputed", None, None, str(path))
+
+
+# --- checks before any fitting ----------------------------------------------------------
+
+
+def _check_inputs(features: pd.DataFrame, labels: np.ndarray, cv: int) -> np.ndarray:
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2:
+        raise ConfigError(f"--cv must be a whole number of folds, at least 2 (got {cv!r})", hint="use e.g. --cv 5")
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or labels.size == 0 or labels.min() < 0:
+        raise InputError("labels must be a non-empty 1-D array of integer class codes 0..K-1",
+                         hint="encode them with load_dataset or np.unique(values, return_inverse=True)")
+    if len(features) != len(labels):
+        raise InputError(f"features have {len(features)} rows but labels have {len(labels)}",
+                         hint="pass features and labels of the same rows")
+    if features.shape[1] == 0:
+        raise InputError("no feature columns to train a model on",
+                         hint="choose columns with --features, or give precomputed --pred-probs FILE")
+    return labels
+
+
+def _check_class_counts(labels: np.ndarray, num_classes: int, cv: int, class_names: Sequence | None) -> None:
+    counts = np.bincount(labels, minlength=num_classes)
+    smallest = int(np.argmin(counts))
+    if counts[smallest] >= cv:
+        return
+    name = repr(class_names[smallest]) if class_names is not None else str(smallest)
+    count = int(counts[smallest])
+    hint = (f"use --cv {count} (the smallest class count) or fewer folds" if count >= 2
+            else "a class needs at least 2 examples to be cross-validated; relabel or drop its rows")
+    raise ModelError(f"class {name} has {count} example(s), fewer than the {cv} cross-validation folds (--cv)",
+                     hint=hint)
+
+
+# --- cross-validation ------------------------------------------------------------------
+
+
+def _splits(labels: np.ndarray, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    return list(folds.split(np.zeros((len(labels), 1)), labels))
+
+
+def _fit_fold(pipeline: Any, features: pd.DataFrame, labels: np.ndarray, train: np.ndarray, test: np.ndarray):
+    """Fit on ``train``, predict ``test``; runs in a joblib worker, so it returns warnings instead of showing them.
+
+    One thread per fold: parallelism comes from running folds side by side (``jobs``). Nested
+    BLAS/OpenMP thread pools oversubscribe the cores, and on a busy machine that makes small
+    fits (hist-gb above all) tens of times slower.
+    """
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
+        warnings.simplefilter("always")
+        model = clone(pipeline).fit(features.iloc[train], labels[train])
+        probs = model.predict_proba(features.iloc[test])
+    messages = [f"{w.category.__name__}: {_one_line(w.message)}" for w in caught
+                if not issubclass(w.category, _DEVELOPER_WARNINGS)]
+    return test, np.asarray(probs), np.asarray(model.classes_), messages
+
+
+def _cross_validate(
+    pipeline: Any,
+    name: str,
+    features: pd.DataFrame,
+    labels: np.ndarray,
+    num_classes: int,
+    cv: int,
+    seed: int,
+    jobs: int | None,
+    tick: Callable[[], None],
+) -> tuple[np.ndarray, list[str]]:
+    from joblib import Parallel, delayed
+
+    pred_probs = np.zeros((len(labels), num_classes), dtype=np.float64)
+    messages: dict[str, None] = {}  # ordered set
+    tasks = (delayed(_fit_fold)(pipeline, features, labels, train, test) for train, test in _splits(labels, cv, seed))
+    try:
+        for test, probs, classes, fold_messages in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
+            # classes_ are the codes seen in training; a class missing from a fold keeps probability 0
+            # (cannot happen after _check_class_counts, since every class has >= cv examples).
+            pred_probs[np.ix_(test, classes.astype(np.intp))] = probs
+            messages.update(dict.fromkeys(fold_messages))
+            tick()
+    except (ModelError, ConfigError, InputError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as err:
+        raise ModelError(f"model '{name}' failed to fit: {type(err).__name__}: {_one_line(err)}",
+                         hint="check --model-param values, or try another --model") from None
+    return pred_probs, list(messages)
+
+
+# --- auto --------------------------------------------------------------------------------
+
+
+def _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress, class_names) -> PredProbsResult:
+    from sklearn.metrics import accuracy_score, log_loss
+
+    if model_params:
+        raise ConfigError("--model-param needs a specific --model, not auto",
+                          hint=f"pick one of: {', '.join(AUTO_CANDIDATES)}")
+    rows = _selection_rows(labels, num_classes, cv, seed)
+    subsampled = len(rows) < len(labels)
+    sel_features, sel_labels = (features.iloc[rows], labels[rows]) if subsampled else (features, labels)
+    total = cv * (len(AUTO_CANDIDATES) + (1 if subsampled else 0))
+    done = [0]
+
+    candidates: list[Candidate] = []
+    kept: dict[str, tuple[np.ndarray, list[str]]] = {}
+    for name in AUTO_CANDIDATES:
+        tick = _counter(progress, f"auto: trying {name}", total, done)
+        start = time.perf_counter()
+        try:
+            pipeline = build_model(name, sel_features, seed=seed)
+            probs, messages = _cross_validate(pipeline, name, sel_features, sel_labels, num_classes, cv, seed, jobs, tick)
+        except ModelError as err:
+            candidates.append(Candidate(name, float("inf"), float("nan"), time.perf_counter() - start, err.message))
+            done[0] = cv * len(candidates)
+            continue
+        loss = float(log_loss(sel_labels, probs, labels=np.arange(num_classes)))
+        accuracy = float(accuracy_score(sel_labels, probs.argmax(axis=1)))
+        candidates.append(Candidate(name, loss, accuracy, time.perf_counter() - start))
+        kept[name] = (probs, messages)
+    fitted = [c for c in candidates if c.error is None]
+    if not fitted:
+        raise ModelError("model 'auto': every candidate failed to fit ("
+                         + "; ".join(f"{c.name}: {c.error}" for c in candidates) + ")",
+                         hint="check the feature columns, or give --pred-probs FILE")
+    winner = min(fitted, key=lambda c: c.log_loss).name  # ties: the earlier candidate wins
+
+    if subsampled:
+        pipeline = build_model(winner, features, seed=seed)
+        probs, messages = _cross_validate(pipeline, winner, features, labels, num_classes, cv, seed, jobs,
+                                          _counter(progress, f"cross-validating {winner}", total, done))
+    else:
+        probs, messages = kept[winner]
+    return PredProbsResult(probs, f"auto:{winner}", cv, seed, "cross-validation", candidates, messages)
+
+
+def _selection_rows(labels: np.ndarray, num_classes: int, cv: int, seed: int) -> np.ndarray:
+    """All rows, or (above ``AUTO_SUBSAMPLE_ABOVE``) a stratified sample with >= cv rows per class."""
+    if len(labels) <= AUTO_SUBSAMPLE_ABOVE:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    fraction = AUTO_SUBSAMPLE_SIZE / len(labels)
+    chosen = []
+    for code in range(num_classes):
+        members = np.flatnonzero(labels == code)
+        take = min(len(members), max(cv, round(len(members) * fraction)))
+        chosen.append(rng.choice(members, size=take, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def _counter(progress: Progress | None, description: str, total: int, done: list[int] | None = None):
+    """A callback that advances a shared count and reports it to ``progress``."""
+    done = done if done is not None else [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(description, done[0], total)
+
+    return tick
+
+
+def _one_line(err: object) -> str:
+    return " ".join(str(err).split()) or type(err).__name__

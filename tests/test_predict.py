@@ -1,0 +1,227 @@
+"""Cross-validated pred_probs: exact reference match, determinism, auto selection, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cleanaudit.predict as predict
+from cleanaudit.errors import ConfigError, InputError, ModelError
+from cleanaudit.io.load import load_dataset
+from cleanaudit.models import build_model
+from cleanaudit.predict import (
+    AUTO_CANDIDATES,
+    PredProbsResult,
+    cross_val_pred_probs,
+    cross_val_pred_probs_for_dataset,
+    pred_probs_from_file,
+)
+
+LOGREG = "sklearn.linear_model:LogisticRegression"
+
+
+@pytest.fixture(scope="module")
+def tutorial(tutorial_dir):
+    return load_dataset([tutorial_dir / "train.csv"], label="y_int", features=["x1", "x2"])
+
+
+@pytest.fixture
+def blobs() -> tuple[pd.DataFrame, np.ndarray]:
+    """90 rows, 3 classes, a numeric and a categorical column with gaps."""
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1, 2], 30)
+    x = rng.normal(labels * 2.0, 1.0)
+    x[::17] = np.nan
+    color = np.where(rng.random(90) < 0.7, np.array(["r", "g", "b"])[labels], "g").astype(object)
+    color[::13] = None
+    return pd.DataFrame({"x": x, "color": color}), labels
+
+
+def assert_one_line_error(excinfo, *needles: str) -> None:
+    text = str(excinfo.value)
+    assert "\n" not in text and excinfo.value.hint
+    for needle in needles:
+        assert needle in text, f"{needle!r} not in {text!r}"
+
+
+def test_matches_reference_bit_for_bit(tutorial, tutorial_dir):
+    reference = np.load(tutorial_dir / "pred_probs_cv5_seed0_logreg.npy")
+    build_model(LOGREG, tutorial.features[["x1", "x2"]], seed=0)  # the spec builds as given
+    result = cross_val_pred_probs(tutorial.features[["x1", "x2"]], tutorial.labels, model=LOGREG, cv=5, seed=0)
+    assert np.array_equal(result.pred_probs, reference)
+    assert (result.model, result.cv_folds, result.seed, result.source) == (LOGREG, 5, 0, "cross-validation")
+    assert result.candidates == []
+
+
+def test_same_seed_same_result_across_jobs(blobs):
+    features, labels = blobs
+    first = cross_val_pred_probs(features, labels, model="hist-gb", model_params={"max_iter": 10}, cv=3, seed=4)
+    again = cross_val_pred_probs(features, labels, model="hist-gb", model_params={"max_iter": 10}, cv=3, seed=4,
+                                 jobs=2)
+    assert np.array_equal(first.pred_probs, again.pred_probs)
+    other = cross_val_pred_probs(features, labels, model="hist-gb", model_params={"max_iter": 10}, cv=3, seed=5)
+    assert not np.array_equal(first.pred_probs, other.pred_probs)
+    np.testing.assert_allclose(first.pred_probs.sum(axis=1), 1.0)
+
+
+def test_auto_on_tutorial_is_deterministic(tutorial):
+    calls = []
+    first = cross_val_pred_probs(tutorial.features, tutorial.labels, cv=5, seed=0,
+                                 progress=lambda *args: calls.append(args))
+    again = cross_val_pred_probs(tutorial.features, tutorial.labels, cv=5, seed=0)
+    assert first.model == "auto:logreg"
+    assert np.array_equal(first.pred_probs, again.pred_probs)
+    assert [c.name for c in first.candidates] == list(AUTO_CANDIDATES)
+    assert [(c.log_loss, c.accuracy) for c in first.candidates] == [(c.log_loss, c.accuracy) for c in again.candidates]
+    best = min(first.candidates, key=lambda c: c.log_loss)
+    assert best.name == "logreg" and 0.6 < best.accuracy < 0.8
+    # selection used every row, so the winner's pred_probs are reused: same as running it directly
+    direct = cross_val_pred_probs(tutorial.features, tutorial.labels, model="logreg", cv=5, seed=0)
+    assert np.array_equal(first.pred_probs, direct.pred_probs)
+    assert [done for _, done, _ in calls] == list(range(1, 5 * len(AUTO_CANDIDATES) + 1))
+    assert {total for _, _, total in calls} == {5 * len(AUTO_CANDIDATES)}
+
+
+def test_auto_selects_on_a_subsample_then_refits(blobs, monkeypatch):
+    monkeypatch.setattr(predict, "AUTO_SUBSAMPLE_ABOVE", 60)
+    monkeypatch.setattr(predict, "AUTO_SUBSAMPLE_SIZE", 45)
+    monkeypatch.setattr(predict, "AUTO_CANDIDATES", ("logreg", "knn"))
+    features, labels = blobs
+    calls = []
+    result = cross_val_pred_probs(features, labels, cv=3, seed=2, progress=lambda *args: calls.append(args))
+    winner = result.model.removeprefix("auto:")
+    assert winner in ("logreg", "knn") and len(result.candidates) == 2
+    direct = cross_val_pred_probs(features, labels, model=winner, cv=3, seed=2)
+    assert np.array_equal(result.pred_probs, direct.pred_probs)
+    assert calls[-1][1:] == (9, 9) and calls[-1][0] == f"cross-validating {winner}"
+    rows = predict._selection_rows(labels, 3, 3, 2)
+    assert len(rows) == 45 and np.bincount(labels[rows]).tolist() == [15, 15, 15]
+    again = cross_val_pred_probs(features, labels, cv=3, seed=2)
+    assert np.array_equal(result.pred_probs, again.pred_probs) and again.candidates[0].log_loss == \
+        result.candidates[0].log_loss
+
+
+def test_subsample_keeps_enough_rows_of_rare_classes():
+    labels = np.array([0] * 30_000 + [1] * 3)
+    rows = predict._selection_rows(labels, 2, 3, 0)
+    assert np.bincount(labels[rows]).tolist() == [9_999, 3]
+
+
+def test_auto_skips_a_failing_candidate(blobs, monkeypatch):
+    monkeypatch.setattr(predict, "AUTO_CANDIDATES", ("sklearn.svm:LinearSVC", "logreg"))
+    features, labels = blobs
+    with pytest.raises(ConfigError):  # a spec without predict_proba is a configuration mistake, not skipped
+        cross_val_pred_probs(features, labels, cv=3)
+    monkeypatch.setattr(predict, "AUTO_CANDIDATES", (f"{__name__}:Broken", "logreg"))
+    result = cross_val_pred_probs(features, labels, cv=3)
+    assert result.model == "auto:logreg"
+    assert result.candidates[0].log_loss == float("inf") and "broken on purpose" in result.candidates[0].error
+
+
+class Broken:
+    """An estimator whose fit always fails."""
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def get_params(self, deep=True):
+        return {"random_state": self.random_state}
+
+    def set_params(self, **params):
+        self.__dict__.update(params)
+        return self
+
+    def fit(self, X, y):
+        raise ValueError("broken on purpose\nsecond line")
+
+    def predict_proba(self, X):
+        raise AssertionError("never fitted")
+
+
+def test_mixed_features_run_through_every_preset(blobs):
+    features, labels = blobs
+    for name in ("logreg", "knn", "random-forest"):
+        params = {"n_estimators": 10} if name == "random-forest" else None
+        result = cross_val_pred_probs(features, labels, model=name, model_params=params, cv=3)
+        assert result.pred_probs.shape == (90, 3)
+        np.testing.assert_allclose(result.pred_probs.sum(axis=1), 1.0)
+
+
+def test_dataset_convenience_and_class_names_in_errors(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{'rare' if i < 2 else 'common'}\n" for i in range(20)))
+    ds = load_dataset([path], label="y")
+    with pytest.raises(ModelError) as excinfo:
+        cross_val_pred_probs_for_dataset(ds, model="logreg", cv=5)
+    assert_one_line_error(excinfo, "class 'rare'", "2 example", "5 cross-validation folds")
+    assert "--cv 2" in excinfo.value.hint
+    assert cross_val_pred_probs_for_dataset(ds, model="logreg", cv=2).pred_probs.shape == (20, 2)
+
+
+def test_small_class_is_rejected_before_fitting(blobs, monkeypatch):
+    features, labels = blobs
+    labels = labels.copy()
+    labels[:29] = 1  # class 0 keeps 1 example
+    monkeypatch.setattr(predict, "build_model", lambda *a, **k: pytest.fail("fitted anyway"))
+    with pytest.raises(ModelError) as excinfo:
+        cross_val_pred_probs(features, labels, model="logreg", cv=3)
+    assert_one_line_error(excinfo, "class 0", "1 example")
+    assert "at least 2 examples" in excinfo.value.hint
+
+
+@pytest.mark.parametrize("cv", [1, 0, -3, True, 2.5])
+def test_bad_cv(blobs, cv):
+    with pytest.raises(ConfigError) as excinfo:
+        cross_val_pred_probs(*blobs, model="logreg", cv=cv)
+    assert_one_line_error(excinfo, "--cv")
+
+
+def test_fit_failure_is_a_one_line_model_error(blobs):
+    with pytest.raises(ModelError) as excinfo:
+        cross_val_pred_probs(*blobs, model="logreg", model_params={"C": -1.0}, cv=3)
+    assert_one_line_error(excinfo, "model 'logreg' failed to fit", "C")
+    with pytest.raises(ModelError) as excinfo:
+        cross_val_pred_probs(*blobs, model=f"{__name__}:Broken", cv=3)
+    assert_one_line_error(excinfo, "broken on purpose second line")
+
+
+def test_input_errors(blobs):
+    features, labels = blobs
+    with pytest.raises(InputError) as excinfo:
+        cross_val_pred_probs(features[[]], labels, model="logreg")
+    assert_one_line_error(excinfo, "no feature columns")
+    with pytest.raises(InputError) as excinfo:
+        cross_val_pred_probs(features, labels[:-1], model="logreg")
+    assert_one_line_error(excinfo, "90 rows", "89")
+    with pytest.raises(InputError):
+        cross_val_pred_probs(features, labels.astype(str), model="logreg")
+    with pytest.raises(ConfigError) as excinfo:
+        cross_val_pred_probs(features, labels, model="auto", model_params={"C": 1.0})
+    assert_one_line_error(excinfo, "--model-param", "auto")
+
+
+def test_model_warnings_are_returned_not_shown(blobs, recwarn):
+    result = cross_val_pred_probs(*blobs, model="logreg", model_params={"max_iter": 1}, cv=3)
+    assert any("ConvergenceWarning" in message for message in result.warnings)
+    assert len(result.warnings) == len(set(result.warnings))
+    assert not [w for w in recwarn if "converge" in str(w.message)]
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class")
+def test_missing_fold_class_gets_zero_probability():
+    features = pd.DataFrame({"x": np.arange(6, dtype=float)})
+    labels = np.array([0, 0, 0, 1, 1, 2])
+    model = build_model("logreg", features)
+    probs, _ = predict._cross_validate(model, "logreg", features, labels, 3, 2, 0, None, lambda: None)
+    lone = np.flatnonzero(labels == 2)[0]
+    assert probs[lone, 2] == 0.0  # its fold's model never saw class 2
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+
+
+def test_pred_probs_from_file(tutorial_dir):
+    path = tutorial_dir / "pred_probs_cv3_logreg.npy"
+    result = pred_probs_from_file(path, class_names=[0, 1, 2, 3], num_examples=250)
+    assert isinstance(result, PredProbsResult)
+    assert (result.model, result.cv_folds, result.seed, result.source) == ("precomputed", None, None, str(path))
+    assert np.array_equal(result.pred_probs, np.load(path))
