@@ -1,0 +1,201 @@
+"""Options shared by every command that reads data, defined once.
+
+Commands declare only their own options; :func:`data_command` appends the shared ones to the
+signature Typer reads and hands them to the command as one :class:`DataOptions` object.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from dataclasses import dataclass, fields
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+DATA_PANEL = "Data"
+MODEL_PANEL = "Model and pred_probs"
+OUTPUT_PANEL = "Output"
+
+
+@dataclass
+class DataOptions:
+    """The shared options, as parsed from the command line."""
+
+    data: list[Path]
+    label: Optional[str] = None
+    features: Optional[str] = None
+    ignore: Optional[str] = None
+    id_column: Optional[str] = None
+    model: str = "auto"
+    model_param: Optional[list[str]] = None
+    cv: int = 5
+    seed: int = 0
+    jobs: Optional[int] = None
+    pred_probs: Optional[Path] = None
+    format: OutputFormat = OutputFormat.table
+    out: Optional[Path] = None
+    quiet: bool = False
+    debug: bool = False
+
+
+# Each shared option: name -> (annotation, default). The order is the order in --help.
+_SHARED: dict[str, tuple[Any, Any]] = {
+    "label": (
+        Annotated[
+            Optional[str],
+            typer.Option("--label", "-l", help="Column holding the class labels (required).",
+                         rich_help_panel=DATA_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "features": (
+        Annotated[
+            Optional[str],
+            typer.Option(help="Comma-separated feature columns \\[default: all other columns].",
+                         rich_help_panel=DATA_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "ignore": (
+        Annotated[
+            Optional[str],
+            typer.Option(help="Comma-separated columns to leave out of the features.",
+                         rich_help_panel=DATA_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "id_column": (
+        Annotated[
+            Optional[str],
+            typer.Option("--id-column", help="Column identifying rows in reports \\[default: row position].",
+                         rich_help_panel=DATA_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "model": (
+        Annotated[
+            str,
+            typer.Option("--model", "-m",
+                         help="auto (pick the preset with the lowest out-of-fold log loss), a preset "
+                              "(logreg, random-forest, hist-gb, knn) or package.module:Class.",
+                         rich_help_panel=MODEL_PANEL),
+        ],
+        "auto",
+    ),
+    "model_param": (
+        Annotated[
+            Optional[list[str]],
+            typer.Option("--model-param", help="Model parameter key=value (repeatable), e.g. C=0.5.",
+                         rich_help_panel=MODEL_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "cv": (
+        Annotated[int, typer.Option("--cv", min=2, help="Cross-validation folds.", rich_help_panel=MODEL_PANEL)],
+        5,
+    ),
+    "seed": (
+        Annotated[int, typer.Option(help="Random seed for folds and models.", rich_help_panel=MODEL_PANEL)],
+        0,
+    ),
+    "jobs": (
+        Annotated[
+            Optional[int],
+            typer.Option("--jobs", "-j", help="Parallel jobs for cross-validation \\[default: 1; -1 = all cores].",
+                         rich_help_panel=MODEL_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "pred_probs": (
+        Annotated[
+            Optional[Path],
+            typer.Option("--pred-probs",
+                         help="Out-of-sample predicted probabilities (.npy, .csv, .parquet; N x K, columns in "
+                              "sorted class order or named by class) instead of fitting a model.",
+                         rich_help_panel=MODEL_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "format": (
+        Annotated[
+            OutputFormat,
+            typer.Option("--format", "-f", help="Output on stdout.", rich_help_panel=OUTPUT_PANEL),
+        ],
+        OutputFormat.table,
+    ),
+    "out": (
+        Annotated[
+            Optional[Path],
+            typer.Option("--out", "-o", help="Also write report.json (and per-row files) to this folder.",
+                         rich_help_panel=OUTPUT_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "quiet": (
+        Annotated[
+            bool,
+            typer.Option("--quiet", "-q", help="No progress or notes on stderr; only the result.",
+                         rich_help_panel=OUTPUT_PANEL),
+        ],
+        False,
+    ),
+    "debug": (
+        Annotated[
+            bool,
+            typer.Option("--debug", help="Show tracebacks for errors.", rich_help_panel=OUTPUT_PANEL),
+        ],
+        False,
+    ),
+}
+
+_DATA_ARGUMENT = Annotated[
+    list[Path],
+    typer.Argument(help="CSV or Parquet file(s); several files are concatenated.", show_default=False,
+                   metavar="DATA"),
+]
+
+assert set(_SHARED) | {"data"} == {f.name for f in fields(DataOptions)}
+
+
+def data_command(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the DATA argument and the shared options, passed to it as ``opts``.
+
+    The command is written as ``def cmd(opts: DataOptions, *, own_option: ... = ...)``.
+    """
+    own = [p for p in inspect.signature(func, eval_str=True).parameters.values() if p.name != "opts"]
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("data", kw, annotation=_DATA_ARGUMENT)]
+    params += [p.replace(kind=kw) for p in own]
+    params += [inspect.Parameter(name, kw, annotation=ann, default=default) for name, (ann, default) in _SHARED.items()]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        shared = {name: kwargs.pop(name) for name in ["data", *_SHARED]}
+        return func(DataOptions(**shared), **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # Typer must read our signature, not the wrapped one
+    return wrapper
+
+
+def split_columns(value: Optional[str]) -> Optional[list[str]]:
+    """Parse a comma-separated column list; ``None`` stays ``None``.
+
+    >>> split_columns("x1, x2")
+    ['x1', 'x2']
+    """
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]

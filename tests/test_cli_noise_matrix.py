@@ -1,0 +1,45 @@
+"""noise-matrix reproduces the reference's latent estimates on the tutorial data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+
+def _noise(cli, tutorial_dir, probs, *extra):
+    result = cli("noise-matrix", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", "--pred-probs",
+                 tutorial_dir / probs, "--format", "json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_cv5_confident_joint_as_published(cli, tutorial_dir):
+    out = _noise(cli, tutorial_dir, "pred_probs_cv5_seed0_logreg.npy")
+    assert out["confident_joint"] == [[68, 0, 8, 8], [5, 46, 3, 0], [15, 3, 32, 13], [2, 1, 12, 34]]
+
+
+def test_cv3_matrices_match_reference(cli, tutorial_dir, reference):
+    ref = reference["on_pred_probs_cv3_logreg"]
+    out = _noise(cli, tutorial_dir, "pred_probs_cv3_logreg.npy")
+    assert out["confident_joint"] == ref["confident_joint_calibrated"]
+    for key in ("py", "noise_matrix", "inverse_noise_matrix", "joint"):
+        np.testing.assert_allclose(out[key], ref[key], atol=1e-12, err_msg=key)
+    assert out["converge_latent_estimates"] is False and out["py_method"] == "cnt"
+
+
+def test_converged_estimates_are_consistent(cli, tutorial_dir):
+    out = _noise(cli, tutorial_dir, "pred_probs_cv3_logreg.npy", "--converge-latent-estimates",
+                 "--py-method", "marginal")
+    nm, py = np.array(out["noise_matrix"]), np.array(out["py"])
+    np.testing.assert_allclose(nm.sum(axis=0), 1.0, atol=1e-9)
+    assert py.sum() == pytest.approx(1.0)
+
+
+def test_table_names_classes(cli, tutorial_dir):
+    result = cli("noise-matrix", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs",
+                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy")
+    assert result.exit_code == 0, result.stderr
+    for title in ("Confident joint", "Noise matrix", "Inverse noise matrix", "seafoam green"):
+        assert title in result.stdout

@@ -1,0 +1,158 @@
+"""Every way a run can end maps to the exit code DESIGN.md promises, with one clear stderr line."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cleanaudit.status import ExitStatus
+
+COMMANDS = ["find-issues", "health", "overlap", "noise-matrix"]
+
+
+def _one_line_error(result, *needles: str) -> None:
+    assert result.exit_code == ExitStatus.INPUT_ERROR, (result.exit_code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("cleanaudit: error: ")
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+@pytest.fixture()
+def small(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40), "y": ["p", "q"] * 20})
+    path = tmp_path / "small.csv"
+    frame.to_csv(path, index=False)
+    probs = np.tile([0.7, 0.3], (40, 1))
+    return path, probs
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_ok(cli, small, tmp_path, command):
+    path, probs = small
+    np.save(tmp_path / "p.npy", probs)
+    result = cli(command, path, "-l", "y", "--pred-probs", tmp_path / "p.npy", "-q")
+    assert result.exit_code == ExitStatus.OK, result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_missing_file(cli, tmp_path, command):
+    _one_line_error(cli(command, tmp_path / "nope.csv", "-l", "y"), "nope.csv")
+
+
+def test_missing_label_column(cli, small):
+    _one_line_error(cli("health", small[0], "-l", "label"), "label")
+
+
+def test_missing_label_option(cli, small):
+    _one_line_error(cli("health", small[0]), "--label")
+
+
+def test_missing_feature_column(cli, small):
+    _one_line_error(cli("health", small[0], "-l", "y", "--features", "a,zz"), "zz")
+
+
+def test_single_class(cli, tmp_path):
+    path = tmp_path / "one.csv"
+    pd.DataFrame({"a": range(10), "y": ["p"] * 10}).to_csv(path, index=False)
+    _one_line_error(cli("find-issues", path, "-l", "y"), "class")
+
+
+def test_empty_file(cli, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    _one_line_error(cli("health", path, "-l", "y"), "empty.csv")
+
+
+def test_corrupt_parquet(cli, tmp_path):
+    path = tmp_path / "bad.parquet"
+    path.write_bytes(b"PAR1 this is not parquet")
+    _one_line_error(cli("health", path, "-l", "y"), "bad.parquet")
+
+
+@pytest.mark.parametrize(
+    "probs, needle",
+    [
+        (np.full((40, 2), np.nan), "NaN"),
+        (np.tile([0.5, 0.3, 0.2], (40, 1)), "3"),
+        (np.tile([0.7, 0.3], (39, 1)), "39"),
+        (np.tile([1.2, -0.2], (40, 1)), "negative"),
+        (np.tile([0.7, 0.7], (40, 1)), "sum"),
+    ],
+    ids=["nan", "columns", "rows", "negative", "sum"],
+)
+def test_bad_pred_probs(cli, small, tmp_path, probs, needle):
+    np.save(tmp_path / "p.npy", probs)
+    _one_line_error(cli("find-issues", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy"), "p.npy")
+    assert needle.lower() in cli("find-issues", small[0], "-l", "y", "--pred-probs",
+                                 tmp_path / "p.npy").stderr.lower()
+
+
+def test_inf_feature(cli, tmp_path):
+    path = tmp_path / "inf.csv"
+    pd.DataFrame({"a": [1.0, np.inf] * 10, "y": ["p", "q"] * 10}).to_csv(path, index=False)
+    _one_line_error(cli("health", path, "-l", "y"), "a")
+
+
+def test_unknown_option_value(cli, small):
+    _one_line_error(cli("find-issues", small[0], "-l", "y", "--filter-by", "magic"), "--filter-by")
+
+
+def test_unknown_option(cli, small):
+    _one_line_error(cli("find-issues", small[0], "-l", "y", "--frobnicate"), "--frobnicate")
+
+
+def test_unknown_model(cli, small):
+    _one_line_error(cli("health", small[0], "-l", "y", "--model", "deep-magic"), "deep-magic")
+
+
+def test_too_many_folds_suggests_smaller_cv(cli, tmp_path):
+    path = tmp_path / "rare.csv"
+    pd.DataFrame({"a": range(30), "y": ["p"] * 27 + ["q"] * 3}).to_csv(path, index=False)
+    _one_line_error(cli("health", path, "-l", "y", "--model", "logreg", "--cv", "5"), "--cv")
+
+
+def test_no_features_without_pred_probs(cli, tmp_path):
+    path = tmp_path / "labels_only.csv"
+    pd.DataFrame({"y": ["p", "q"] * 10}).to_csv(path, index=False)
+    _one_line_error(cli("health", path, "-l", "y"), "--pred-probs")
+
+
+def test_debug_shows_traceback(cli, tmp_path):
+    result = cli("health", tmp_path / "nope.csv", "-l", "y", "--debug")
+    assert result.exit_code == ExitStatus.INPUT_ERROR
+    assert "Traceback" in result.stderr
+
+
+def test_internal_error_is_3(cli, small, tmp_path, monkeypatch):
+    import cleanaudit.labels
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cleanaudit.labels, "health_result", boom)
+    np.save(tmp_path / "p.npy", small[1])
+    result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy")
+    assert result.exit_code == ExitStatus.INTERNAL_ERROR
+    assert "kaboom" in result.stderr and "--debug" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_inputs_never_modified(cli, small, tmp_path):
+    path, probs = small
+    np.save(tmp_path / "p.npy", probs)
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (path, tmp_path / "p.npy")}
+    result = cli("find-issues", path, "-l", "y", "--pred-probs", tmp_path / "p.npy", "--out", tmp_path / "o", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert before == {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in before}
+
+
+def test_out_over_input_refused(cli, small, tmp_path):
+    path, probs = small
+    np.save(tmp_path / "p.npy", probs)
+    _one_line_error(cli("find-issues", path, "-l", "y", "--pred-probs", tmp_path / "p.npy", "--out", path), "--out")
