@@ -96,6 +96,35 @@ def encode_features(features: pd.DataFrame) -> np.ndarray:
     return np.asarray(encoded, dtype=np.float64)
 
 
+SHARED_SCALE_RATIO = 10.0  # numeric columns whose spreads differ less than this already share a scale
+
+
+def distance_features(features: pd.DataFrame) -> np.ndarray:
+    """Dense float64 matrix for distances (the KNN graph): imputed, one-hot, scaled only when needed.
+
+    Distances stay in the user's own units when every column is numeric and their standard
+    deviations are within ``SHARED_SCALE_RATIO`` of each other (as for coordinates or embeddings),
+    so thresholds in those units (DBSCAN's eps) mean what the user expects and results agree with
+    tools that take features as given. Otherwise (mixed units, booleans, one-hot columns) every
+    column is standardised so that no single column dominates the distance.
+
+    >>> distance_features(pd.DataFrame({"x": [0.0, 2.0], "y": [1.0, 4.0]})).tolist()
+    [[0.0, 1.0], [2.0, 4.0]]
+    >>> distance_features(pd.DataFrame({"x": [0.0, 2.0], "y": [100.0, 400.0]})).tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    """
+    if features.shape[1] == 0:
+        return np.zeros((len(features), 0), dtype=np.float64)
+    kinds = column_kinds(features)
+    if len(kinds["numeric"]) == features.shape[1]:
+        raw = np.asarray(build_preprocessor(features, scale=False).fit_transform(features), dtype=np.float64)
+        spread = raw.std(axis=0)
+        spread = spread[spread > 0]
+        if spread.size == 0 or spread.max() <= SHARED_SCALE_RATIO * spread.min():
+            return raw
+    return encode_features(features)
+
+
 # Module-level converters, so fitted pipelines pickle (joblib sends them to worker processes).
 
 

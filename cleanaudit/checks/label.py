@@ -1,0 +1,172 @@
+"""``label``: rows whose given label is likely wrong, by confident learning (spec §6.3).
+
+With ``pred_probs`` the check runs the engine as the reference's ``CleanLearning`` does
+(``find_label_issues`` with ``min_examples_per_class=10`` and the calibrated confident joint);
+each row scores its label quality (self-confidence ``P[i, y_i]`` by default). The
+dataset-level score is the overall label health ``1 - num_label_issues / N`` (off-diagonal
+estimate), which is not ``1 - flagged / N``.
+
+With features only, out-of-sample ``pred_probs`` come from the labels of each row's ``k``
+nearest other rows (euclidean, as the reference's k-NN classifier with the row's own vote
+removed): ``P[i, c]`` = the share of the ``k`` neighbours labelled c. The shared graph is used
+when its metric is euclidean; otherwise a euclidean graph is built for this check. Rows that
+are exact copies are each other's nearest neighbours (the graph's duplicate correction), so
+the probabilities are always a proper distribution; the reference can differ there and
+wherever neighbours tie in distance. With N <= k, k is lowered to N-1 (the reference fails).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from cleanaudit import engine
+from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, register
+
+NAME = "label"
+
+
+def knn_pred_probs(neighbor_indices: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Out-of-sample class probabilities from the labels of each row's neighbours.
+
+    The arithmetic mirrors the reference (a (k+1)-NN vote including the row itself, minus
+    its own vote, rescaled) so that the values agree bit for bit.
+
+    >>> knn_pred_probs(np.array([[1, 2], [0, 2], [0, 1]]), np.array([0, 0, 1]), 2).tolist()
+    [[0.5, 0.5], [0.5, 0.5], [1.0, 0.0]]
+    """
+    n, k = neighbor_indices.shape
+    y = np.asarray(labels, dtype=np.int64)
+    cells = (np.arange(n)[:, None] * num_classes + y[neighbor_indices]).ravel()
+    votes = np.bincount(cells, minlength=n * num_classes).reshape(n, num_classes).astype(np.float64)
+    own = np.zeros((n, num_classes))
+    own[np.arange(n), y] = 1.0
+    votes += own  # the row's own vote, as a k+1 neighbour classifier fitted in-sample counts it
+    return (votes / (k + 1) - own / (k + 1)) * (k + 1) / k
+
+
+def _knn_probs(inputs: CheckInputs, k: int) -> tuple[np.ndarray, dict[str, Any]]:
+    from cleanaudit.checks.knn import build_knn_graph
+
+    if inputs.knn is not None and inputs.knn.metric == "euclidean":
+        graph = inputs.knn.graph(k)
+    else:
+        n = len(inputs.features)
+        if n < 3:
+            raise CheckSkipped(f"needs at least 3 rows for a neighbour graph (has {n})")
+        graph = build_knn_graph(inputs.features, min(k, n - 1), metric="euclidean")
+    probs = knn_pred_probs(graph.indices, inputs.labels, len(inputs.class_names))
+    return probs, {"k": int(graph.k), "metric": "euclidean"}
+
+
+def _records(table: Mapping[str, np.ndarray], keys: Mapping[str, str]) -> list[dict[str, Any]]:
+    """A column dict from the engine as a list of JSON-able rows with renamed keys."""
+    columns = {new: np.asarray(table[old]).tolist() for old, new in keys.items()}
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+
+
+_CLASS_KEYS = {
+    "Class Name": "class",
+    "Label Issues": "label_issues",
+    "Inverse Label Issues": "inverse_label_issues",
+    "Label Noise": "label_noise",
+    "Inverse Label Noise": "inverse_label_noise",
+    "Label Quality Score": "label_quality_score",
+}
+_OVERLAP_KEYS = {
+    "Class Name A": "class_a",
+    "Class Name B": "class_b",
+    "Num Overlapping Examples": "num_overlapping_examples",
+    "Joint Probability": "joint_probability",
+}
+
+
+def label_summary(labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any]) -> dict[str, Any]:
+    """Dataset-level label statistics for the report (all JSON-able).
+
+    >>> P = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.1, .9], [.7, .3]])
+    >>> s = label_summary(np.array([0, 0, 0, 1, 1, 1]), P, ["a", "b"])
+    >>> s["health_score"], s["confident_joint"]
+    (0.6666666666666667, [[2, 1], [1, 2]])
+    """
+    py, noise, inverse, cj = engine.estimate_py_and_noise_matrices_from_probabilities(
+        labels, pred_probs, converge_latent_estimates=False
+    )
+    names = np.asarray(list(class_names), dtype=object)
+    return {
+        "health_score": 1.0 - engine.num_label_issues(labels, pred_probs) / len(labels),
+        "py": py.tolist(),
+        "noise_matrix": noise.tolist(),
+        "inverse_noise_matrix": inverse.tolist(),
+        "confident_joint": np.asarray(cj).astype(int).tolist(),
+        "confident_thresholds": engine.get_confident_thresholds(labels, pred_probs).tolist(),
+        "classes_by_label_quality": _records(
+            engine.rank_classes_by_label_quality(labels, pred_probs, class_names=names), _CLASS_KEYS
+        ),
+        "overlapping_classes": _records(
+            engine.find_overlapping_classes(labels, pred_probs, class_names=names), _OVERLAP_KEYS
+        ),
+    }
+
+
+@register(
+    NAME,
+    description="Rows whose given label disagrees with what the model (or the neighbours) confidently predicts.",
+    needs=("pred_probs", "features"),
+    params={"k": 10, "filter_by": "prune_by_noise_rate", "min_examples_per_class": 10, "rank_by": "self_confidence"},
+)
+def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
+    """Run the check on ``pred_probs`` (or, without them, on the features' neighbours).
+
+    >>> P = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.1, .9], [.7, .3]])
+    >>> res = run(CheckInputs(6, ["a", "b"], labels=np.array([0, 0, 0, 1, 1, 1]), pred_probs=P),
+    ...           {"min_examples_per_class": 1})
+    >>> res.is_issue.tolist(), round(res.summary_score, 4), res.columns["predicted_label"][2]
+    ([False, False, True, False, False, True], 0.6667, 'b')
+    """
+    if inputs.labels is None:
+        raise CheckSkipped("needs labels")
+    labels = np.asarray(inputs.labels)
+    source: dict[str, Any] = {"pred_probs_source": "pred_probs"}
+    if inputs.pred_probs is not None:
+        pred_probs = np.asarray(inputs.pred_probs)
+    elif inputs.features is not None:
+        pred_probs, knn_info = _knn_probs(inputs, int(params.get("k", 10)))
+        source = {"pred_probs_source": "knn", **knn_info}
+    else:
+        raise CheckSkipped("needs pred_probs or features")
+
+    summary = label_summary(labels, pred_probs, inputs.class_names)
+    filter_by = params.get("filter_by", "prune_by_noise_rate")
+    # As CleanLearning: the calibrated joint is handed to the filter, except for confident_learning.
+    cj = None if filter_by == "confident_learning" else np.asarray(summary["confident_joint"])
+    with warnings.catch_warnings(record=True) as caught:
+        # The engine warns about classes too small to flag; the report shows it instead.
+        warnings.simplefilter("always")
+        is_issue = engine.find_label_issues(
+            labels,
+            pred_probs,
+            filter_by=filter_by,
+            min_examples_per_class=int(params.get("min_examples_per_class", 10)),
+            confident_joint=cj,
+        )
+    quality = engine.get_label_quality_scores(labels, pred_probs, method=params.get("rank_by", "self_confidence"))
+    names = np.asarray(list(inputs.class_names), dtype=object)
+    health = summary.pop("health_score")
+    info = {
+        "num_label_issues": int(np.count_nonzero(is_issue)),
+        "average_label_quality": float(np.mean(quality)),
+        **summary,
+        **source,
+        "filter_by": filter_by,
+        "rank_by": params.get("rank_by", "self_confidence"),
+        "warnings": [str(w.message) for w in caught],
+    }
+    columns = {
+        "given_label": names[labels],
+        "predicted_label": names[np.argmax(pred_probs, axis=1)],
+        "label_quality": quality,
+    }
+    return CheckResult(NAME, is_issue, quality, float(health), info, columns)

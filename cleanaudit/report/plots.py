@@ -1,0 +1,287 @@
+"""The audit report's figures, as PNG bytes (matplotlib, an optional extra).
+
+Each ``*_plot`` function returns a :class:`Plot` or ``None`` when its inputs are absent (no
+label check, no features, …). Figures are drawn with matplotlib's object-oriented API on the
+Agg canvas, without ``pyplot``: no global backend is switched, no window can open, and no
+figure outlives the call. matplotlib is imported only inside these functions, so importing
+this module is cheap and works without it; :func:`matplotlib_missing` tells the caller.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from cleanaudit.audit import AuditResult
+    from cleanaudit.io.dataset import Dataset
+
+MAX_POINTS = 5_000  # the data map draws at most this many rows (a deterministic sample)
+MAX_LEGEND_CLASSES = 20  # beyond this, a legend hides the data instead of explaining it
+MAX_ANNOTATED_CLASSES = 15  # heatmap cells get numbers up to this many classes
+MAX_HEATMAP_CLASSES = 60  # beyond this, a K x K heatmap is unreadable
+MAX_BARS = 30  # per-class bar chart shows the worst classes only
+ISSUE_COLOR = "#d62728"
+OK_COLOR = "#4c72b0"
+
+
+@dataclass
+class Plot:
+    """One figure of the report: a title, a caption that says how to read it, and PNG bytes."""
+
+    title: str
+    caption: str
+    png: bytes
+
+
+def matplotlib_missing() -> bool:
+    """True when matplotlib cannot be imported (the page is then written without plots)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+def audit_plots(result: "AuditResult", dataset: "Dataset", pred_probs: np.ndarray | None) -> list[Plot]:
+    """Every figure whose inputs are present, in reading order (requires matplotlib)."""
+    candidates = [
+        data_map_plot(result, dataset),
+        joint_plot(result, dataset.labels, pred_probs, dataset.class_names),
+        class_quality_plot(result),
+        label_quality_histogram(result),
+    ]
+    return [plot for plot in candidates if plot is not None]
+
+
+# --- the figures -------------------------------------------------------------------------------
+
+
+def data_map_plot(result: "AuditResult", dataset: "Dataset", *, max_points: int = MAX_POINTS) -> Plot | None:
+    """The data in 2-D (the two features, else a PCA projection), coloured by given label."""
+    features = dataset.features
+    if features is None or features.shape[1] == 0 or dataset.num_examples == 0:
+        return None
+    # Sample before encoding: encoding a million rows to draw five thousand is wasted work.
+    rows = _sample_rows(dataset.num_examples, max_points)
+    projected = _two_dimensions(features.iloc[rows])
+    if projected is None:
+        return None
+    xy, x_label, y_label, how = projected
+    labels = np.asarray(dataset.labels)[rows]
+    label_check = result.results.get("label")
+    issues = np.asarray(label_check.is_issue, dtype=bool)[rows] if label_check is not None else None
+
+    fig = _figure(7.5, 5.6)
+    ax = fig.add_subplot()
+    colors = _class_colors(len(dataset.class_names))
+    size = 18 if len(rows) <= 1_000 else 6
+    for k, name in enumerate(dataset.class_names):
+        mine = labels == k
+        if mine.any():
+            ax.scatter(xy[mine, 0], xy[mine, 1], s=size, color=colors[k], alpha=0.8, linewidths=0,
+                       label=_short_name(name))
+    if issues is not None and issues.any():
+        ax.scatter(xy[issues, 0], xy[issues, 1], s=size * 5 + 30, facecolors="none", edgecolors="black",
+                   linewidths=1.1, label="label issue")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    if len(dataset.class_names) <= MAX_LEGEND_CLASSES:
+        # Outside the axes, so it never covers points.
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8, title="given label")
+    ax.grid(alpha=0.25)
+
+    shown = f"{len(rows):,} of {dataset.num_examples:,} rows (a fixed random sample)" \
+        if len(rows) < dataset.num_examples else f"all {dataset.num_examples:,} rows"
+    circled = " Circled: rows flagged as label issues." if issues is not None else ""
+    return Plot("The data in two dimensions",
+                f"Each point is a row, coloured by its given label, plotted on {how}; {shown}.{circled}",
+                _png(fig))
+
+
+def joint_plot(
+    result: "AuditResult", labels: np.ndarray | None, pred_probs: np.ndarray | None, class_names: Sequence[Any]
+) -> Plot | None:
+    """The estimated joint distribution of given and true labels, as an annotated heatmap."""
+    joint = estimated_joint(result, labels, pred_probs)
+    k = len(class_names)
+    if joint is None or joint.shape != (k, k) or k > MAX_HEATMAP_CLASSES or k < 2:
+        return None
+    # At most ~10 inches wide: at 100 dpi the page shows it unscaled, so small text stays legible.
+    side = min(3.0 + 0.45 * k, 7.0)
+    fig = _figure(side + 3.0, side + 1.0)  # room for class names on the left and the colour bar
+    fontsize = 8 if k <= MAX_ANNOTATED_CLASSES else 6
+    ax = fig.add_subplot()
+    # aspect="auto": square cells come from the figure size; a fixed aspect would let the
+    # constrained layout squeeze the y-axis title into the class names.
+    image = ax.imshow(joint, cmap="Blues", aspect="auto", vmin=0.0, vmax=max(float(joint.max()), 1e-12))
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="P(given, true)")
+    names = [_short_name(c) for c in class_names]
+    ax.set_xticks(range(k), names, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center",
+                  fontsize=fontsize)
+    ax.set_yticks(range(k), names, fontsize=fontsize)
+    ax.set_xlabel("true label (estimated)")
+    ax.set_ylabel("given label")
+    if k <= MAX_ANNOTATED_CLASSES:
+        threshold = 0.6 * float(joint.max())
+        for i in range(k):
+            for j in range(k):
+                value = float(joint[i, j])
+                ax.text(j, i, f"{value:.1%}" if value else "0", ha="center", va="center", fontsize=8,
+                        color="white" if value > threshold else "black")
+    return Plot("Estimated joint of given and true labels",
+                "Share of all rows with each given label (row) whose true label is estimated to be each "
+                "column. Mass off the diagonal is label noise; a large off-diagonal pair marks classes "
+                "that overlap.",
+                _png(fig))
+
+
+def class_quality_plot(result: "AuditResult") -> Plot | None:
+    """Per-class label quality (from the label check's ``classes_by_label_quality``), worst first."""
+    label_check = result.results.get("label")
+    classes = list(label_check.info.get("classes_by_label_quality") or []) if label_check is not None else []
+    pairs = [(c.get("class"), c.get("label_quality_score")) for c in classes if isinstance(c, dict)]
+    pairs = [(name, float(score)) for name, score in pairs if score is not None]
+    if not pairs:
+        return None
+    pairs = sorted(pairs, key=lambda p: p[1])[:MAX_BARS]  # worst first, at the top of the chart
+    names = [_short_name(name) for name, _ in pairs]
+    scores = np.array([score for _, score in pairs])
+    fig = _figure(7.5, 1.2 + 0.32 * len(pairs))
+    ax = fig.add_subplot()
+    positions = np.arange(len(pairs))
+    bars = ax.barh(positions, scores, color=OK_COLOR)
+    ax.bar_label(bars, labels=[f"{s:.3f}" for s in scores], padding=3, fontsize=8)
+    ax.set_yticks(positions, names, fontsize=8)
+    ax.invert_yaxis()
+    ax.margins(y=0.02)
+    ax.set_xlim(0.0, 1.12)  # room for the value labels
+    ax.set_xlabel("label quality score (1 = no estimated label noise)")
+    ax.grid(axis="x", alpha=0.25)
+    worst = f"the {len(pairs)} worst of {len(classes)} classes" if len(pairs) < len(classes) else "every class"
+    return Plot("Label quality per class",
+                f"1 minus the estimated share of the class's given labels that are wrong; {worst}, worst first.",
+                _png(fig))
+
+
+def label_quality_histogram(result: "AuditResult") -> Plot | None:
+    """Distribution of per-row label-quality scores, rows flagged as label issues apart."""
+    label_check = result.results.get("label")
+    if label_check is None:
+        return None
+    scores = np.asarray(label_check.columns.get("label_quality", label_check.score), dtype=float)
+    issues = np.asarray(label_check.is_issue, dtype=bool)
+    finite = np.isfinite(scores)
+    if not finite.any():
+        return None
+    fig = _figure(7.5, 3.6)
+    ax = fig.add_subplot()
+    bins = np.linspace(0.0, 1.0, 41)
+    groups = [scores[finite & ~issues], scores[finite & issues]]
+    ax.hist(groups, bins=bins, stacked=True, color=[OK_COLOR, ISSUE_COLOR],
+            label=[f"not flagged ({len(groups[0]):,})", f"label issue ({len(groups[1]):,})"])
+    ax.set_xlabel("label quality score (low = likely mislabelled)")
+    ax.set_ylabel("rows")
+    ax.legend(frameon=False, fontsize=8)
+    ax.grid(axis="y", alpha=0.25)
+    return Plot("Label quality scores",
+                "How confident the model is in each row's given label; flagged rows pile up on the left.",
+                _png(fig))
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+def estimated_joint(
+    result: "AuditResult", labels: np.ndarray | None, pred_probs: np.ndarray | None
+) -> np.ndarray | None:
+    """P(given, true): the label check's confident joint normalised, else estimated from pred_probs.
+
+    >>> from cleanaudit.audit import AuditResult
+    >>> from cleanaudit.checks.base import CheckResult
+    >>> label = CheckResult("label", np.zeros(8, bool), np.ones(8), 1.0, info={"confident_joint": [[3, 1], [0, 4]]})
+    >>> estimated_joint(AuditResult(8, ["a", "b"], {"label": label}), None, None).tolist()
+    [[0.375, 0.125], [0.0, 0.5]]
+    """
+    label_check = result.results.get("label")
+    confident_joint = label_check.info.get("confident_joint") if label_check is not None else None
+    if confident_joint is not None:
+        counts = np.asarray(confident_joint, dtype=float)
+        total = float(counts.sum())
+        return counts / total if total > 0 else None
+    if labels is None or pred_probs is None:
+        return None
+    from cleanaudit.engine import estimate_joint
+
+    return np.asarray(estimate_joint(np.asarray(labels), np.asarray(pred_probs)), dtype=float)
+
+
+def _sample_rows(n: int, max_points: int) -> np.ndarray:
+    """All rows, or a fixed random sample of ``max_points`` (same data -> same picture)."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, size=max_points, replace=False))
+
+
+def _two_dimensions(features: Any) -> tuple[np.ndarray, str, str, str] | None:
+    """2-D coordinates of the rows, axis titles and what the axes are; ``None`` below two dimensions."""
+    from cleanaudit.features import column_kinds, encode_features
+
+    if features.shape[1] == 2 and len(column_kinds(features)["numeric"]) == 2:
+        # Two numbers: plot them as they are, so the axes mean something to the user.
+        xy = np.array(features.to_numpy(dtype=float, na_value=np.nan))  # a copy: written below
+        xy[~np.isfinite(xy)] = np.nan  # matplotlib leaves out points with a missing coordinate
+        x_label, y_label = (_short_name(c, 40) for c in features.columns)
+        return xy, x_label, y_label, "the two feature columns"
+    encoded = encode_features(features)  # imputed, scaled, one-hot: comparable axes for PCA
+    if encoded.shape[1] < 2 or encoded.shape[0] < 2:
+        return None
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=2, random_state=0)
+    xy = pca.fit_transform(encoded)
+    share = pca.explained_variance_ratio_
+    how = "the first two principal components of the encoded features"
+    return xy, f"PC1 ({share[0]:.0%} of variance)", f"PC2 ({share[1]:.0%} of variance)", how
+
+
+# --- drawing helpers ---------------------------------------------------------------------------
+
+
+def _figure(width: float, height: float) -> "Figure":
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)  # the Agg canvas, explicitly: no GUI backend is ever chosen
+    return fig
+
+
+def _png(fig: "Figure") -> bytes:
+    buffer = io.BytesIO()
+    # No "Software" metadata (it holds the matplotlib version): same inputs, same bytes.
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _class_colors(k: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    if k <= 10:
+        return [colormaps["tab10"](i) for i in range(k)]
+    if k <= 20:
+        return [colormaps["tab20"](i) for i in range(k)]
+    cmap = colormaps["turbo"]
+    return [cmap(i / max(k - 1, 1)) for i in range(k)]
+
+
+def _short_name(name: Any, limit: int = 24) -> str:
+    """A class or column name fit for a tick label: shortened, ``$`` escaped (else it starts mathtext)."""
+    text = str(name)
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("$", r"\$")

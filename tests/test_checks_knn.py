@@ -1,0 +1,226 @@
+"""The shared neighbour graph: agreement with the reference's graph, duplicates, sharing, edge cases."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+import pytest
+
+from cleanaudit.checks.base import CheckSkipped
+from cleanaudit.checks.knn import (
+    KnnGraph,
+    SharedKnn,
+    build_knn_graph,
+    decide_metric,
+    duplicate_groups,
+    fix_exact_duplicates,
+)
+
+
+def reference_graph(features: np.ndarray, k: int = 10):
+    """The graph cleanlab's Datalab builds (and stores) for ``features``."""
+    from cleanlab import Datalab
+
+    lab = Datalab({"y": np.arange(len(features)) % 2}, label_name="y", verbosity=0)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        lab.find_issues(features=features, issue_types={"outlier": {"k": k}})
+    return lab.get_info("statistics")["weighted_knn_graph"]
+
+
+def with_duplicates(n: int, d: int, seed: int) -> np.ndarray:
+    """Gaussian rows with a pair, a group of 3 (<= k) and a group of 14 (> k) of exact copies."""
+    x = np.random.default_rng(seed).normal(size=(n, d))
+    x[10:13] = x[10]
+    x[20:34] = x[20]
+    x[n - 1] = x[5]
+    return x
+
+
+@pytest.mark.parametrize(("n", "d"), [(300, 2), (300, 5), (60, 2), (60, 6)])
+def test_graph_equals_reference_graph_bit_for_bit(n: int, d: int) -> None:
+    x = with_duplicates(n, d, seed=n + d)
+    ref = reference_graph(x)
+    ours = build_knn_graph(x, 10)
+    assert ours.metric == ("cosine" if d > 3 else "euclidean")
+    np.testing.assert_array_equal(ours.indices, ref.indices.reshape(n, 10))
+    np.testing.assert_array_equal(ours.distances, ref.data.reshape(n, 10))
+
+
+def test_duplicate_groups_follow_the_spec_rule() -> None:
+    x = with_duplicates(200, 2, seed=1)
+    g = build_knn_graph(x, 10)
+    # group of 3: the two others first (ascending index), at distance 0, then former neighbours
+    assert g.indices[11, :2].tolist() == [10, 12]
+    assert g.distances[11, :2].tolist() == [0.0, 0.0] and g.distances[11, 2] > 0
+    assert not set(g.indices[11, 2:]) & {10, 11, 12}
+    # group of 14 > k: the first 11 neighbour each other, later members get the first 10
+    first11 = list(range(20, 31))
+    assert g.indices[20].tolist() == first11[1:]
+    assert g.indices[25].tolist() == [m for m in first11 if m != 25]
+    assert g.indices[33].tolist() == first11[:10]
+    assert (g.distances[20:34] == 0).all()
+    # a pair far apart in index order
+    assert g.indices[5, 0] == 199 and g.indices[199, 0] == 5
+
+
+def test_duplicate_groups_treat_negative_zero_as_zero() -> None:
+    ids, sizes = duplicate_groups(np.array([[0.0, 1.0], [-0.0, 1.0], [1.0, 1.0]]))
+    assert ids[0] == ids[1] != ids[2]
+    assert sizes[ids].tolist() == [2, 2, 1]
+
+
+def test_fix_exact_duplicates_leaves_unique_rows_alone() -> None:
+    ind = np.array([[1, 2], [0, 2], [0, 1]])
+    dist = np.array([[1.0, 2.0], [1.0, 1.5], [2.0, 1.5]])
+    ids, sizes = duplicate_groups(np.array([[0.0], [1.0], [2.0]]))
+    out_ind, out_dist = fix_exact_duplicates(ind.copy(), dist.copy(), ids, sizes)
+    np.testing.assert_array_equal(out_ind, ind)
+    np.testing.assert_array_equal(out_dist, dist)
+
+
+def test_all_rows_identical() -> None:
+    g = build_knn_graph(np.ones((12, 3)), 10)
+    assert (g.distances == 0).all()
+    for i in range(11):
+        assert g.indices[i].tolist() == [j for j in range(11) if j != i]
+    assert g.indices[11].tolist() == list(range(10))
+
+
+def assert_same_up_to_ties(a: KnnGraph, b: KnnGraph) -> None:
+    """Same neighbours, except that rows at the same distance may come in another order
+    (or, at the k-th place, be another row at that distance)."""
+    rows, cols = np.nonzero(a.indices != b.indices)
+    for r, c in zip(rows, cols):
+        tied = np.isclose(b.distances[r], b.distances[r, c], rtol=0, atol=1e-12)
+        assert tied.sum() > 1 or tied[-1], (r, c)
+    assert len(set(rows)) < 0.01 * a.num_rows + 5
+
+
+@pytest.mark.parametrize(("n", "d", "metric"), [(3000, 20, "cosine"), (3000, 50, "cosine"), (2500, 12, "euclidean"), (40, 5, "cosine")])
+def test_blocked_search_matches_the_reference_search(n: int, d: int, metric: str) -> None:
+    rng = np.random.default_rng(d)
+    x = rng.normal(size=(n, d)) + rng.integers(0, 4, size=(n, 1)) * 3.0  # clustered, some far from origin
+    x[5:9] = x[5]
+    exact = build_knn_graph(x, 10, metric=metric, method="sklearn")
+    fast = build_knn_graph(x, 10, metric=metric, method="blocked")
+    assert fast.metric == metric and fast.method == "blocked"
+    np.testing.assert_allclose(fast.distances, exact.distances, rtol=0, atol=1e-12)
+    assert_same_up_to_ties(fast, exact)
+
+
+def test_blocked_search_keeps_zero_rows_at_cosine_distance_one() -> None:
+    x = np.random.default_rng(0).normal(size=(50, 5))
+    x[7] = 0.0
+    g = build_knn_graph(x, 5, method="blocked")
+    np.testing.assert_allclose(g.distances[7], 1.0)
+    assert 7 not in g.indices[np.arange(50) != 7]
+
+
+def test_hnsw_search_when_faiss_is_installed() -> None:
+    pytest.importorskip("faiss")
+    x = np.random.default_rng(1).normal(size=(3000, 20)) + 2
+    exact = build_knn_graph(x, 10, method="blocked")
+    approx = build_knn_graph(x, 10, method="hnsw")
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact.indices, approx.indices)])
+    assert recall > 0.98
+    assert (approx.indices != np.arange(3000)[:, None]).all()
+    assert (np.diff(approx.distances, axis=1) >= 0).all()
+
+
+def test_auto_method_choice(monkeypatch) -> None:
+    from cleanaudit.checks import knn, knn_search
+
+    assert knn.choose_method(5000, 50, "cosine") == "sklearn"
+    assert knn.choose_method(10**6, 2, "euclidean") == "sklearn"  # KD-tree
+    assert knn.choose_method(100_000, 30, "cosine") == "blocked"
+    monkeypatch.setattr(knn_search, "has_faiss", lambda: True)
+    assert knn.choose_method(10**6, 30, "cosine") == "hnsw"
+    monkeypatch.setattr(knn_search, "has_faiss", lambda: False)
+    assert knn.choose_method(10**6, 30, "cosine") == "blocked"
+
+
+def test_first_and_csr() -> None:
+    x = np.r_[np.zeros((3, 2)), np.random.default_rng(0).normal(size=(20, 2))]
+    g = build_knn_graph(x, 6)
+    head = g.first(2)
+    assert isinstance(head, KnnGraph) and head.k == 2 and head.metric == g.metric
+    np.testing.assert_array_equal(head.indices, g.indices[:, :2])
+    csr = g.to_csr()
+    assert csr.shape == (23, 23) and csr.nnz == 23 * 6  # explicit zeros of the duplicates kept
+    assert csr[0, 1] == 0 and csr.indices.reshape(23, 6)[0].tolist() == g.indices[0].tolist()
+    with pytest.raises(ValueError):
+        g.first(7)
+
+
+def test_decide_metric() -> None:
+    assert decide_metric(np.zeros((5, 1))) == "euclidean"
+    assert decide_metric(np.zeros((5, 3))) == "euclidean"
+    assert decide_metric(np.zeros((5, 4))) == "cosine"
+
+
+def test_shared_knn_builds_once_with_the_largest_reserved_k() -> None:
+    x = np.random.default_rng(0).normal(size=(100, 4))
+    calls: list[tuple[str, int, int]] = []
+    knn = SharedKnn(x, progress=lambda *a: calls.append(a))
+    knn.reserve(10)
+    knn.reserve(15)
+    g5 = knn.graph(5)
+    assert knn.built_k == 15 and g5.k == 5 and knn.metric == "cosine"
+    g15 = knn.graph(15)
+    np.testing.assert_array_equal(g15.indices[:, :5], g5.indices)
+    assert calls and calls[0] == ("neighbours", 0, 100)
+    g20 = knn.graph(20)  # more than reserved: rebuilt, still consistent
+    assert knn.built_k == 20
+    np.testing.assert_array_equal(g20.indices[:, :15], g15.indices)
+
+
+def test_shared_knn_lowers_k_for_small_data_and_skips_tiny_data() -> None:
+    x = np.random.default_rng(0).normal(size=(6, 2))
+    knn = SharedKnn(x)
+    knn.reserve(10)
+    assert knn.graph(10).k == 5 and knn.clamped_k == 5
+    with pytest.raises(CheckSkipped, match="at least 3 rows"):
+        SharedKnn(x[:2]).graph(10)
+
+
+def test_non_finite_features_skip() -> None:
+    x = np.ones((10, 2))
+    x[3, 1] = np.nan
+    with pytest.raises(CheckSkipped, match="missing or infinite"):
+        SharedKnn(x).graph(3)
+
+
+def test_build_rejects_bad_k_and_metric() -> None:
+    x = np.random.default_rng(0).normal(size=(5, 2))
+    with pytest.raises(ValueError, match="k must be"):
+        build_knn_graph(x, 5)
+    with pytest.raises(ValueError, match="metric"):
+        build_knn_graph(x, 2, metric="manhattan")
+
+
+def test_blocked_search_equals_one_shot_search() -> None:
+    # More rows than one search block: the per-block self-removal must give the same graph.
+    x = np.random.default_rng(3).normal(size=(9000, 2))
+    x[100] = x[8500]
+    g = build_knn_graph(x, 5)
+    ref = reference_graph(x, k=5)
+    np.testing.assert_array_equal(g.indices, ref.indices.reshape(-1, 5))
+    np.testing.assert_array_equal(g.distances, ref.data.reshape(-1, 5))
+
+
+def test_blocked_search_across_tiles_and_blocks(monkeypatch) -> None:
+    from cleanaudit.checks import knn_search
+
+    monkeypatch.setattr(knn_search, "_TILE", 320)  # 1000 rows -> 4 column tiles, the last one partial
+    monkeypatch.setattr(knn_search, "_ROWS", 96)
+    x = np.random.default_rng(4).normal(size=(1000, 8)) + 1
+    x[990:] = x[3]  # a group of 11 copies > k
+    for metric in ("cosine", "euclidean"):
+        exact = build_knn_graph(x, 10, metric=metric, method="sklearn")
+        fast = build_knn_graph(x, 10, metric=metric, method="blocked")
+        np.testing.assert_allclose(fast.distances, exact.distances, rtol=0, atol=1e-12)
+        assert_same_up_to_ties(fast, exact)

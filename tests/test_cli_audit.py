@@ -1,0 +1,116 @@
+"""audit on the tutorial data reproduces the numbers the tutorial publishes; its files are right."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def tutorial_audit(tmp_path_factory, tutorial_dir):
+    from typer.testing import CliRunner
+
+    from cleanaudit.cli.app import app
+
+    out = tmp_path_factory.mktemp("audit") / "report"
+    result = CliRunner().invoke(app, [
+        "audit", str(tutorial_dir / "train.csv"), "--label", "y", "--features", "x1,x2", "--pred-probs",
+        str(tutorial_dir / "pred_probs_cv3_logreg_by_name.npy"), "--format", "json", "--out", str(out),
+    ], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout), out
+
+
+def test_summary_matches_published_numbers(tutorial_audit, reference):
+    report, _ = tutorial_audit
+    expected = reference["on_pred_probs_cv3_logreg"]["audit_with_features_x1_x2"]
+    summary = {row["issue_type"]: row for row in report["summary"]}
+    for issue_type, count in expected["num_issues_by_type"].items():
+        assert summary[issue_type]["num_issues"] == count, issue_type
+    assert summary["label"]["score"] == pytest.approx(0.756, abs=1e-12)
+    assert summary["outlier"]["score"] == pytest.approx(expected["score_by_type"]["outlier"], abs=1e-9)
+    assert summary["near_duplicate"]["score"] == pytest.approx(expected["score_by_type"]["near_duplicate"],
+                                                             abs=1e-9)
+    assert summary["class_imbalance"]["score"] == pytest.approx(0.196)
+    assert report["dataset_issues"]["non_iid"]["p_value"] < 0.05
+    assert report["dataset_issues"]["health_score"] == pytest.approx(0.756)
+
+
+def test_most_severe_label_examples(tutorial_audit):
+    report, _ = tutorial_audit
+    rows = [e["row"] for e in report["examples"]["label"]]
+    assert rows == [99, 8, 64, 107, 10]
+
+
+def test_out_files(tutorial_audit, tutorial_dir):
+    report, out = tutorial_audit
+    on_disk = json.loads((out / "report.json").read_text())
+    assert on_disk["summary"] == report["summary"]
+    rows = pd.read_parquet(out / "issues.parquet")
+    assert len(rows) == 250
+    for issue_type in ("label", "outlier", "near_duplicate", "non_iid", "class_imbalance", "null"):
+        assert f"is_{issue_type}_issue" in rows.columns and f"{issue_type}_score" in rows.columns
+        count = next(r["num_issues"] for r in report["summary"] if r["issue_type"] == issue_type)
+        assert int(rows[f"is_{issue_type}_issue"].sum()) == count
+        assert rows[f"{issue_type}_score"].between(0, 1).all()
+    assert rows.given_label.tolist() == pd.read_csv(tutorial_dir / "train.csv").y.tolist()
+    csv_rows = pd.read_csv(out / "issues.csv")
+    assert csv_rows.is_label_issue.sum() == 64
+    markdown = (out / "report.md").read_text()
+    assert "| label | 64 |" in markdown and "| outlier | 7 |" in markdown
+    html = (out / "report.html").read_text()
+    assert "<table" in html and "near_duplicate" in html
+
+
+def test_terminal_report(cli, tutorial_dir):
+    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "x1,x2", "--pred-probs",
+                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--num-examples", "3")
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "Issues found" in text and "label issues" in text and "near_duplicate issues" in text
+    assert "p_value" in text
+    assert "seafoam green" in text
+
+
+def test_select_checks_and_params(cli, tutorial_dir):
+    base = ("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "x1,x2", "--pred-probs",
+            tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--format", "json")
+    result = cli(*base, "--checks", "outlier,class_imbalance", "--check-param", "outlier.k=20")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [r["issue_type"] for r in report["summary"]] == ["outlier", "class_imbalance"]
+    assert report["checks"]["outlier"]["params"]["k"] == 20
+
+
+def test_pred_probs_only_skips_feature_checks(cli, tutorial_dir):
+    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "", "--pred-probs",
+                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    ran = {r["issue_type"] for r in report["summary"]}
+    assert {"label", "outlier", "non_iid", "class_imbalance"} <= ran
+    skipped = {s["issue_type"]: s["reason"] for s in report["skipped"]}
+    assert {"near_duplicate", "null", "underperforming_group"} <= set(skipped)
+    assert all(reason for reason in skipped.values())
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("--checks", "label,bogus"), "bogus"),
+    (("--check-param", "outlier.zz=1"), "zz"),
+    (("--check-param", "nonsense"), "check.param=value"),
+])
+def test_bad_check_options(cli, tutorial_dir, args, needle):
+    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "x1,x2", "--pred-probs",
+                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", *args)
+    assert result.exit_code == 2
+    assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_list_checks(cli):
+    result = cli("audit", "--list-checks")
+    assert result.exit_code == 0
+    for name in ("label", "outlier", "near_duplicate", "non_iid", "class_imbalance", "underperforming_group",
+                 "null", "data_valuation"):
+        assert name in result.stdout
