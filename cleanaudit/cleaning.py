@@ -1,0 +1,274 @@
+"""Decide what ``clean`` does to each row: keep, remove, relabel or weight (no I/O, no printing).
+
+Detection follows the reference's ``CleanLearning.find_label_issues`` (spec §5): the calibrated
+confident joint from pred_probs, ``find_label_issues(..., min_examples_per_class=10)``, and the
+noise matrix estimated from the same pred_probs (or the known one given). The strategies:
+
+* ``drop``: remove the flagged rows. As in ``CleanLearning.fit``, a model trained on the rest
+  weights class k by ``1 / max(noise_matrix[k, k], 1e-3)`` when the noise matrix is known.
+* ``relabel``: give a flagged row the predicted class where the model's probability for it is at
+  least ``relabel_threshold``; remove the other flagged rows.
+* ``weight``: keep every row and give it the weight of its class, ``1 / max(noise_matrix[k, k], 1e-3)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cleanaudit import engine
+from cleanaudit.errors import ConfigError
+from cleanaudit.report.tables import TableData
+
+STRATEGIES = ("drop", "relabel", "weight")
+MIN_EXAMPLES_PER_CLASS = 10  # CleanLearning's default for find_label_issues
+MIN_NOISE_RATE_FOR_WEIGHTS = 1e-3
+
+
+@dataclass
+class Detection:
+    """Label issues and what is known about each row (arrays of length N; ``predicted`` -1 = unknown)."""
+
+    is_issue: np.ndarray
+    label_quality: np.ndarray
+    predicted: np.ndarray
+    confidence: np.ndarray  # the probability of the predicted class (NaN = unknown)
+    noise_matrix: np.ndarray | None
+    source: str
+    notes: list[str] = field(default_factory=list)  # warnings of the engine, for the user
+
+
+def detect_label_issues(labels: np.ndarray, pred_probs: np.ndarray, *, noise_matrix: np.ndarray | None = None) -> Detection:
+    """Flag label issues as ``CleanLearning`` does from pred_probs; keep a known ``noise_matrix`` if given.
+
+    >>> p = np.array([[.9, .1]] * 12 + [[.1, .9]] * 12 + [[.2, .8]])
+    >>> d = detect_label_issues(np.array([0] * 12 + [1] * 12 + [0]), p)
+    >>> int(d.is_issue.sum()), int(d.predicted[-1])
+    (1, 1)
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, estimated, _, cj = engine.estimate_py_and_noise_matrices_from_probabilities(
+            labels, pred_probs, converge_latent_estimates=False)
+        is_issue = engine.find_label_issues(labels, pred_probs, confident_joint=cj,
+                                            min_examples_per_class=MIN_EXAMPLES_PER_CLASS)
+    return Detection(
+        is_issue=np.asarray(is_issue, dtype=bool),
+        label_quality=np.asarray(engine.get_label_quality_scores(labels, pred_probs), dtype=np.float64),
+        predicted=pred_probs.argmax(axis=1).astype(np.intp),
+        confidence=pred_probs.max(axis=1).astype(np.float64),
+        noise_matrix=noise_matrix if noise_matrix is not None else np.asarray(estimated),
+        source="confident learning, as CleanLearning",
+        notes=list(dict.fromkeys(str(w.message) for w in caught)),
+    )
+
+
+def detection_from_issues(
+    is_issue: np.ndarray,
+    source: str,
+    *,
+    labels: np.ndarray,
+    pred_probs: np.ndarray | None = None,
+    label_quality: np.ndarray | None = None,
+    suggested: np.ndarray | None = None,
+    noise_matrix: np.ndarray | None = None,
+) -> Detection:
+    """A ``Detection`` from issues found earlier; pred_probs, when given, fill in scores and the noise matrix.
+
+    >>> d = detection_from_issues(np.array([False, True]), "issues.csv", labels=np.array([0, 1]))
+    >>> d.is_issue.tolist(), d.noise_matrix is None
+    ([False, True], True)
+    """
+    n = len(is_issue)
+    if pred_probs is not None:
+        found = detect_label_issues(labels, pred_probs, noise_matrix=noise_matrix)
+        return Detection(np.asarray(is_issue, dtype=bool), found.label_quality, found.predicted, found.confidence,
+                         found.noise_matrix, source)  # found.notes are about a detection not used
+    return Detection(
+        is_issue=np.asarray(is_issue, dtype=bool),
+        label_quality=label_quality if label_quality is not None else np.full(n, np.nan),
+        predicted=suggested if suggested is not None else np.full(n, -1, dtype=np.intp),
+        confidence=np.full(n, np.nan),
+        noise_matrix=noise_matrix,
+        source=source,
+    )
+
+
+def class_weights(noise_matrix: np.ndarray) -> np.ndarray:
+    """Per-class weight ``1 / max(noise_matrix[k, k], 1e-3)`` (CleanLearning's final-fit weights).
+
+    >>> class_weights(np.array([[0.8, 0.1], [0.2, 0.9]])).round(4).tolist()
+    [1.25, 1.1111]
+    """
+    return 1.0 / np.maximum(np.diagonal(noise_matrix), MIN_NOISE_RATE_FOR_WEIGHTS)
+
+
+@dataclass
+class CleaningPlan:
+    """What happens to each row, and the labels and weights of the cleaned data."""
+
+    strategy: str
+    class_names: list[Any]
+    given: np.ndarray
+    new_labels: np.ndarray
+    keep: np.ndarray
+    actions: np.ndarray  # "kept" | "removed" | "relabelled" | "weighted"
+    reasons: list[str]
+    detection: Detection
+    sample_weight: np.ndarray | None  # the output's sample_weight column (strategy weight)
+    train_weight: np.ndarray | None  # weights of a model trained on the kept rows (CleanLearning's rule)
+    relabel_threshold: float
+
+    def count(self, action: str) -> int:
+        return int(np.sum(self.actions == action))
+
+    @property
+    def num_label_issues(self) -> int:
+        return int(self.detection.is_issue.sum())
+
+    def manifest(self, ids: np.ndarray) -> pd.DataFrame:
+        """One row per input row: row, id, action, given/suggested label, label quality, reason."""
+        names = np.array(self.class_names + [None], dtype=object)
+        predicted = self.detection.predicted
+        suggested = np.where(self.detection.is_issue & (predicted >= 0) & (predicted != self.new_labels), predicted, -1)
+        suggested = np.where(self.actions == "relabelled", self.new_labels, suggested)
+        frame = pd.DataFrame({
+            "row": np.arange(len(self.given)),
+            "id": ids,
+            "action": self.actions,
+            "given_label": names[self.given],
+            "suggested_label": names[suggested],
+            "label_quality": self.detection.label_quality,
+            "is_label_issue": self.detection.is_issue,
+            "reason": self.reasons,
+        })
+        if self.sample_weight is not None:
+            frame.insert(frame.columns.get_loc("reason"), "sample_weight", self.sample_weight)
+        return frame
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "num_label_issues": self.num_label_issues,
+            "removed": self.count("removed"),
+            "relabelled": self.count("relabelled"),
+            "kept": int(self.keep.sum()) - self.count("relabelled"),
+            "weighted": self.count("weighted"),
+            "rows_out": int(self.keep.sum()),
+            "detection": self.detection.source,
+            **({"relabel_threshold": self.relabel_threshold} if self.strategy == "relabel" else {}),
+        }
+
+    def summary_table(self, merges: Sequence[str] = ()) -> TableData:
+        p = self.payload()
+        rows = [["label issues found", p["num_label_issues"]], ["removed", p["removed"]],
+                ["relabelled", p["relabelled"]], ["kept unchanged", p["kept"]]]
+        if self.strategy == "weight":
+            rows.append(["weighted (sample_weight column)", p["weighted"]])
+        rows.append(["rows in the cleaned data", p["rows_out"]])
+        caption = f"strategy {self.strategy}; issues: {self.detection.source}"
+        if merges:
+            caption += f"; merged classes: {', '.join(merges)}"
+        return TableData("Cleaning summary", ["", "rows"], rows, caption=caption)
+
+    def changes_table(self, ids: np.ndarray | None, top: int | None) -> TableData:
+        """The rows that change (removed or relabelled), lowest label quality first; no id column without ids."""
+        changed = np.flatnonzero(self.actions != "kept") if self.strategy != "weight" else \
+            np.flatnonzero(self.detection.is_issue)
+        order = changed[np.argsort(np.nan_to_num(self.detection.label_quality[changed], nan=np.inf), kind="stable")]
+        shown = order if top is None else order[:top]
+        frame = self.manifest(ids if ids is not None else np.arange(len(self.given))).iloc[shown]
+        columns = ["row", "id", "action", "given_label", "suggested_label", "label_quality"]
+        if ids is None:
+            columns.remove("id")
+        rows = [[_plain(v) for v in r] for r in frame[columns].itertuples(index=False)]
+        caption = f"{len(order)} rows" + (f"; showing the {len(shown)} with the lowest label quality" if len(shown) < len(order) else "")
+        return TableData("Rows that change" if self.strategy != "weight" else "Label issues (kept, weighted)",
+                         columns, rows, caption=caption)
+
+
+def plan_cleaning(
+    labels: np.ndarray,
+    class_names: Sequence[Any],
+    detection: Detection,
+    *,
+    strategy: str = "drop",
+    relabel_threshold: float = 0.5,
+) -> CleaningPlan:
+    """Apply ``strategy`` to the detected issues.
+
+    >>> d = detection_from_issues(np.array([False, True, False]), "f", labels=np.array([0, 0, 1]))
+    >>> p = plan_cleaning(np.array([0, 0, 1]), ["a", "b"], d)
+    >>> p.actions.tolist(), p.keep.tolist()
+    (['kept', 'removed', 'kept'], [True, False, True])
+    """
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"unknown --strategy {strategy!r}", hint=f"choose one of: {', '.join(STRATEGIES)}")
+    labels = np.asarray(labels, dtype=np.intp)
+    names = list(class_names)
+    issue = detection.is_issue
+    n = len(labels)
+    actions = np.full(n, "kept", dtype=object)
+    new_labels = labels.copy()
+    keep = np.ones(n, dtype=bool)
+    reasons = ["" for _ in range(n)]
+    weights = class_weights(detection.noise_matrix) if detection.noise_matrix is not None else None
+    sample_weight = train_weight = None
+
+    for i in np.flatnonzero(issue):
+        reasons[i] = _issue_reason(detection, names, labels[i], i)
+    if strategy == "drop":
+        actions[issue] = "removed"
+        keep = ~issue
+        if weights is not None:
+            train_weight = np.where(keep, weights[labels], 0.0)
+    elif strategy == "relabel":
+        confident = issue & (detection.predicted >= 0) & (detection.predicted != labels) & \
+            (np.nan_to_num(detection.confidence, nan=-1.0) >= relabel_threshold)
+        new_labels[confident] = detection.predicted[confident]
+        actions[confident] = "relabelled"
+        removed = issue & ~confident
+        actions[removed] = "removed"
+        keep = ~removed
+        for i in np.flatnonzero(confident):
+            reasons[i] += f"; relabelled (p={detection.confidence[i]:.3f} >= {relabel_threshold:g})"
+        for i in np.flatnonzero(removed):
+            p = detection.confidence[i]
+            reasons[i] += ("; removed: model not confident enough to relabel"
+                           + (f" (p={p:.3f} < {relabel_threshold:g})" if np.isfinite(p) else ""))
+    else:
+        if weights is None:
+            raise ConfigError("--strategy weight needs a noise matrix",
+                              hint="give --noise-matrix FILE, or let cleanaudit estimate it (no --label-issues)")
+        actions[:] = "weighted"
+        sample_weight = train_weight = weights[labels]
+        for i in range(n):
+            prefix = reasons[i] + "; kept" if issue[i] else "class weight"
+            reasons[i] = f"{prefix}: weight {sample_weight[i]:.4g} = 1/P(given={names[labels[i]]}|true={names[labels[i]]})"
+    return CleaningPlan(strategy, names, labels, new_labels, keep, actions, reasons, detection, sample_weight,
+                        train_weight, relabel_threshold)
+
+
+def _issue_reason(detection: Detection, names: list[Any], given: int, i: int) -> str:
+    text = "label issue"
+    predicted = int(detection.predicted[i])
+    if predicted >= 0 and predicted != given:
+        p = detection.confidence[i]
+        text += f": model predicts {names[predicted]}" + (f" (p={p:.3f})" if np.isfinite(p) else "")
+    quality = detection.label_quality[i]
+    if np.isfinite(quality):
+        text += f", label quality {quality:.4f}"
+    return text
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value

@@ -1,0 +1,133 @@
+"""Several models' pred_probs as one: member weights, mixed probabilities, ensembled label quality.
+
+Label-quality scores come from the engine's ``get_label_quality_ensemble_scores`` (spec §3.2).
+The weights it uses internally are recomputed here with the same rule so reports can say which
+member got which weight; label issues are flagged on the weighted mean of the members' pred_probs
+and ranked by the ensembled scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cleanaudit import engine
+from cleanaudit.labels import FindIssuesResult
+from cleanaudit.report.tables import TableData
+
+WEIGHTINGS = ("accuracy", "uniform", "log_loss_search")
+
+
+@dataclass
+class Member:
+    """One ensemble member: its name (model spec or pred_probs file) and its pred_probs."""
+
+    name: str
+    pred_probs: np.ndarray
+    source: str = "cross-validation"
+
+
+def member_weights(labels: np.ndarray, pred_probs_list: Sequence[np.ndarray], weighting: str) -> np.ndarray:
+    """The weights ``get_label_quality_ensemble_scores`` gives each member (they sum to 1).
+
+    >>> P1 = np.array([[0.9, 0.1], [0.4, 0.6]]); P2 = np.array([[0.7, 0.3], [0.8, 0.2]])
+    >>> member_weights(np.array([0, 1]), [P1, P2], "accuracy").tolist()
+    [0.6666666666666666, 0.3333333333333333]
+    """
+    from cleanaudit.engine.rank import DEFAULT_T_VALUES, _log_loss_search_weights
+
+    labels = np.asarray(labels)
+    if weighting == "uniform":
+        return np.full(len(pred_probs_list), 1.0 / len(pred_probs_list))
+    if weighting == "accuracy":
+        accuracy = np.array([np.mean(p.argmax(axis=1) == labels) for p in pred_probs_list])
+        return accuracy / accuracy.sum()
+    if weighting == "log_loss_search":
+        return np.asarray(_log_loss_search_weights(labels, list(pred_probs_list), DEFAULT_T_VALUES), dtype=np.float64)
+    raise ValueError(f"unknown weighting {weighting!r}; choose one of: {', '.join(WEIGHTINGS)}")
+
+
+def mix_pred_probs(pred_probs_list: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """The weighted mean of the members' pred_probs (rows still sum to 1).
+
+    >>> mix_pred_probs([np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])], np.array([0.75, 0.25])).tolist()
+    [[0.75, 0.25]]
+    """
+    mixed = sum(w * np.asarray(p, dtype=np.float64) for w, p in zip(weights, pred_probs_list))
+    return np.asarray(mixed / np.sum(weights), dtype=np.float64)
+
+
+def describe_members(labels: np.ndarray, members: Sequence[Member], weights: np.ndarray, weighting: str) -> dict:
+    """The ``run.ensemble`` record: weighting rule and, per member, weight and accuracy on the given labels.
+
+    >>> m = [Member("a", np.array([[0.9, 0.1]])), Member("b", np.array([[0.2, 0.8]]))]
+    >>> describe_members(np.array([0]), m, np.array([1.0, 0.0]), "accuracy")["members"][1]
+    {'model': 'b', 'source': 'cross-validation', 'weight': 0.0, 'accuracy': 0.0}
+    """
+    labels = np.asarray(labels)
+    return {
+        "weighting": weighting,
+        "pred_probs": "weighted mean of the members' pred_probs",
+        "members": [
+            {"model": m.name, "source": m.source, "weight": float(w),
+             "accuracy": float(np.mean(m.pred_probs.argmax(axis=1) == labels))}
+            for m, w in zip(members, weights)
+        ],
+    }
+
+
+@dataclass
+class EnsembleIssuesResult(FindIssuesResult):
+    """Label issues found with an ensemble; the caption and payload name each member's weight."""
+
+    ensemble: dict[str, Any] = field(default_factory=dict)  # also in the JSON ``run.ensemble``
+
+    def tables(self, top: int | None = None) -> list[TableData]:
+        tables = super().tables(top)
+        weights = ", ".join(f"{m['model']} {m['weight']:.3f}" for m in self.ensemble["members"])
+        tables[0].caption += (f"; ensemble of {len(self.ensemble['members'])} ({self.ensemble['weighting']} "
+                              f"weights: {weights})")
+        return tables
+
+
+def ensemble_issues_result(
+    labels: np.ndarray,
+    members: Sequence[Member],
+    class_names: Sequence[Any],
+    *,
+    ids: np.ndarray | None = None,
+    weighting: str = "accuracy",
+    filter_by: str = "prune_by_noise_rate",
+    rank_by: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    min_examples_per_class: int = 1,
+    frac_noise: float = 1.0,
+) -> EnsembleIssuesResult:
+    """Flag issues on the weighted mean pred_probs; score and rank them by the ensembled label quality.
+
+    >>> P1 = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.7, .3], [.1, .9]])
+    >>> r = ensemble_issues_result(np.array([0, 0, 1, 1, 1, 0]), [Member("a", P1), Member("b", P1)], ["x", "y"])
+    >>> r.ranked_rows.tolist(), r.ensemble["members"][0]["weight"]
+    ([5, 4], 0.5)
+    """
+    labels = np.asarray(labels)
+    pred_probs_list = [m.pred_probs for m in members]
+    weights = member_weights(labels, pred_probs_list, weighting)
+    mixed = mix_pred_probs(pred_probs_list, weights)
+    rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
+    is_issue = np.asarray(engine.find_label_issues(labels, mixed, filter_by=filter_by,
+                                                   min_examples_per_class=min_examples_per_class,
+                                                   frac_noise=frac_noise), dtype=bool)
+    quality = engine.get_label_quality_ensemble_scores(labels, list(pred_probs_list), method=rank_by,
+                                                       weight_ensemble_members_by=weighting, verbose=False,
+                                                       **rank_kwargs)
+    flagged = np.flatnonzero(is_issue)
+    ranked = flagged[np.argsort(quality[flagged])]
+    return EnsembleIssuesResult(
+        ranked_rows=ranked, is_issue=is_issue, label_quality=quality, given=labels,
+        predicted=mixed.argmax(axis=1), class_names=list(class_names), ids=ids, filter_by=filter_by,
+        rank_by=f"ensemble {rank_by}", ensemble=describe_members(labels, members, weights, weighting),
+    )
