@@ -38,6 +38,8 @@ _LOCATIONS = {
     "load_dataset": "cleanaudit.io.load",
     "Dataset": "cleanaudit.io.dataset",
     "cross_val_pred_probs": "cleanaudit.predict",
+    "run_audit": "cleanaudit.audit",
+    "CleanLearning": "cleanaudit.learning",
 }
 
 __all__ = ["__version__", *_LOCATIONS]

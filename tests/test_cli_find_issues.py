@@ -106,3 +106,87 @@ def test_frac_noise_and_min_examples(cli, tutorial_dir):
     assert 0 < half["num_issues"] < 64
     floor = _json(cli(*base, "--min-examples-per-class", "45"))
     assert floor["num_issues"] < 64
+
+
+# --- auditing a test set with --train -------------------------------------------------------
+
+
+def test_train_scores_test_labels_with_a_model_fit_on_train(cli, tutorial_dir):
+    # test_pred_probs_logreg_fit_on_train.npy: LogisticRegression fit on train, predict_proba on test (y_int order).
+    base = ("find-issues", tutorial_dir / "test.csv", "-l", "y_int", "--ignore", "y", "--format", "json")
+    trained = _json(cli(*base, "--train", tutorial_dir / "train.csv", "--model",
+                        "sklearn.linear_model:LogisticRegression"))
+    given = _json(cli(*base, "--pred-probs", tutorial_dir / "test_pred_probs_logreg_fit_on_train.npy"))
+    assert trained["num_issues"] == given["num_issues"] > 0
+    assert [i["row"] for i in trained["issues"]] == [i["row"] for i in given["issues"]]
+    assert trained["issues"][0]["label_quality"] == pytest.approx(given["issues"][0]["label_quality"])
+    run = trained["run"]
+    assert run["cv_folds"] is None and run["pred_probs_source"].startswith("model fit on")
+    assert run["train"]["num_examples"] == 250 and run["model"] == "sklearn.linear_model:LogisticRegression"
+
+
+def test_train_with_other_classes_is_refused(cli, tutorial_dir, tmp_path):
+    train = pd.read_csv(tutorial_dir / "train.csv")
+    train[train.y != "blue"].to_csv(tmp_path / "no_blue.csv", index=False)
+    result = cli("find-issues", tutorial_dir / "test.csv", "-l", "y", "--ignore", "y_int", "--train",
+                 tmp_path / "no_blue.csv", "-m", "logreg")
+    assert result.exit_code == 2 and "different classes" in result.stderr and "blue" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    both = cli("find-issues", tutorial_dir / "test.csv", "-l", "y", "--train", tutorial_dir / "train.csv",
+               "--pred-probs", tutorial_dir / "test_pred_probs_logreg_fit_on_train.npy")
+    assert both.exit_code == 2 and "--pred-probs and --train" in both.stderr
+
+
+# --- ensembles ---------------------------------------------------------------------------------
+
+MEMBERS = ("pred_probs_cv3_logreg.npy", "pred_probs_cv3_random_forest.npy", "pred_probs_cv3_gradient_boosting.npy")
+
+
+@pytest.mark.parametrize("weighting", ["accuracy", "uniform", "log_loss_search"])
+def test_ensemble_of_pred_probs_files(cli, tutorial_dir, weighting):
+    from cleanaudit import engine
+
+    args = ["find-issues", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", "--format", "json",
+            "--ensemble-weighting", weighting]
+    for name in MEMBERS:
+        args += ["--pred-probs", tutorial_dir / name]
+    out = _json(cli(*args))
+    labels = pd.read_csv(tutorial_dir / "train.csv").y_int.to_numpy()
+    probs = [np.load(tutorial_dir / name) for name in MEMBERS]
+    expected = engine.get_label_quality_ensemble_scores(labels, probs, weight_ensemble_members_by=weighting)
+    for issue in out["issues"]:
+        assert issue["label_quality"] == pytest.approx(expected[issue["row"]])
+    ensemble = out["run"]["ensemble"]
+    assert ensemble["weighting"] == weighting and len(ensemble["members"]) == 3
+    assert sum(m["weight"] for m in ensemble["members"]) == pytest.approx(1.0)
+    assert [m["model"] for m in ensemble["members"]] == [str(tutorial_dir / n) for n in MEMBERS]
+    if weighting == "accuracy":
+        accuracy = [np.mean(p.argmax(axis=1) == labels) for p in probs]
+        assert [m["weight"] for m in ensemble["members"]] == pytest.approx(list(np.array(accuracy) / sum(accuracy)))
+    scores = [i["label_quality"] for i in out["issues"]]
+    assert scores == sorted(scores)
+
+
+def test_ensemble_of_models_names_weights_in_caption(cli, tutorial_dir):
+    result = cli("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", "logreg",
+                 "-m", "knn", "--cv", "3", "--top", "3")
+    assert result.exit_code == 0, result.stderr
+    caption = " ".join(result.stdout.split())
+    assert "ensemble of 2 (accuracy weights: logreg 0." in caption and "knn 0." in caption
+    out = _json(cli("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", "logreg",
+                    "-m", "knn", "--cv", "3", "-f", "json"))
+    assert out["run"]["model"] == ["logreg", "knn"] and out["run"]["cv_folds"] == 3
+    single = _json(cli("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", "logreg",
+                       "--cv", "3", "-f", "json"))
+    assert single["run"]["model"] == "logreg" and "ensemble" not in single["run"]
+
+
+def test_ensembles_only_where_they_are_used(cli, tutorial_dir):
+    args = ["--pred-probs", tutorial_dir / MEMBERS[0], "--pred-probs", tutorial_dir / MEMBERS[1]]
+    for command in ("health", "overlap", "noise-matrix"):
+        result = cli(command, tutorial_dir / "train.csv", "-l", "y_int", *args)
+        assert result.exit_code == 2 and "--pred-probs is given 2 times" in result.stderr
+    audit = _json(cli("audit", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", *args, "--checks", "label",
+                      "-f", "json", "--ensemble-weighting", "uniform"))
+    assert [m["weight"] for m in audit["run"]["ensemble"]["members"]] == [0.5, 0.5]
+    assert "weighted mean" in audit["run"]["ensemble"]["pred_probs"]

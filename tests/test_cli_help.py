@@ -9,7 +9,7 @@ import pytest
 
 from cleanaudit import __version__
 
-COMMANDS = ["find-issues", "health", "overlap", "noise-matrix"]
+COMMANDS = ["find-issues", "health", "overlap", "noise-matrix", "clean"]
 
 
 def test_top_level_help_lists_commands(cli):

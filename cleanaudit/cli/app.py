@@ -106,7 +106,7 @@ def _root(
 
 def _register() -> None:
     # Command modules import only light modules at import time, so --help stays fast.
-    from cleanaudit.cli import audit_command, label_commands  # noqa: F401
+    from cleanaudit.cli import audit_command, clean_command, label_commands  # noqa: F401
 
 
 _register()

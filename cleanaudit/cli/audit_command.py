@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from cleanaudit.cli.app import app
-from cleanaudit.cli.options import DataOptions, data_command, split_columns
+from cleanaudit.cli.options import DataOptions, EnsembleWeighting, data_command, split_columns
 
 
 def _list_checks(value: bool) -> None:
@@ -53,6 +53,9 @@ def audit(
     list_checks: Annotated[bool, typer.Option(
         "--list-checks", callback=_list_checks, is_eager=True, expose_value=False,
         help="List every check with its inputs and parameters, and exit.")] = False,
+    ensemble_weighting: Annotated[EnsembleWeighting, typer.Option(
+        help="With several --model or --pred-probs: how members are weighted; every check then uses the "
+             "weighted mean of their pred_probs.")] = EnsembleWeighting.accuracy,
 ) -> None:
     """Audit a dataset: label errors, outliers, near duplicates, non-IID order, class imbalance,
     underperforming groups and missing values, in one report."""
@@ -63,7 +66,7 @@ def audit(
     selected = split_columns(checks)
     select_checks(selected)  # fail fast on unknown names, before the model is fitted
     overrides = parse_check_params(check_param or [])
-    prepared = prepare(opts)
+    prepared = prepare(opts, ensemble_weighting=ensemble_weighting.value)
     ds = prepared.dataset
     with prepared.notes.progress() as progress:
         result = run_audit(labels=ds.labels, pred_probs=prepared.pred_probs, features=ds.features,

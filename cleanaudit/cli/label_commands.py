@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from cleanaudit.cli.app import app
-from cleanaudit.cli.options import DataOptions, OutputFormat, data_command
+from cleanaudit.cli.options import DataOptions, EnsembleWeighting, OutputFormat, data_command
 
 # Mirrors cleanaudit.labels (kept here so --help does not import the engine).
 FilterBy = Enum("FilterBy", {m: m for m in (
@@ -27,7 +28,10 @@ TABLE_TOP_DEFAULT = 20
         "Examples:\n\n"
         "  cleanaudit find-issues data.csv --label y\n\n"
         "  cleanaudit find-issues data.parquet -l y --pred-probs probs.npy --top 10\n\n"
-        "  cleanaudit find-issues data.csv -l y --filter-by both --format json > issues.json"
+        "  cleanaudit find-issues data.csv -l y --filter-by both --format json > issues.json\n\n"
+        "  cleanaudit find-issues test.csv -l y --train train.csv\n\n"
+        "  cleanaudit find-issues data.csv -l y -m logreg -m random-forest --ensemble-weighting accuracy\n\n"
+        "  cleanaudit find-issues new.csv -l y --from-model model.skops"
     ),
 )
 @data_command
@@ -44,18 +48,27 @@ def find_issues(
     top: Annotated[Optional[int], typer.Option(
         min=0, help=f"Show the N most severe issues \\[default: {TABLE_TOP_DEFAULT} in a table, all in "
                     "json/csv/markdown; 0 = all].", show_default=False)] = None,
+    train: Annotated[Optional[Path], typer.Option(
+        help="Fit the model on this file (same columns) and score DATA's labels with it, without "
+             "cross-validating DATA: audits a test set.", show_default=False)] = None,
+    ensemble_weighting: Annotated[EnsembleWeighting, typer.Option(
+        help="With several --model or --pred-probs: how members are weighted (issues are flagged on the "
+             "weighted mean pred_probs and ranked by the ensembled label quality).")] = EnsembleWeighting.accuracy,
 ) -> None:
     """Find label errors: rows whose given label is probably wrong, most severe first."""
     from cleanaudit.cli.runtime import emit, prepare
+    from cleanaudit.ensembles import ensemble_issues_result
     from cleanaudit.labels import find_issues_result
 
-    prepared = prepare(opts)
+    prepared = prepare(opts, ensemble_weighting=ensemble_weighting.value, train=train)
     ds = prepared.dataset
-    result = find_issues_result(
-        ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids,
-        filter_by=filter_by.value, rank_by=rank_by.value, adjust_pred_probs=adjust_pred_probs,
-        min_examples_per_class=min_examples_per_class, frac_noise=frac_noise,
-    )
+    settings = dict(filter_by=filter_by.value, rank_by=rank_by.value, adjust_pred_probs=adjust_pred_probs,
+                    min_examples_per_class=min_examples_per_class, frac_noise=frac_noise)
+    if len(prepared.members) > 1:
+        result = ensemble_issues_result(ds.labels, prepared.members, ds.class_names, ids=ds.ids,
+                                        weighting=ensemble_weighting.value, **settings)
+    else:
+        result = find_issues_result(ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, **settings)
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
     emit("find-issues", prepared, opts, payload=result.payload(top or None), tables=result.tables(_table_top(top, opts.format)),
          per_row=result.per_row_frame_columns())
@@ -65,7 +78,8 @@ def find_issues(
     epilog=(
         "Examples:\n\n"
         "  cleanaudit health data.csv --label y\n\n"
-        "  cleanaudit health data.csv -l y --pred-probs probs.npy --format json"
+        "  cleanaudit health data.csv -l y --pred-probs probs.npy --format json\n\n"
+        "  cleanaudit health new.csv -l y --from-model model.skops"
     ),
 )
 @data_command

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -23,6 +23,11 @@ class OutputFormat(str, Enum):
     markdown = "markdown"
 
 
+# Mirrors cleanaudit.ensembles.WEIGHTINGS (kept here so --help does not import the engine).
+EnsembleWeighting = Enum("EnsembleWeighting", {m: m for m in ("accuracy", "uniform", "log_loss_search")}, type=str)
+
+DEFAULT_MODEL = "auto"
+
 DATA_PANEL = "Data"
 MODEL_PANEL = "Model and pred_probs"
 OUTPUT_PANEL = "Output"
@@ -30,19 +35,24 @@ OUTPUT_PANEL = "Output"
 
 @dataclass
 class DataOptions:
-    """The shared options, as parsed from the command line."""
+    """The shared options, as parsed from the command line.
+
+    ``model`` and ``pred_probs`` are lists: several of either make an ensemble (commands that
+    take one say so); ``model`` is ``["auto"]`` when ``--model`` is not given.
+    """
 
     data: list[Path]
     label: Optional[str] = None
     features: Optional[str] = None
     ignore: Optional[str] = None
     id_column: Optional[str] = None
-    model: str = "auto"
+    model: list[str] = field(default_factory=lambda: [DEFAULT_MODEL])
     model_param: Optional[list[str]] = None
     cv: int = 5
     seed: int = 0
     jobs: Optional[int] = None
-    pred_probs: Optional[Path] = None
+    pred_probs: list[Path] = field(default_factory=list)
+    from_model: Optional[Path] = None
     format: OutputFormat = OutputFormat.table
     out: Optional[Path] = None
     quiet: bool = False
@@ -85,13 +95,14 @@ _SHARED: dict[str, tuple[Any, Any]] = {
     ),
     "model": (
         Annotated[
-            str,
+            Optional[list[str]],
             typer.Option("--model", "-m",
                          help="auto (pick the preset with the lowest out-of-fold log loss), a preset "
-                              "(logreg, random-forest, hist-gb, knn) or package.module:Class.",
-                         rich_help_panel=MODEL_PANEL),
+                              "(logreg, random-forest, hist-gb, knn) or package.module:Class "
+                              "\\[default: auto]. Repeat it for an ensemble (find-issues, audit).",
+                         rich_help_panel=MODEL_PANEL, show_default=False),
         ],
-        "auto",
+        None,
     ),
     "model_param": (
         Annotated[
@@ -119,10 +130,22 @@ _SHARED: dict[str, tuple[Any, Any]] = {
     ),
     "pred_probs": (
         Annotated[
-            Optional[Path],
+            Optional[list[Path]],
             typer.Option("--pred-probs",
                          help="Out-of-sample predicted probabilities (.npy, .csv, .parquet; N x K, columns in "
-                              "sorted class order or named by class) instead of fitting a model.",
+                              "sorted class order or named by class) instead of fitting a model. Repeat it "
+                              "for an ensemble (find-issues, audit).",
+                         rich_help_panel=MODEL_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "from_model": (
+        Annotated[
+            Optional[Path],
+            typer.Option("--from-model",
+                         help="Score the data with a model saved by 'cleanaudit clean --save-model' "
+                              "(predict_proba; not out-of-sample for rows it was trained on) instead of "
+                              "cross-validation.",
                          rich_help_panel=MODEL_PANEL, show_default=False),
         ],
         None,
@@ -182,6 +205,8 @@ def data_command(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
         shared = {name: kwargs.pop(name) for name in ["data", *_SHARED]}
+        shared["model"] = list(shared["model"] or [DEFAULT_MODEL])
+        shared["pred_probs"] = list(shared["pred_probs"] or [])
         return func(DataOptions(**shared), **kwargs)
 
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

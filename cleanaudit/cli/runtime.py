@@ -1,8 +1,8 @@
 """What every data command does around its own work: load, get pred_probs, report.
 
-``prepare`` loads the dataset and obtains pred_probs (from ``--pred-probs`` or by
-cross-validation, with progress on stderr); ``emit`` prints the result in the chosen format and
-writes ``--out`` files.
+``prepare`` loads the dataset and obtains pred_probs (cross-validation with progress on stderr,
+``--pred-probs``, ``--from-model`` or ``--train``: see :mod:`cleanaudit.cli.sources`; several
+models make an ensemble); ``emit`` prints the result in the chosen format and writes ``--out`` files.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
@@ -18,8 +18,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from cleanaudit.cli.options import DataOptions, OutputFormat, split_columns
-from cleanaudit.errors import ConfigError, InputError
+from cleanaudit.cli.options import DataOptions, OutputFormat
+from cleanaudit.errors import InputError
 from cleanaudit.io.dataset import Dataset
 from cleanaudit.report.envelope import build_envelope, library_versions, to_json
 from cleanaudit.report.tables import TableData, format_cell
@@ -66,95 +66,42 @@ class Notes:
 
 @dataclass
 class Prepared:
-    """A loaded dataset, its pred_probs, and how they were obtained."""
+    """A loaded dataset, its pred_probs, and how they were obtained.
+
+    With an ensemble, ``members`` holds each member's pred_probs and ``pred_probs`` their
+    weighted mean; otherwise ``members`` holds the one source. ``pred_probs`` is ``None`` only
+    for a command that needed none (``clean`` with ``--label-issues``).
+    """
 
     dataset: Dataset
-    pred_probs: np.ndarray
+    pred_probs: Optional[np.ndarray]
     run: dict[str, Any]
     started: float
     notes: Notes
+    members: list[Any] = field(default_factory=list)
 
 
-def prepare(opts: DataOptions) -> Prepared:
-    """Load the data named on the command line and obtain out-of-sample pred_probs."""
-    from cleanaudit.io.load import load_dataset
+def prepare(opts: DataOptions, *, ensemble_weighting: Optional[str] = None, train: Optional[Path] = None) -> Prepared:
+    """Load the data named on the command line and obtain its pred_probs.
+
+    Several ``--model``/``--pred-probs`` make an ensemble, allowed only when the command gives
+    ``ensemble_weighting``; ``train`` fits the model on that file instead of cross-validating.
+    """
+    from cleanaudit.cli.sources import check_sources, load_data, mixed_pred_probs, obtain_members
 
     started = time.perf_counter()
     notes = Notes(opts.quiet)
-    if not opts.label:
-        raise ConfigError("missing option '--label'", hint="name the column holding the class labels, e.g. --label y")
-    dataset = load_dataset(
-        opts.data,
-        label=opts.label,
-        features=split_columns(opts.features),
-        ignore=split_columns(opts.ignore),
-        id_column=opts.id_column,
-    )
-    if opts.pred_probs is not None:
-        from cleanaudit.io.pred_probs import read_pred_probs
-
-        pred_probs = read_pred_probs(opts.pred_probs, class_names=dataset.class_names,
-                                     num_examples=dataset.num_examples)
-        run = {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": str(opts.pred_probs)}
+    check_sources(opts, ensemble=ensemble_weighting is not None, train=train)
+    dataset = load_data(opts)
+    members, run = obtain_members(dataset, opts, notes, train=train)
+    if len(members) > 1:
+        pred_probs, run["ensemble"] = mixed_pred_probs(members, dataset.labels, str(ensemble_weighting))
+        weights = ", ".join(f"{m['model']} {m['weight']:.3f}" for m in run["ensemble"]["members"])
+        notes.note(f"ensemble of {len(members)} ({ensemble_weighting} weights): {weights}")
     else:
-        pred_probs, run = _cross_validate(dataset, opts, notes)
+        pred_probs = members[0].pred_probs
     run["versions"] = library_versions()
-    return Prepared(dataset, pred_probs, run, started, notes)
-
-
-def _cross_validate(dataset: Dataset, opts: DataOptions, notes: Notes) -> tuple[np.ndarray, dict[str, Any]]:
-    from cleanaudit.features import missing_value_summary
-    from cleanaudit.models import parse_model_params
-    from cleanaudit.predict import cross_val_pred_probs
-
-    if dataset.features.shape[1] == 0:
-        raise InputError(
-            f"no feature columns left in {_describe_paths(dataset)} to train a model on",
-            hint="pass --features, or give out-of-sample probabilities with --pred-probs FILE",
-        )
-    missing = missing_value_summary(dataset.features)
-    if missing:
-        columns = ", ".join(f"{c} ({n})" for c, n in missing.items())
-        notes.note(f"note: imputing missing feature values in {columns}: median for numbers, most frequent "
-                   "for categories")
-    params = parse_model_params(opts.model_param or [])
-    with notes.progress() as progress:
-        result = cross_val_pred_probs(dataset.features, dataset.labels, model=opts.model, model_params=params,
-                                      cv=opts.cv, seed=opts.seed, jobs=opts.jobs, progress=progress,
-                                      class_names=dataset.class_names)
-    for warning in result.warnings:
-        notes.note(f"model warning: {warning}")
-    if result.candidates:
-        _show_candidates(notes, result)
-    run = {
-        "model": result.model,
-        "cv_folds": result.cv_folds,
-        "seed": result.seed,
-        "pred_probs_source": result.source,
-    }
-    if result.candidates:
-        run["model_candidates"] = [
-            {"model": c.name, "log_loss": c.log_loss, "accuracy": c.accuracy, "seconds": c.seconds,
-             "error": c.error}
-            for c in result.candidates
-        ]
-    return result.pred_probs, run
-
-
-def _show_candidates(notes: Notes, result: Any) -> None:
-    if notes.quiet:
-        return
-    table = Table(title="--model auto: out-of-fold scores against the given labels", title_justify="left")
-    for column in ("model", "log loss", "accuracy", "seconds"):
-        table.add_column(column, justify="left" if column == "model" else "right")
-    chosen = result.model.split(":", 1)[-1]
-    for c in sorted(result.candidates, key=lambda c: c.log_loss):
-        mark = " (chosen)" if c.name == chosen else ""
-        if c.error:
-            table.add_row(c.name, "failed", "-", f"{c.seconds:.1f}")
-            continue
-        table.add_row(c.name + mark, f"{c.log_loss:.4f}", f"{c.accuracy:.4f}", f"{c.seconds:.1f}")
-    notes.console.print(table)
+    return Prepared(dataset, pred_probs, run, started, notes, members)
 
 
 def _describe_paths(dataset: Dataset) -> str:
