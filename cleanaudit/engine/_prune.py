@@ -96,12 +96,16 @@ def by_noise_rate(pred_probs, y, pcm, n_k, prunable, cands: Candidates, classes)
             chosen, col, reached = _top_margins_blocks(pred_probs, k, cols, counts, pos_k, cands.index, step)
         fits = counts <= reached
         flags[chosen[fits[col]]] = True
+        if fits.all():
+            continue
+        idx = _class_indices(y, k, classes)
         for c in np.flatnonzero(~fits):
             # The count reaches past the non-negative margins: rank the whole class (rare).
-            idx = _class_indices(y, k, classes)
-            if counts[c] < n_k[k]:
-                idx = idx[top(pred_probs[idx, cols[c]] - pred_probs[idx, k], int(counts[c]), largest=True)]
-            cands.mark(flags, idx)
+            if counts[c] >= n_k[k]:
+                cands.mark(flags, idx)
+            else:
+                margins = pred_probs[idx, cols[c]] - pred_probs[idx, k]
+                cands.mark(flags, idx[top(margins, int(counts[c]), largest=True)])
     return flags
 
 

@@ -107,8 +107,8 @@ def scan(
         block = np.ascontiguousarray(pred_probs[s:e])
         flat = block.reshape(-1)
         yc = y[s:e].astype(np.intp, copy=False)
-        # Long rows: one argmax per row serves the guess, the candidates and the maximum.
-        amax = None if flat_ops or not (candidates or extremes) else block.argmax(axis=1)
+        # Long rows: one argmax per row serves the candidates, the guess and the maximum.
+        amax = None if flat_ops or not candidates else block.argmax(axis=1)
         if extremes:
             b_lo = flat.min()
             b_hi = flat.max() if amax is None else np.take(flat, base[:rows] + amax).max()
