@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cleanaudit.status import ExitStatus
 
 
@@ -33,3 +35,24 @@ class ConfigError(CleanAuditError):
 
 class ModelError(CleanAuditError):
     """The model could not be built or fitted (bad spec, bad parameter, too few examples per fold)."""
+
+
+def one_line(err: object) -> str:
+    """An exception's message folded onto one line (errors are one line on stderr).
+
+    >>> one_line(ValueError("bad\\n  value"))
+    'bad value'
+    """
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def name_list(items: Sequence, limit: int = 20) -> str:
+    """Items for an error message, comma-separated, at most ``limit`` of them.
+
+    >>> name_list(["a", "b", "c"], limit=2)
+    'a, b, ... (1 more)'
+    """
+    items = list(items)
+    shown = ", ".join(str(i) for i in items[:limit])
+    more = len(items) - limit
+    return (shown + f", ... ({more} more)") if more > 0 else (shown or "none")

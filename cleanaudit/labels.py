@@ -15,18 +15,6 @@ import numpy as np
 from cleanaudit import engine
 from cleanaudit.report.tables import TableData
 
-FILTER_BY_METHODS = (
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_normalized_margin",
-    "low_self_confidence",
-)
-RANK_BY_METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
-PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
-
 
 def _names(class_names: Sequence[Any], codes: np.ndarray) -> list[Any]:
     return [class_names[int(c)] for c in codes]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cleanaudit.errors import ConfigError
+from cleanaudit.errors import ConfigError, one_line as _one_line
 from cleanaudit.features import build_preprocessor
 
 if TYPE_CHECKING:
@@ -161,7 +161,3 @@ def _closest(name: str, options: Sequence[str]) -> list[str]:
     """The option the user probably meant: same name in another case, else the nearest spelling."""
     same = [o for o in options if o.lower() == name.lower()]
     return same[:1] or difflib.get_close_matches(name, options, n=1)
-
-
-def _one_line(err: object) -> str:
-    return " ".join(str(err).split()) or type(err).__name__

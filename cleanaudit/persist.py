@@ -10,14 +10,13 @@ type is refused with its name, never loaded.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cleanaudit.errors import ConfigError, InputError
+from cleanaudit.errors import ConfigError, InputError, one_line as _one_line, name_list as _names
 
 if TYPE_CHECKING:
     from cleanaudit.io.dataset import Dataset
@@ -153,11 +152,3 @@ def _skops() -> Any:
     except ImportError:
         raise ConfigError("saving and loading models needs the optional package skops", hint=_INSTALL_HINT) from None
     return sio
-
-
-def _names(items: Sequence) -> str:
-    return ", ".join(str(i) for i in items) or "none"
-
-
-def _one_line(err: object) -> str:
-    return " ".join(str(err).split()) or type(err).__name__

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import ConfigError, InputError, ModelError
+from cleanaudit.errors import ConfigError, InputError, ModelError, one_line as _one_line
 from cleanaudit.models import build_model
 
 if TYPE_CHECKING:
@@ -275,7 +275,3 @@ def _counter(progress: Progress | None, description: str, total: int, done: list
             progress(description, done[0], total)
 
     return tick
-
-
-def _one_line(err: object) -> str:
-    return " ".join(str(err).split()) or type(err).__name__

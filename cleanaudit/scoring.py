@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import InputError, ModelError
+from cleanaudit.errors import InputError, ModelError, one_line as _one_line, name_list as _names
 from cleanaudit.models import build_model
 
 if TYPE_CHECKING:
@@ -191,11 +191,3 @@ def run_quietly(step: Any, name: str) -> tuple[Any, list[str]]:
 
 def _where(dataset: Dataset) -> str:
     return ", ".join(str(p) for p in dataset.paths) or "the data"
-
-
-def _names(items: Sequence) -> str:
-    return ", ".join(str(i) for i in items) or "none"
-
-
-def _one_line(err: object) -> str:
-    return " ".join(str(err).split()) or type(err).__name__

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import InputError
+from cleanaudit.errors import InputError, one_line as _one_line, name_list as _names
 from cleanaudit.io.dataset import Dataset
 
 STDIN = "-"
@@ -346,12 +346,6 @@ def _display(path: str | Path) -> str:
     return "stdin" if str(path) == STDIN else str(path)
 
 
-def _names(items: Sequence, limit: int = 20) -> str:
-    shown = ", ".join(str(i) for i in list(items)[:limit])
-    more = len(items) - limit
-    return (shown + f", ... ({more} more)") if more > 0 else (shown or "none")
-
-
 def _preview(values: Sequence, limit: int = 5) -> str:
     values = list(values)
     shown = ", ".join(str(v.item() if isinstance(v, np.generic) else v) for v in values[:limit])
@@ -362,7 +356,3 @@ def _closest(name: str, options: Sequence[str]) -> list[str]:
     """The option the user probably meant: same name in another case, else the nearest spelling."""
     same = [o for o in options if o.lower() == name.lower()]
     return same[:1] or difflib.get_close_matches(name, options, n=1)
-
-
-def _one_line(err: object) -> str:
-    return " ".join(str(err).split()) or type(err).__name__

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import InputError
+from cleanaudit.errors import InputError, one_line as _one_line
 
 COLUMN_SUM_TOLERANCE = 1e-4
 _HINT = "noise_matrix[i][j] = P(given label i | true label j): K x K in sorted class order, each column summing to 1"
@@ -99,7 +99,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _one_line(err: object) -> str:
-    return " ".join(str(err).split()) or type(err).__name__

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import InputError
+from cleanaudit.errors import InputError, one_line as _one_line, name_list as _names
 
 ROW_SUM_TOLERANCE = 1e-4
 _SUPPORTED = ".npy, .csv, .parquet, .pq"
@@ -50,7 +50,7 @@ def validate_pred_probs(
     array([[0.2, 0.8]])
     """
     num_classes = len(class_names)
-    expected = f"expected {num_examples} x {num_classes} (one row per example; columns in class order: {_names(class_names)})"
+    expected = f"expected {num_examples} x {num_classes} (one row per example; columns in class order: {_names(class_names, limit=10)})"
     if matrix.ndim != 2:
         raise InputError(f"pred_probs in {name} has {matrix.ndim} dimension(s), shape {matrix.shape}; {expected}",
                          hint="save a 2-D array of probabilities")
@@ -117,7 +117,7 @@ def _read_table(path: Path, name: str, suffix: str, class_names: Sequence, num_e
     non_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c].dtype)
                    or pd.api.types.is_bool_dtype(table[c].dtype)]
     if non_numeric:
-        raise InputError(f"pred_probs in {name} have non-numeric column(s): {_names(non_numeric)}",
+        raise InputError(f"pred_probs in {name} have non-numeric column(s): {_names(non_numeric, limit=10)}",
                          hint="every column must hold one class's probabilities")
     all_float32 = all(table[c].dtype == np.float32 for c in table.columns)
     return table.to_numpy(dtype=np.float32 if all_float32 else np.float64, na_value=np.nan)
@@ -136,13 +136,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _names(items: Sequence, limit: int = 10) -> str:
-    items = list(items)
-    shown = ", ".join(str(i) for i in items[:limit])
-    return shown + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
-
-
-def _one_line(err: object) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
