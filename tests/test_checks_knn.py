@@ -100,7 +100,9 @@ def assert_same_up_to_ties(a: KnnGraph, b: KnnGraph) -> None:
     assert len(set(rows)) < 0.01 * a.num_rows + 5
 
 
-@pytest.mark.parametrize(("n", "d", "metric"), [(3000, 20, "cosine"), (3000, 50, "cosine"), (2500, 12, "euclidean"), (40, 5, "cosine")])
+@pytest.mark.parametrize(
+    ("n", "d", "metric"), [(3000, 20, "cosine"), (3000, 50, "cosine"), (2500, 12, "euclidean"), (40, 5, "cosine")]
+)
 def test_blocked_search_matches_the_reference_search(n: int, d: int, metric: str) -> None:
     rng = np.random.default_rng(d)
     x = rng.normal(size=(n, d)) + rng.integers(0, 4, size=(n, 1)) * 3.0  # clustered, some far from origin

@@ -25,8 +25,8 @@ def datalab(labels, **inputs):
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         lab.find_issues(issue_types={"outlier": {}}, **inputs)
-    summary = lab.get_issue_summary()
-    return lab.get_issues("outlier"), lab.get_info("outlier"), float(summary.set_index("issue_type").loc["outlier", "score"])
+    summary = float(lab.get_issue_summary().set_index("issue_type").loc["outlier", "score"])
+    return lab.get_issues("outlier"), lab.get_info("outlier"), summary
 
 
 def ours(x=None, labels=None, pred_probs=None, **params) -> object:

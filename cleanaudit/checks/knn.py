@@ -28,7 +28,7 @@ So ``auto`` picks:
   (3x faster than scikit-learn's brute force on unit rows, itself 10x faster than its cosine
   brute force; KD/ball trees lose to brute force at D >= 20);
 * above ``HNSW_MIN_ROWS`` rows, when the optional ``faiss-cpu`` package is installed
-  (``pip install faiss-cpu``), an approximate HNSW index, re-ranked in float64.
+  (``pip install "cleanaudit[fast]"``), an approximate HNSW index, re-ranked in float64.
   Exact search costs N^2 and would take most of an hour at 1M rows; HNSW grows ~N log N.
   An optional extra, not a dependency: below 200k rows exact search is within ~2x of it.
   Rejected: pynndescent (90 s of JIT compilation at 10k rows, recall 0.89 at D=50) and
@@ -232,7 +232,11 @@ def build_knn_graph(
         method = choose_method(n, d, metric)
     from cleanaudit.checks import knn_search
 
-    searches = {"sklearn": knn_search.search_sklearn, "blocked": knn_search.search_blocked, "hnsw": knn_search.search_hnsw}
+    searches = {
+        "sklearn": knn_search.search_sklearn,
+        "blocked": knn_search.search_blocked,
+        "hnsw": knn_search.search_hnsw,
+    }
     if method not in searches:
         raise ValueError(f"unknown method {method!r}; choose from auto, {', '.join(searches)}")
     ind, dist = searches[method](x, k, metric, progress)

@@ -118,8 +118,10 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
 
     >>> X = np.array([[0.0, 0], [0, 0], [1, 0], [3, 1], [0, 5], [6, 6]])
     >>> r = run(CheckInputs(6, ["a", "b"], labels=np.array([0, 1, 0, 0, 1, 1]), features=X), {"k": 2})
-    >>> r.is_issue.tolist(), r.columns["near_duplicate_set"][:2].tolist(), r.columns["has_conflicting_labels"][:3].tolist()
-    ([True, True, False, False, False, False], ['1', '0'], [True, True, False])
+    >>> r.is_issue.tolist(), r.columns["near_duplicate_set"][:2].tolist()
+    ([True, True, False, False, False, False], ['1', '0'])
+    >>> r.columns["has_conflicting_labels"][:3].tolist()  # rows 0 and 1 are copies labelled 0 and 1
+    [True, True, False]
     """
     from cleanaudit.checks.knn import SharedKnn
 

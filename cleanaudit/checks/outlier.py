@@ -100,7 +100,10 @@ def _knn_path(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     }
     if graph.k < k:
         info["k_requested"] = k
-    columns = {"nearest_neighbor": graph.indices[:, 0].copy(), "distance_to_nearest_neighbor": graph.distances[:, 0].copy()}
+    columns = {
+        "nearest_neighbor": graph.indices[:, 0].copy(),
+        "distance_to_nearest_neighbor": graph.distances[:, 0].copy(),
+    }
     return CheckResult(NAME, d > limit, scores, float(scores.mean()), info, columns)
 
 
