@@ -156,3 +156,95 @@ def test_out_over_input_refused(cli, small, tmp_path):
     path, probs = small
     np.save(tmp_path / "p.npy", probs)
     _one_line_error(cli("find-issues", path, "-l", "y", "--pred-probs", tmp_path / "p.npy", "--out", path), "--out")
+
+
+# --- gates (--fail-on / --fail-under): 1 when a gate fails, 0 when all pass, 2 on a bad expression ----
+
+def _with_probs(cli, small, tmp_path, command, *args):
+    path, probs = small
+    probs = probs.copy()
+    probs[:10] = [0.1, 0.9]  # rows 0, 2, 4, ... labelled p but predicted q: some label issues
+    np.save(tmp_path / "p.npy", probs)
+    return cli(command, path, "-l", "y", "--pred-probs", tmp_path / "p.npy", "-q", *args)
+
+
+@pytest.mark.parametrize(
+    "command, gate, expected",
+    [
+        ("find-issues", "label>0", ExitStatus.GATE_FAILED),
+        ("find-issues", "label>0.5", ExitStatus.OK),
+        ("find-issues", "label>1000", ExitStatus.OK),
+        ("health", "health<0.99", ExitStatus.GATE_FAILED),
+        ("health", "health<0.01", ExitStatus.OK),
+        ("health", "label>=1", ExitStatus.GATE_FAILED),
+        ("audit", "label>0.01", ExitStatus.GATE_FAILED),
+        ("audit", "near_duplicate>0", ExitStatus.GATE_FAILED),
+        ("audit", "near_duplicate>5", ExitStatus.OK),
+        ("audit", "outlier>1000", ExitStatus.OK),
+        ("audit", "class_imbalance", ExitStatus.OK),
+        ("audit", "health<0.99", ExitStatus.GATE_FAILED),
+        ("overlap", "label>0", ExitStatus.GATE_FAILED),  # overlap measures no issues: fails loudly
+        ("noise-matrix", "health<0.5", ExitStatus.GATE_FAILED),
+    ],
+)
+def test_gate_exit_codes(cli, small, tmp_path, command, gate, expected):
+    result = _with_probs(cli, small, tmp_path, command, "--fail-on", gate)
+    assert result.exit_code == expected, (result.stdout, result.stderr)
+    failed = [line for line in result.stderr.splitlines() if line.startswith("cleanaudit: gate failed: ")]
+    assert bool(failed) == (expected == ExitStatus.GATE_FAILED)
+    if failed:
+        assert gate in failed[0]
+
+
+def test_non_iid_gate(cli, tmp_path):
+    # Labels sorted by a drifting feature: the order is not IID, and the gate says so.
+    rng = np.random.default_rng(0)
+    n = 200
+    a = np.linspace(0, 10, n) + rng.normal(scale=0.1, size=n)
+    frame = pd.DataFrame({"a": a, "b": rng.normal(size=n), "y": np.where(np.arange(n) < n // 2, "p", "q")})
+    path = tmp_path / "drift.csv"
+    frame.to_csv(path, index=False)
+    result = cli("audit", path, "-l", "y", "--model", "logreg", "--checks", "non_iid", "--fail-on", "non_iid", "-q")
+    assert result.exit_code == ExitStatus.GATE_FAILED, result.stderr
+    assert "gate failed: non_iid" in result.stderr
+
+
+def test_fail_under(cli, small, tmp_path):
+    assert _with_probs(cli, small, tmp_path, "health", "--fail-under", "0.99").exit_code == ExitStatus.GATE_FAILED
+    assert _with_probs(cli, small, tmp_path, "health", "--fail-under", "0.1").exit_code == ExitStatus.OK
+
+
+def test_gate_on_skipped_check_fails(cli, tmp_path):
+    path = tmp_path / "labels_only.csv"
+    pd.DataFrame({"y": ["p", "q"] * 20}).to_csv(path, index=False)
+    np.save(tmp_path / "p.npy", np.tile([0.6, 0.4], (40, 1)))
+    result = cli("audit", path, "-l", "y", "--pred-probs", tmp_path / "p.npy", "--fail-on", "near_duplicate>0", "-q")
+    assert result.exit_code == ExitStatus.GATE_FAILED
+    assert "not checked" in result.stderr and "skipped" in result.stderr
+
+
+@pytest.mark.parametrize("gate", ["label>>1", "nosuchcheck>0", "label>1.5", "health"])
+def test_bad_gate_is_usage_error(cli, small, gate):
+    _one_line_error(cli("find-issues", small[0], "-l", "y", "--fail-on", gate), "--fail-on")
+
+
+def test_bad_fail_under_is_usage_error(cli, small):
+    _one_line_error(cli("health", small[0], "-l", "y", "--fail-under", "2"), "--fail-under")
+
+
+def test_bad_input_is_never_a_pass(cli, tmp_path):
+    # A gate that would pass does not turn an unreadable input into success.
+    result = cli("audit", tmp_path / "nope.csv", "-l", "y", "--fail-on", "label>0.99")
+    assert result.exit_code == ExitStatus.INPUT_ERROR
+
+
+def test_interrupted_is_130(cli, small, tmp_path, monkeypatch):
+    import cleanaudit.labels
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cleanaudit.labels, "health_result", interrupt)
+    np.save(tmp_path / "p.npy", small[1])
+    result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy")
+    assert result.exit_code == ExitStatus.INTERRUPTED

@@ -73,12 +73,12 @@ def clean(
     top: Annotated[Optional[int], typer.Option(
         min=0, help=f"Rows shown in the table of changes \\[default: {TABLE_TOP_DEFAULT}; 0 = all].",
         rich_help_panel=CLEAN_PANEL, show_default=False)] = None,
-) -> None:
+) -> int:
     """Clean a dataset: drop, relabel or weight rows with label issues; write the cleaned table and a manifest."""
     import time
 
     from cleanaudit.cleaning import plan_cleaning
-    from cleanaudit.cli.runtime import Notes, Prepared, emit
+    from cleanaudit.cli.runtime import Notes, Prepared, emit, parse_option_gates
     from cleanaudit.cli.sources import check_sources, load_data
     from cleanaudit.errors import ConfigError
     from cleanaudit.io.cleaned import check_output_path
@@ -89,6 +89,7 @@ def clean(
 
     started = time.perf_counter()
     notes = Notes(opts.quiet)
+    gates = parse_option_gates(opts)
     if output is None and not dry_run:
         raise ConfigError("missing option '--output'",
                           hint="name the cleaned file, e.g. --output cleaned.csv, or pass --dry-run to only report")
@@ -145,8 +146,8 @@ def clean(
         shown = top or None
     tables.append(plan.changes_table(original.ids, shown))
     run["versions"] = library_versions()
-    prepared = Prepared(working, pred_probs, run, started, notes)
-    emit("clean", prepared, opts, payload=payload, tables=tables, per_row=_per_row(original, plan))
+    prepared = Prepared(working, pred_probs, run, started, notes, gates=gates)
+    return emit("clean", prepared, opts, payload=payload, tables=tables, per_row=_per_row(original, plan))
 
 
 def _check_targets(opts: DataOptions, original: Dataset, output: Optional[Path], save_model: Optional[Path],

@@ -54,9 +54,10 @@ def find_issues(
     ensemble_weighting: Annotated[EnsembleWeighting, typer.Option(
         help="With several --model or --pred-probs: how members are weighted (issues are flagged on the "
              "weighted mean pred_probs and ranked by the ensembled label quality).")] = EnsembleWeighting.accuracy,
-) -> None:
+) -> int:
     """Find label errors: rows whose given label is probably wrong, most severe first."""
     from cleanaudit.cli.runtime import emit, prepare
+    from cleanaudit.gates import Measurements
     from cleanaudit.ensembles import ensemble_issues_result
     from cleanaudit.labels import find_issues_result
 
@@ -70,8 +71,10 @@ def find_issues(
     else:
         result = find_issues_result(ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, **settings)
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
-    emit("find-issues", prepared, opts, payload=result.payload(top or None), tables=result.tables(_table_top(top, opts.format)),
-         per_row=result.per_row_frame_columns())
+    measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
+    return emit("find-issues", prepared, opts, payload=result.payload(top or None),
+                tables=result.tables(_table_top(top, opts.format)), per_row=result.per_row_frame_columns(),
+                measured=measured)
 
 
 @app.command(
@@ -83,15 +86,18 @@ def find_issues(
     ),
 )
 @data_command
-def health(opts: DataOptions) -> None:
+def health(opts: DataOptions) -> int:
     """Overall label health score (share of labels that look right) and label quality per class."""
     from cleanaudit.cli.runtime import emit, prepare
+    from cleanaudit.gates import Measurements
     from cleanaudit.labels import health_result
 
     prepared = prepare(opts)
     ds = prepared.dataset
     result = health_result(ds.labels, prepared.pred_probs, ds.class_names)
-    emit("health", prepared, opts, payload=result.payload(), tables=result.tables())
+    measured = Measurements(ds.num_examples, {"label": result.num_label_issues}, health=result.health_score,
+                            command="health")
+    return emit("health", prepared, opts, payload=result.payload(), tables=result.tables(), measured=measured)
 
 
 @app.command(
@@ -108,7 +114,7 @@ def overlap(
         help="Count (given=a, true=b) and (given=b, true=a) separately.")] = False,
     top: Annotated[Optional[int], typer.Option(min=0, help="Show the N most overlapping pairs \\[default: all].",
                                                show_default=False)] = None,
-) -> None:
+) -> int:
     """Class pairs that overlap: candidates to merge, relabel, or define better."""
     from cleanaudit.cli.runtime import emit, prepare
     from cleanaudit.labels import overlap_result
@@ -116,7 +122,7 @@ def overlap(
     prepared = prepare(opts)
     ds = prepared.dataset
     result = overlap_result(ds.labels, prepared.pred_probs, ds.class_names, asymmetric=asymmetric)
-    emit("overlap", prepared, opts, payload=result.payload(top or None), tables=result.tables(top or None))
+    return emit("overlap", prepared, opts, payload=result.payload(top or None), tables=result.tables(top or None))
 
 
 @app.command(
@@ -133,7 +139,7 @@ def noise_matrix(
     converge_latent_estimates: Annotated[bool, typer.Option(
         help="Make py and the two noise matrices mutually consistent by iteration.")] = False,
     py_method: Annotated[PyMethod, typer.Option(help="How the prior of true labels is estimated.")] = PyMethod.cnt,
-) -> None:
+) -> int:
     """Estimate label noise: py, noise matrix, inverse noise matrix, confident joint and joint."""
     from cleanaudit.cli.runtime import emit, prepare
     from cleanaudit.labels import noise_matrix_result
@@ -142,7 +148,7 @@ def noise_matrix(
     ds = prepared.dataset
     result = noise_matrix_result(ds.labels, prepared.pred_probs, ds.class_names,
                                  converge_latent_estimates=converge_latent_estimates, py_method=py_method.value)
-    emit("noise-matrix", prepared, opts, payload=result.payload(), tables=result.tables())
+    return emit("noise-matrix", prepared, opts, payload=result.payload(), tables=result.tables())
 
 
 def _table_top(top: Optional[int], fmt: OutputFormat) -> Optional[int]:

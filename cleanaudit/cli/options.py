@@ -21,16 +21,20 @@ class OutputFormat(str, Enum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    junit = "junit"
 
 
 # Mirrors cleanaudit.ensembles.WEIGHTINGS (kept here so --help does not import the engine).
 EnsembleWeighting = Enum("EnsembleWeighting", {m: m for m in ("accuracy", "uniform", "log_loss_search")}, type=str)
 
 DEFAULT_MODEL = "auto"
+DEFAULT_CV = 5
+DEFAULT_SEED = 0
 
 DATA_PANEL = "Data"
 MODEL_PANEL = "Model and pred_probs"
 OUTPUT_PANEL = "Output"
+GATES_PANEL = "Gates (CI)"
 
 
 @dataclass
@@ -48,15 +52,22 @@ class DataOptions:
     id_column: Optional[str] = None
     model: list[str] = field(default_factory=lambda: [DEFAULT_MODEL])
     model_param: Optional[list[str]] = None
-    cv: int = 5
-    seed: int = 0
+    cv: int = DEFAULT_CV
+    seed: int = DEFAULT_SEED
     jobs: Optional[int] = None
     pred_probs: list[Path] = field(default_factory=list)
     from_model: Optional[Path] = None
     format: OutputFormat = OutputFormat.table
     out: Optional[Path] = None
+    fail_on: list[str] = field(default_factory=list)
+    fail_under: Optional[float] = None
     quiet: bool = False
     debug: bool = False
+    config: Optional[Path] = None
+    # Set from the config file only (no shared flag): per-check gate severity, audit's checks and parameters.
+    severity: dict[str, str] = field(default_factory=dict)
+    checks: Optional[list[str]] = None
+    check_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # Each shared option: name -> (annotation, default). The order is the order in --help.
@@ -112,13 +123,16 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    # cv and seed default to None so that a value from the config file can be told from a flag.
     "cv": (
-        Annotated[int, typer.Option("--cv", min=2, help="Cross-validation folds.", rich_help_panel=MODEL_PANEL)],
-        5,
+        Annotated[Optional[int], typer.Option("--cv", min=2, help=f"Cross-validation folds \\[default: {DEFAULT_CV}].",
+                                              rich_help_panel=MODEL_PANEL, show_default=False)],
+        None,
     ),
     "seed": (
-        Annotated[int, typer.Option(help="Random seed for folds and models.", rich_help_panel=MODEL_PANEL)],
-        0,
+        Annotated[Optional[int], typer.Option(help=f"Random seed for folds and models \\[default: {DEFAULT_SEED}].",
+                                              rich_help_panel=MODEL_PANEL, show_default=False)],
+        None,
     ),
     "jobs": (
         Annotated[
@@ -165,6 +179,25 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    "fail_on": (
+        Annotated[
+            Optional[list[str]],
+            typer.Option("--fail-on",
+                         help="Exit 1 when this holds (repeatable): 'label>0.05' (share of rows), 'label>100' "
+                              "(count), 'health<0.8', 'near_duplicate>0', 'non_iid' (flagged at all).",
+                         rich_help_panel=GATES_PANEL, show_default=False),
+        ],
+        None,
+    ),
+    "fail_under": (
+        Annotated[
+            Optional[float],
+            typer.Option("--fail-under", help="Exit 1 when the label health score is below this (same as "
+                                              "--fail-on 'health<X').",
+                         rich_help_panel=GATES_PANEL, show_default=False),
+        ],
+        None,
+    ),
     "quiet": (
         Annotated[
             bool,
@@ -180,15 +213,26 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         ],
         False,
     ),
+    "config": (
+        Annotated[
+            Optional[Path],
+            typer.Option("--config", help="Settings file (cleanaudit.toml, or pyproject.toml with "
+                                          "[tool.cleanaudit]) \\[default: the nearest one from the working folder up].",
+                         rich_help_panel=OUTPUT_PANEL, show_default=False),
+        ],
+        None,
+    ),
 }
+_CONFIG_ONLY = {"severity", "checks", "check_params"}
 
 _DATA_ARGUMENT = Annotated[
     list[Path],
-    typer.Argument(help="CSV or Parquet file(s); several files are concatenated.", show_default=False,
+    typer.Argument(help="CSV or Parquet file(s), folders or globs; several files are concatenated (audit: each "
+                        "is audited on its own, with an index).", show_default=False,
                    metavar="DATA"),
 ]
 
-assert set(_SHARED) | {"data"} == {f.name for f in fields(DataOptions)}
+assert set(_SHARED) | {"data"} | _CONFIG_ONLY == {f.name for f in fields(DataOptions)}
 
 
 def data_command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -205,14 +249,33 @@ def data_command(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
         shared = {name: kwargs.pop(name) for name in ["data", *_SHARED]}
-        shared["model"] = list(shared["model"] or [DEFAULT_MODEL])
         shared["pred_probs"] = list(shared["pred_probs"] or [])
-        return func(DataOptions(**shared), **kwargs)
+        return func(apply_config(shared), **kwargs)
 
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
     del wrapper.__wrapped__  # Typer must read our signature, not the wrapped one
     return wrapper
+
+
+def apply_config(flags: dict[str, Any]) -> DataOptions:
+    """Merge flags over the config file over defaults (flags left unset are ``None``)."""
+    from cleanaudit.config import load_config
+
+    config = load_config(flags["config"])
+    merged = dict(flags)
+    for name in ("label", "id_column", "cv", "seed", "fail_under"):
+        if merged[name] is None:
+            merged[name] = getattr(config, name)
+    for name in ("features", "ignore"):  # the config holds lists; the flags are comma-separated text
+        if merged[name] is None and getattr(config, name) is not None:
+            merged[name] = ",".join(getattr(config, name))
+    merged["model"] = list(merged["model"] or config.model or [DEFAULT_MODEL])
+    merged["fail_on"] = list(merged["fail_on"] or config.fail_on or [])
+    merged["cv"] = DEFAULT_CV if merged["cv"] is None else merged["cv"]
+    merged["seed"] = DEFAULT_SEED if merged["seed"] is None else merged["seed"]
+    return DataOptions(**merged, severity=dict(config.severity), checks=config.checks,
+                       check_params=dict(config.check_params))
 
 
 def split_columns(value: Optional[str]) -> Optional[list[str]]:

@@ -7,6 +7,7 @@ models make an ensemble); ``emit`` prints the result in the chosen format and wr
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -20,9 +21,11 @@ from rich.table import Table
 
 from cleanaudit.cli.options import DataOptions, OutputFormat
 from cleanaudit.errors import InputError
+from cleanaudit.gates import GateResult, Measurements
 from cleanaudit.io.dataset import Dataset
 from cleanaudit.report.envelope import build_envelope, library_versions, to_json
 from cleanaudit.report.tables import TableData, format_cell
+from cleanaudit.status import ExitStatus
 
 
 def stdout_console() -> Console:
@@ -79,6 +82,7 @@ class Prepared:
     started: float
     notes: Notes
     members: list[Any] = field(default_factory=list)
+    gates: list[Any] = field(default_factory=list)
 
 
 def prepare(opts: DataOptions, *, ensemble_weighting: Optional[str] = None, train: Optional[Path] = None) -> Prepared:
@@ -91,6 +95,7 @@ def prepare(opts: DataOptions, *, ensemble_weighting: Optional[str] = None, trai
 
     started = time.perf_counter()
     notes = Notes(opts.quiet)
+    gates = parse_option_gates(opts)  # bad expressions fail before any loading or fitting
     check_sources(opts, ensemble=ensemble_weighting is not None, train=train)
     dataset = load_data(opts)
     members, run = obtain_members(dataset, opts, notes, train=train)
@@ -101,7 +106,17 @@ def prepare(opts: DataOptions, *, ensemble_weighting: Optional[str] = None, trai
     else:
         pred_probs = members[0].pred_probs
     run["versions"] = library_versions()
-    return Prepared(dataset, pred_probs, run, started, notes, members)
+    return Prepared(dataset, pred_probs, run, started, notes, members, gates)
+
+
+def parse_option_gates(opts: DataOptions) -> list[Any]:
+    """The ``--fail-on``/``--fail-under`` gates, parsed (ConfigError on a bad expression)."""
+    if not opts.fail_on and opts.fail_under is None:
+        return []
+    from cleanaudit.checks import all_checks
+    from cleanaudit.gates import parse_gates
+
+    return parse_gates(opts.fail_on, opts.fail_under, known=all_checks())
 
 
 def _describe_paths(dataset: Dataset) -> str:
@@ -122,7 +137,21 @@ def dataset_record(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def emit(
+@dataclass
+class Outcome:
+    """One dataset's finished run: its report, gates and exit status (batch runs collect these)."""
+
+    name: str
+    status: int
+    envelope: Optional[dict[str, Any]] = None
+    measured: Optional[Measurements] = None
+    gates: list[GateResult] = field(default_factory=list)
+    markdown: str = ""
+    error: Optional[str] = None
+    seconds: float = 0.0
+
+
+def conclude(
     command: str,
     prepared: Prepared,
     opts: DataOptions,
@@ -131,24 +160,94 @@ def emit(
     tables: list[TableData],
     per_row: Optional[dict[str, Any]] = None,
     extra_files: Optional[Callable[[dict[str, Any]], dict[str, str]]] = None,
-) -> None:
-    """Print the result on stdout in ``opts.format`` and write ``--out`` files.
+    measured: Optional[Measurements] = None,
+) -> Outcome:
+    """Evaluate the gates, build the JSON envelope and Markdown, and write ``--out`` files.
 
     ``extra_files(envelope)`` returns more files for ``--out`` (name -> text); it is called only
-    when ``--out`` is given, so costly renderings (plots) are skipped otherwise.
+    when ``--out`` is given, so costly renderings (plots) are skipped otherwise. ``measured`` is
+    what the gates read (a command that measures nothing fails every gate given to it).
     """
+    from cleanaudit.gates import evaluate, gates_failed
+
     run = dict(prepared.run, seconds=round(time.perf_counter() - prepared.started, 3))
+    if measured is None:
+        measured = Measurements(prepared.dataset.num_examples, command=command)
+    gate_results = evaluate(prepared.gates, measured, opts_severity(opts))
+    if gate_results:
+        payload = dict(payload, gates=[g.payload() for g in gate_results])
     envelope = build_envelope(command, dataset=dataset_record(prepared.dataset), run=run, payload=payload)
+    markdown = markdown_report(command, prepared.dataset, tables, gate_results)
     if opts.out is not None:
         _write_out_dir(opts.out, envelope, prepared, per_row, extra_files)
+    status = ExitStatus.GATE_FAILED if gates_failed(gate_results) else ExitStatus.OK
+    return Outcome(dataset_name(prepared.dataset), status, envelope, measured, gate_results, markdown,
+                   seconds=run["seconds"])
+
+
+def emit(
+    command: str,
+    prepared: Prepared,
+    opts: DataOptions,
+    *,
+    tables: list[TableData],
+    **kwargs: Any,
+) -> int:
+    """Print the result on stdout in ``opts.format`` (after :func:`conclude`) and return the exit status.
+
+    GATE_FAILED when an error-severity gate did not pass; failed gates are listed on stderr.
+    """
+    outcome = conclude(command, prepared, opts, tables=tables, **kwargs)
+    assert outcome.envelope is not None and outcome.measured is not None
     if opts.format is OutputFormat.json:
-        sys.stdout.write(to_json(envelope))
+        sys.stdout.write(to_json(outcome.envelope))
     elif opts.format is OutputFormat.csv:
         sys.stdout.write(tables[0].to_csv())
     elif opts.format is OutputFormat.markdown:
-        sys.stdout.write(markdown_report(command, prepared.dataset, tables))
+        sys.stdout.write(outcome.markdown)
+    elif opts.format is OutputFormat.junit:
+        from cleanaudit.report.junit import junit_suite, render_junit
+
+        sys.stdout.write(render_junit([junit_suite(outcome.name, outcome.measured, outcome.gates, outcome.seconds)]))
     else:
         _print_tables(prepared.dataset, tables)
+    append_step_summary(outcome.markdown)
+    report_gates(outcome.gates, prepared.notes)
+    return outcome.status
+
+
+def opts_severity(opts: DataOptions) -> dict[str, str]:
+    """Per-check gate severity (from the config file; empty means every gate is an error)."""
+    return dict(opts.severity)
+
+
+def dataset_name(dataset: Dataset) -> str:
+    """A short name for a dataset in reports: its file name, or the joined names of several."""
+    return "+".join(p.name for p in dataset.paths) or "stdin"
+
+
+def report_gates(results: list[GateResult], notes: Notes, prefix: str = "") -> None:
+    """Failed gates always go to stderr (even with --quiet); passed ones are notes."""
+    for r in results:
+        if r.passed:
+            notes.note(f"gate passed: {prefix}{r.message}")
+        elif r.severity == "warn":
+            print(f"cleanaudit: gate warning: {prefix}{r.message}", file=sys.stderr)
+        else:
+            print(f"cleanaudit: gate failed: {prefix}{r.message}", file=sys.stderr)
+
+
+def append_step_summary(markdown: str) -> None:
+    """Append the Markdown summary to $GITHUB_STEP_SUMMARY when GitHub Actions sets it."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    try:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(markdown + "\n")
+    except OSError as exc:
+        raise InputError(f"cannot append to GITHUB_STEP_SUMMARY file {target}: {exc.strerror}",
+                         hint="check that the path is writable") from None
 
 
 def _headline(dataset: Dataset) -> str:
@@ -156,9 +255,19 @@ def _headline(dataset: Dataset) -> str:
     return f"{_describe_paths(dataset)}: {dataset.num_examples} rows, {dataset.num_classes} classes ({names})"
 
 
-def markdown_report(command: str, dataset: Dataset, tables: list[TableData]) -> str:
-    """The Markdown form of a command's tables (stdout with --format markdown; report.md)."""
+def markdown_report(command: str, dataset: Dataset, tables: list[TableData],
+                    gates: Optional[list[GateResult]] = None) -> str:
+    """The Markdown form of a command's tables (stdout with --format markdown; report.md).
+
+    Gates come first, as a pull-request reader wants the verdict before the details.
+    """
     parts = [f"## cleanaudit {command}", "", _headline(dataset)]
+    if gates:
+        failed = [g for g in gates if not g.passed and g.severity == "error"]
+        verdict = f"**Gates: {len(failed)} of {len(gates)} failed**" if failed else f"**Gates: all {len(gates)} passed**"
+        rows = [[g.expr, "-" if g.measured is None else g.measured,
+                 "pass" if g.passed else ("warn" if g.severity == "warn" else "FAIL"), g.message] for g in gates]
+        parts += ["", verdict, "", TableData("Gates", ["gate", "measured", "status", "detail"], rows).to_markdown()]
     parts += ["\n" + t.to_markdown() for t in tables]
     return "\n".join(parts) + "\n"
 

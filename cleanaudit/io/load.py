@@ -99,11 +99,12 @@ def load_dataset(
     )
 
 
-def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+def expand_paths(paths: Sequence[str | Path], *, recursive: bool = False) -> list[Path]:
     """Expand folders (their tables, sorted) and glob patterns into a list of files.
 
     Plain files and ``-`` pass through unchanged; a pattern or folder matching nothing
-    raises ``InputError``.
+    raises ``InputError``. With ``recursive``, folders are searched at every depth (and ``**``
+    in a pattern matches any depth).
 
     >>> expand_paths(["sample_data/tutorial/*.parquet"])  # doctest: +SKIP
     [PosixPath('sample_data/tutorial/test.parquet'), PosixPath('sample_data/tutorial/train.parquet')]
@@ -115,12 +116,13 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
         if text == STDIN or path.is_file():
             expanded.append(path)
         elif path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and _is_table_name(p))
+            candidates = path.rglob("*") if recursive else path.iterdir()
+            found = sorted(p for p in candidates if p.is_file() and _is_table_name(p))
             if not found:
                 raise InputError(f"folder {text} holds no tables", hint=f"put files ending in {_SUPPORTED} there")
             expanded.extend(found)
         elif glob.has_magic(text):
-            found = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
+            found = sorted(Path(p) for p in glob.glob(text, recursive=recursive) if Path(p).is_file())
             if not found:
                 raise InputError(f"pattern {text} matches no files", hint="check the pattern and the current folder")
             expanded.extend(found)

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from cleanaudit.audit import AuditResult
+from cleanaudit.gates import Measurements
 from cleanaudit.report.tables import TableData
 
 # Per-row extra columns worth showing beside each issue type's examples.
@@ -52,6 +53,12 @@ def audit_payload(result: AuditResult, ids: np.ndarray | None, num_examples: int
                    for name, r in result.results.items()},
         "examples": examples,
     }
+
+
+def audit_measurements(result: AuditResult) -> Measurements:
+    """What gates read from an audit: issues per check that ran, health, skipped checks."""
+    return Measurements(result.num_examples, {name: r.num_issues for name, r in result.results.items()},
+                        health=result.health_score, skipped={s.name: s.reason for s in result.skipped})
 
 
 def dataset_issues(result: AuditResult) -> dict[str, Any]:
