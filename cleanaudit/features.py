@@ -84,6 +84,20 @@ def missing_value_summary(features: pd.DataFrame) -> dict[str, int]:
     return {str(name): int(count) for name, count in counts.items() if count > 0}
 
 
+def id_like_columns(features: pd.DataFrame, *, min_rows: int = 20) -> list[str]:
+    """Text columns with a different value in every row: identifiers, which as one-hot features
+    only add noise (each category is seen once, so a model cannot learn from it).
+
+    >>> id_like_columns(pd.DataFrame({"id": [f"T-{i}" for i in range(30)], "c": ["a", "b"] * 15}))
+    ['id']
+    """
+    if len(features) < min_rows:
+        return []
+    kinds = column_kinds(features)
+    columns = [features.columns[i] for i in kinds["categorical"]]
+    return [str(c) for c in columns if features[c].notna().all() and features[c].is_unique]
+
+
 def encode_features(features: pd.DataFrame) -> np.ndarray:
     """Dense float64 matrix: imputed, scaled, one-hot encoded (for distances, e.g. the KNN graph).
 

@@ -190,3 +190,16 @@ def test_ensembles_only_where_they_are_used(cli, tutorial_dir):
                       "-f", "json", "--ensemble-weighting", "uniform"))
     assert [m["weight"] for m in audit["run"]["ensemble"]["members"]] == [0.5, 0.5]
     assert "weighted mean" in audit["run"]["ensemble"]["pred_probs"]
+
+
+def test_note_when_an_id_like_column_is_a_feature(cli):
+    from conftest import SAMPLE
+
+    data = SAMPLE / "support_tickets_train.csv"
+    noted = cli("find-issues", data, "-l", "team", "--model", "logreg", "--cv", "3", "--format", "json")
+    assert noted.exit_code == 0, noted.stderr
+    assert "feature column ticket_id has a different value in every row" in noted.stderr
+    clean = cli("find-issues", data, "-l", "team", "--id-column", "ticket_id", "--model", "logreg", "--cv", "3",
+                "--format", "json")
+    assert clean.exit_code == 0, clean.stderr
+    assert "like an id" not in clean.stderr

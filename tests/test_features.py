@@ -101,3 +101,17 @@ def test_missing_category_label():
     out = build_preprocessor(pd.DataFrame({"c": ["a", None]}), scale=False)
     out.fit(pd.DataFrame({"c": ["a", None]}))
     assert list(out.named_transformers_["categorical"].named_steps["one_hot"].categories_[0]) == ["a", MISSING]
+
+
+def test_id_like_columns_are_text_columns_unique_in_every_row():
+    from cleanaudit.features import id_like_columns
+
+    n = 40
+    frame = pd.DataFrame({
+        "ticket": [f"T-{i:03d}" for i in range(n)],       # unique text: an id
+        "x": np.arange(n, dtype=float),                   # unique numbers are real features
+        "channel": ["email", "phone"] * (n // 2),         # repeated text
+        "partly": [f"P{i}" for i in range(n - 1)] + [None],  # has a missing value
+    })
+    assert id_like_columns(frame) == ["ticket"]
+    assert id_like_columns(frame.head(10)) == []  # too few rows to tell

@@ -175,13 +175,17 @@ def _cross_validate(dataset: Dataset, opts: DataOptions, notes: Notes, spec: str
 
 
 def _note_missing_values(dataset: Dataset, notes: Notes) -> None:
-    from cleanaudit.features import missing_value_summary
+    """Notes on features the model will see: imputed values, and id-like columns worth leaving out."""
+    from cleanaudit.features import id_like_columns, missing_value_summary
 
     missing = missing_value_summary(dataset.features)
     if missing:
         columns = ", ".join(f"{c} ({n})" for c, n in missing.items())
         notes.note(f"note: imputing missing feature values in {columns}: median for numbers, most frequent "
                    "for categories")
+    for column in id_like_columns(dataset.features):
+        notes.note(f"note: feature column {column} has a different value in every row, like an id, and only "
+                   f"adds noise to the model; pass --id-column {column} (or --ignore {column}) to leave it out")
 
 
 def _require_features(dataset: Dataset, where: str) -> None:
