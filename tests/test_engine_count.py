@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import subprocess
 import sys
@@ -20,7 +18,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cleanaudit.engine.count import (
@@ -33,13 +31,15 @@ from cleanaudit.engine.count import (
     num_label_issues,
 )
 
+from engine_cases import FAST, cases
+from engine_cases import call_silenced as call_ref
+
 try:
     import cleanlab.count as ref
 except ImportError:  # pragma: no cover - the test extra installs it
     ref = None
 
 needs_ref = pytest.mark.skipif(ref is None, reason="cleanlab (the reference) is not installed")
-FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Spec section 2.4: 15 examples, K = 3.
 LABELS = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 0, 1])
@@ -48,32 +48,6 @@ PRED_PROBS = np.array(
      [.3, .4, .3], [.1, .1, .8], [.05, .05, .9], [.6, .1, .3], [.2, .2, .6], [.1, .45, .45], [.1, .1, .8],
      [.34, .33, .33]]
 )  # fmt: skip
-
-
-@st.composite
-def cases(draw, max_n: int = 50, max_k: int = 50, min_used: int = 2):
-    """(labels, pred_probs): Dirichlet rows from a seeded Generator, some classes possibly unused."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n, k = draw(st.integers(2, max_n)), draw(st.integers(2, max_k))
-    used = rng.choice(k, size=draw(st.integers(min(min_used, k), k)), replace=False)
-    labels = rng.choice(used, size=n)
-    if len(used) >= 2 and len(np.unique(labels)) < 2:
-        labels[:2] = used[:2]
-    probs = rng.dirichlet(np.full(k, draw(st.sampled_from([0.3, 1.0, 3.0]))), size=n)
-    if draw(st.booleans()):  # make the model agree with the labels more often than not
-        probs[np.arange(n), labels] += rng.random(n) * draw(st.sampled_from([0.5, 2.0]))
-        probs /= probs.sum(axis=1, keepdims=True)
-    return labels, probs.astype(draw(st.sampled_from([np.float64, np.float32])))
-
-
-def call_ref(fn, *args, **kwargs):
-    """The reference's result, with its warnings and prints silenced; an exception type if it raises."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - compared with ours
-            return type(exc)
 
 
 def call_ours(fn, *args, **kwargs):

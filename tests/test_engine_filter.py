@@ -11,14 +11,12 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import cleanaudit.engine._group as group_module
@@ -27,13 +25,15 @@ import cleanaudit.engine._scan as scan_module
 import cleanaudit.engine._util as util_module
 from cleanaudit.engine.filter import FILTER_BY, find_label_issues
 
+from engine_cases import FAST, cases
+from engine_cases import call_silenced as run
+
 try:
     import cleanlab.filter as ref
 except ImportError:  # pragma: no cover - the test extra installs it
     ref = None
 
 needs_ref = pytest.mark.skipif(ref is None, reason="cleanlab (the reference) is not installed")
-FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
 RANK_BY = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 
@@ -43,32 +43,6 @@ PRED_PROBS = np.array(
      [.3, .4, .3], [.1, .1, .8], [.05, .05, .9], [.6, .1, .3], [.2, .2, .6], [.1, .45, .45], [.1, .1, .8],
      [.34, .33, .33]]
 )  # fmt: skip
-
-
-@st.composite
-def cases(draw, max_n: int = 50, max_k: int = 50):
-    """(labels, pred_probs) with at least two classes used; some classes possibly unused."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n, k = draw(st.integers(2, max_n)), draw(st.integers(2, max_k))
-    used = rng.choice(k, size=draw(st.integers(2, k)), replace=False)
-    labels = rng.choice(used, size=n)
-    if len(np.unique(labels)) < 2:
-        labels[:2] = used[:2]
-    probs = rng.dirichlet(np.full(k, draw(st.sampled_from([0.3, 1.0, 3.0]))), size=n)
-    if draw(st.booleans()):
-        probs[np.arange(n), labels] += rng.random(n) * draw(st.sampled_from([0.5, 2.0]))
-        probs /= probs.sum(axis=1, keepdims=True)
-    return labels, probs.astype(draw(st.sampled_from([np.float64, np.float32])))
-
-
-def run(fn, *args, **kwargs):
-    """Result with warnings and prints silenced, or the exception type raised."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        try:
-            return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - compared with the other side
-            return type(exc)
 
 
 def assert_same_issues(labels, probs, **kwargs) -> None:
