@@ -46,10 +46,10 @@ class Detection:
 def detect_label_issues(labels: np.ndarray, pred_probs: np.ndarray, *, noise_matrix: np.ndarray | None = None) -> Detection:
     """Flag label issues as ``CleanLearning`` does from pred_probs; keep a known ``noise_matrix`` if given.
 
-    >>> p = np.array([[.9, .1]] * 12 + [[.1, .9]] * 12 + [[.2, .8]])
-    >>> d = detect_label_issues(np.array([0] * 12 + [1] * 12 + [0]), p)
+    >>> p = np.array([[.9, .1]] * 12 + [[.1, .9]] * 12 + [[.2, .8]] * 3 + [[.6, .4]] * 3)
+    >>> d = detect_label_issues(np.array([0] * 12 + [1] * 12 + [0] * 3 + [1] * 3), p)
     >>> int(d.is_issue.sum()), int(d.predicted[-1])
-    (1, 1)
+    (3, 0)
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
