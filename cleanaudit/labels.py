@@ -109,7 +109,9 @@ def find_issues_result(
         frac_noise=frac_noise,
     )
     quality = engine.get_label_quality_scores(labels, pred_probs, method=rank_by, **rank_kwargs)
-    ranked = engine.order_label_issues(is_issue, labels, pred_probs, rank_by=rank_by, rank_by_kwargs=rank_kwargs)
+    # What engine.order_label_issues does, reusing the scores instead of computing them again.
+    flagged = np.flatnonzero(is_issue)
+    ranked = flagged[np.argsort(quality[flagged])]
     return FindIssuesResult(
         ranked_rows=ranked,
         is_issue=np.asarray(is_issue, dtype=bool),
