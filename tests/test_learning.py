@@ -131,26 +131,32 @@ def test_tutorial_confident_joint_issues_and_test_accuracy(tutorial, tutorial_di
     X, y, X_test, y_test, _, _ = tutorial
     cv5 = reference["on_pred_probs_cv5_seed0_logreg"]
     accuracy = reference["test_accuracy_vs_true_test_labels"]
-    cl = CleanLearning(LogisticRegression(), seed=0).fit(X, y)
-
-    assert cl.confident_joint_.tolist() == cv5["confident_joint_calibrated"]
-    issues = cl.get_label_issues()
     expected = cv5["clean_learning_min_examples_per_class_10"]
+    one_test_row = 1 / len(y_test)
+    P = np.load(tutorial_dir / "pred_probs_cv5_seed0_logreg.npy")
+
+    # Given the reference's own pred_probs (identical arrays): counts and indices exactly.
+    given = CleanLearning(LogisticRegression(), seed=0).fit(X, y, pred_probs=P)
+    assert given.confident_joint_.tolist() == cv5["confident_joint_calibrated"]
+    issues = given.get_label_issues()
     assert issues["is_label_issue"].sum() == expected["num_label_issues"] == 53
     assert np.flatnonzero(issues["is_label_issue"]).tolist() == expected["label_issue_indices"]
-    # The internal folds are StratifiedKFold(5, shuffle=True, random_state=0): the reference's file to the bit.
-    P = np.load(tutorial_dir / "pred_probs_cv5_seed0_logreg.npy")
     assert_array_equal(issues["label_quality"], P[np.arange(len(y)), y])
     assert_array_equal(issues["predicted_label"], P.argmax(axis=1))
+    assert given.score(X_test, y_test) == pytest.approx(accuracy["clean_learning_logreg"], abs=one_test_row)
 
+    # Internal folds are StratifiedKFold(5, shuffle=True, random_state=0), as the reference's file.
+    # The fits go through BLAS, whose kernels differ by CPU (~1e-12), so what comes out of a fit is
+    # compared with a tolerance: probabilities to 1e-9, flagged rows and test accuracy to one row.
+    cl = CleanLearning(LogisticRegression(), seed=0).fit(X, y)
+    fitted = cl.get_label_issues()
+    np.testing.assert_allclose(fitted["label_quality"], P[np.arange(len(y)), y], rtol=0, atol=1e-9)
+    assert np.abs(cl.confident_joint_ - np.array(cv5["confident_joint_calibrated"])).sum() <= 2
+    assert (fitted["is_label_issue"] != issues["is_label_issue"]).sum() <= 1
     plain = LogisticRegression().fit(X, y).score(X_test, y_test)
-    assert plain == pytest.approx(accuracy["logreg_trained_on_noisy_train"]) == 0.828
-    assert cl.score(X_test, y_test) == pytest.approx(accuracy["clean_learning_logreg"]) == 0.856
-
-    # Given the same pred_probs, no cross-validation and the same result.
-    again = CleanLearning(LogisticRegression(), seed=0).fit(X, y, pred_probs=P)
-    assert_array_equal(again.get_label_issues()["is_label_issue"], issues["is_label_issue"])
-    assert again.score(X_test, y_test) == pytest.approx(0.856)
+    assert plain == pytest.approx(accuracy["logreg_trained_on_noisy_train"], abs=one_test_row)
+    assert cl.score(X_test, y_test) == pytest.approx(accuracy["clean_learning_logreg"], abs=one_test_row)
+    assert accuracy["logreg_trained_on_noisy_train"] == 0.828 and accuracy["clean_learning_logreg"] == 0.856
 
 
 def test_tutorial_merging_seafoam_green_and_yellow(tutorial, reference):
