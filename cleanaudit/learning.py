@@ -28,6 +28,11 @@ and predictions equal the reference's (cleanlab 2.9 ``CleanLearning``). Delibera
 * A ``confident_joint`` in ``find_label_issues_kwargs`` gives all of ``py_``, ``noise_matrix_``
   and ``inverse_noise_matrix_`` from ``estimate_latent`` (the reference recomputes ``py`` and
   the inverse from the noise matrix); explicit ``noise_matrix``/``inverse_noise_matrix`` win over it.
+* ``clf`` may be any object with ``fit``/``predict``/``predict_proba`` (``fit``'s return value is
+  unused); one without ``get_params`` is deep-copied, so it cross-validates too (the reference refuses).
+* ``fit``'s second positional argument is ``y`` (scikit-learn's rule) and ``labels`` is keyword-only;
+  ``fit(X, labels, y=labels)`` and ``fit(X, labels, labels=labels)`` both raise ``ValueError`` (the
+  reference raises ValueError for the first and Python's TypeError for the second).
 * Never prints: ``verbose=True`` logs to the ``cleanaudit.learning`` logger. Invalid input
   raises ``ValueError`` (``pulearning`` with K != 2 too, where the reference ignores it), and
   ``get_label_issues`` before any fit raises ``NotFittedError`` instead of returning None.
@@ -72,7 +77,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     Parameters
     ----------
     clf : classifier, default None
-        Any ``sklearn.base.clone``-able estimator with ``fit``, ``predict`` and ``predict_proba``.
+        Any object with ``fit``, ``predict`` and ``predict_proba`` (a scikit-learn estimator or not);
+        copies are made with ``sklearn.base.clone``, or ``copy.deepcopy`` without ``get_params``.
         None means ``LogisticRegression(solver="lbfgs")``, with ``X`` reshaped to 2-D.
     seed : int or None
         ``random_state`` of the ``StratifiedKFold(shuffle=True)`` cross-validation.
@@ -140,7 +146,10 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         from sklearn.utils import get_tags
 
         tags = super().__sklearn_tags__()
-        inner = get_tags(self._base_clf())
+        try:
+            inner = get_tags(self._base_clf())
+        except AttributeError:  # a duck-typed clf (not a BaseEstimator) declares no tags: keep the defaults
+            return tags
         # What X may hold is the wrapped classifier's business.
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.allow_nan = inner.input_tags.allow_nan
@@ -183,8 +192,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def fit(
         self,
         X: Any,
+        *args: Any,
         y: Any = None,
-        *,
         labels: Any = None,
         pred_probs: np.ndarray | None = None,
         thresholds: np.ndarray | list | None = None,
@@ -214,10 +223,18 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         >>> cl.classes_.tolist(), cl.predict([[0.1], [1.2]]).tolist()
         (['a', 'b'], ['a', 'b'])
         """
-        if y is not None and labels is not None:
-            raise ValueError("give the labels once: either y or labels, not both")
-        if y is None:
-            y = labels
+        # The public signature is fit(self, X, y=None, *, labels=None, ...) (``__signature__`` below;
+        # scikit-learn's check_fit_score_takes_y reads it). The positional y comes in through *args
+        # so that fit(X, labels, y=labels) reaches the ValueError below, as in the reference,
+        # instead of Python's TypeError ("multiple values for argument 'y'").
+        if len(args) > 1:
+            raise TypeError(f"CleanLearning.fit() takes from 2 to 3 positional arguments but {2 + len(args)} "
+                            "were given")
+        given = {name: value for name, value in (("positional y", args[0] if args else None), ("y=", y),
+                                                 ("labels=", labels)) if value is not None}
+        if len(given) > 1:
+            raise ValueError(f"give the labels once: either y or labels, not both (got {' and '.join(given)})")
+        y = next(iter(given.values()), None)
         if y is None:
             raise ValueError("CleanLearning requires y to be passed, but the target y is None")
         if X is None:
@@ -267,13 +284,21 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             final_kwargs["sample_weight"] = expanded[kept]
         self.label_issues_df_ = frame
         self._info("Fitting the final model on the kept examples.")
-        self.clf_ = clone(clf).fit(_take(X, kept), y_values[kept], **final_kwargs)
+        model = _unfitted_copy(clf)
+        model.fit(_take(X, kept), y_values[kept], **final_kwargs)  # the return value is unused: it may be None
+        self.clf_ = model
         return self
+
+    # What inspect, scikit-learn and documentation tools see: (self, X, y=None, *, labels=None, ...).
+    _self, _X, _args, _y, *_rest = inspect.signature(fit).parameters.values()
+    fit.__signature__ = inspect.signature(fit).replace(
+        parameters=[_self, _X, _y.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD), *_rest])
+    del _self, _X, _args, _y, _rest
 
     def find_label_issues(
         self,
-        X: Any,
-        labels: Any,
+        X: Any = None,
+        labels: Any = None,
         *,
         pred_probs: np.ndarray | None = None,
         thresholds: np.ndarray | list | None = None,
@@ -299,6 +324,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         >>> cl.find_label_issues(None, labels, pred_probs=P)["is_label_issue"].tolist()
         [False, False, True, False, False, True]
         """
+        if labels is None:
+            raise ValueError("find_label_issues needs labels: the given label of each example")
         frame, _, _ = self._find_label_issues(
             X, labels, pred_probs=pred_probs, thresholds=thresholds, noise_matrix=noise_matrix,
             inverse_noise_matrix=inverse_noise_matrix, clf_kwargs=clf_kwargs, validation_func=validation_func)
@@ -395,7 +422,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         inverse_noise_matrix = _checked_matrix(inverse_noise_matrix, "inverse_noise_matrix", len(classes))
         if X is None:
             if need_X:
-                raise ValueError("X is needed to cross-validate clf and to fit it; pass X (or pred_probs)")
+                raise ValueError("X is needed to cross-validate clf; pass X, or pred_probs (then X may be None)")
         elif _num_rows(X) != len(y_values):
             raise ValueError(f"X has {_num_rows(X)} rows but labels have {len(y_values)}")
         return y_values, classes, codes, pred_probs, noise_matrix, inverse_noise_matrix
@@ -492,6 +519,17 @@ def _checked_clf(clf: Any) -> Any:
         raise TypeError(f"clf must define fit(), predict() and predict_proba(); {type(clf).__name__} lacks "
                         + ", ".join(f"{name}()" for name in missing))
     return clf
+
+
+def _unfitted_copy(clf: Any) -> Any:
+    """A fresh copy of clf to fit (the user's object is never fitted in place)."""
+    try:
+        # clone rebuilds anything with get_params from its parameters, BaseEstimator or not; safe=False
+        # deep-copies an object without get_params instead, as sklearn documents for non-estimators.
+        return clone(clf, safe=False)
+    except Exception as err:
+        raise TypeError(f"clf could not be copied for fitting ({err}); give it a get_params() that returns "
+                        "its constructor's arguments, or make it deep-copyable") from err
 
 
 def _label_values(labels: Any) -> np.ndarray:
@@ -671,11 +709,7 @@ def _cross_val_pred_probs(
     pred_probs = np.zeros((len(codes), k))
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     for train, holdout in folds.split(np.zeros((len(codes), 1)), codes):
-        try:
-            model = clone(clf)
-        except Exception as err:
-            raise TypeError(f"clf must be clonable with sklearn.base.clone ({err}); or compute pred_probs "
-                            "yourself and pass them to skip the cross-validation") from err
+        model = _unfitted_copy(clf)
         # A class missing from the training fold would leave the fold's model unable to predict it:
         # borrow that class's first holdout example, and give that example its given label outright.
         present = np.zeros(k, dtype=bool)
