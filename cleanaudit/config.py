@@ -5,6 +5,11 @@ found from the working directory upward (the first ``cleanaudit.toml``, or ``pyp
 holding a ``[tool.cleanaudit]`` table), or named with ``--config FILE``. Every unknown key and
 bad value is reported, field by field, in one :class:`ConfigError`.
 
+``trusted_modules`` widens the packages a ``model = "package.module:Class"`` may come from
+(like ``--trust-module``), so only a file the user names with ``--config`` may set it: a file
+found from the working folder up could have been put there by anyone (a cloned repository, a
+downloaded folder), and one that tries is refused (naming only the default packages is allowed).
+
 Example ``cleanaudit.toml``::
 
     label = "y"
@@ -50,6 +55,7 @@ class Config:
     ignore: Optional[list[str]] = None
     id_column: Optional[str] = None
     model: Optional[list[str]] = None
+    trusted_modules: Optional[list[str]] = None
     cv: Optional[int] = None
     seed: Optional[int] = None
     checks: Optional[list[str]] = None
@@ -86,7 +92,20 @@ def load_config(path: Optional[Path] = None, *, cwd: Optional[Path] = None) -> C
         where = str(found)
     config = parse_config(table, where)
     config.path = found
+    if path is None and config.trusted_modules:
+        _refuse_found_trust(config.trusted_modules, where)
     return config
+
+
+def _refuse_found_trust(names: list[str], where: str) -> None:
+    from cleanaudit.models import DEFAULT_TRUSTED_MODULES
+
+    wider = [name for name in names if name not in DEFAULT_TRUSTED_MODULES]
+    if wider:
+        raise ConfigError(
+            f"{where} sets trusted_modules = {wider!r}, but it was found from the working folder, and only a "
+            "config file passed with --config may trust more modules",
+            hint=f"move trusted_modules to a file you pass with --config FILE, or pass --trust-module {wider[0]}")
 
 
 def parse_config(table: dict[str, Any], where: str) -> Config:
@@ -103,11 +122,17 @@ def parse_config(table: dict[str, Any], where: str) -> Config:
             if isinstance(value, str):  # "x1,x2" as on the command line; model = "logreg"
                 value = [value] if key == "model" else [c.strip() for c in value.split(",") if c.strip()]
             _set(config, key, value, list, "a list of strings", problems, items=str)
+        elif key == "trusted_modules":
+            value = [value] if isinstance(value, str) else value
+            if _set(config, key, value, list, "a list of package names", problems, items=str):
+                problems += [f"trusted_modules: {name!r} is not the import name of a top-level package"
+                             for name in value if not name.isidentifier()]
         elif key == "cv":
             if _set(config, key, value, int, "an integer", problems) and value < 2:
                 problems.append("cv: must be at least 2")
         elif key == "seed":
-            _set(config, key, value, int, "an integer", problems)
+            if _set(config, key, value, int, "an integer", problems) and not 0 <= value <= 2**32 - 1:
+                problems.append(f"seed: must be between 0 and 2**32-1 (what NumPy's RandomState takes), got {value}")
         elif key == "checks":
             if _set(config, key, value, list, "a list of check names", problems, items=str):
                 problems += [f"checks: unknown check {c!r}" for c in value if c not in checks]
@@ -121,8 +146,8 @@ def parse_config(table: dict[str, Any], where: str) -> Config:
             problems.append(f"{key}: unknown key")
     if problems:
         raise ConfigError(f"bad config in {where}: " + "; ".join(problems),
-                          hint="keys: label, features, ignore, id_column, model, cv, seed, checks, check_params, "
-                               "gates (fail_on, fail_under), severity")
+                          hint="keys: label, features, ignore, id_column, model, trusted_modules, cv, seed, checks, "
+                               "check_params, gates (fail_on, fail_under), severity")
     return config
 
 

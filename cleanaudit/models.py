@@ -2,6 +2,12 @@
 
 A ``module:Class`` estimator is used as given: it only gets the encoding that makes the
 features numeric (imputation, one-hot), no scaling. ``"auto"`` is resolved in ``predict``.
+
+A spec is a value from an option or a config file, so naming a class must not run code: with
+``trusted_modules`` (the CLI always passes them) a module is imported only when its top-level
+package is trusted (``DEFAULT_TRUSTED_MODULES`` plus ``--trust-module``), belongs to an installed
+distribution and is not found in the working folder; all of this is checked before the import.
+Whatever its module, a class is constructed only once it looks like a scikit-learn classifier.
 """
 
 from __future__ import annotations
@@ -10,7 +16,8 @@ import ast
 import difflib
 import importlib
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -28,6 +35,9 @@ PRESETS: dict[str, str] = {
     "knn": "StandardScaler + KNeighborsClassifier(n_neighbors=15, weights='distance'): local similarity",
 }
 KNN_NEIGHBORS = 15
+# Top-level packages whose classes --model package.module:Class may name without --trust-module.
+DEFAULT_TRUSTED_MODULES: tuple[str, ...] = ("sklearn", "xgboost", "lightgbm", "catboost")
+_ESTIMATOR_METHODS = ("fit", "get_params", "set_params")
 
 
 def parse_model_params(items: Sequence[str]) -> dict[str, Any]:
@@ -52,11 +62,143 @@ def parse_model_params(items: Sequence[str]) -> dict[str, Any]:
     return params
 
 
-def build_model(spec: str, features: pd.DataFrame, *, params: dict | None = None, seed: int = 0) -> Pipeline:
+def trusted_module_list(extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """``DEFAULT_TRUSTED_MODULES`` and the ``extra`` names (``--trust-module``), which must be top-level import names.
+
+    >>> trusted_module_list(["mymodels", "sklearn"])
+    ('sklearn', 'xgboost', 'lightgbm', 'catboost', 'mymodels')
+    """
+    names = list(DEFAULT_TRUSTED_MODULES)
+    for name in extra:
+        if not name.isidentifier():
+            raise ConfigError(f"--trust-module '{name}' is not the import name of a top-level package",
+                              hint="give the name you import, e.g. --trust-module sklearn (not scikit-learn or "
+                                   "sklearn.svm)")
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def check_model_spec(spec: str, *, trusted_modules: Sequence[str] = DEFAULT_TRUSTED_MODULES) -> None:
+    """Fail fast on a spec that cannot be built, without building it: ``auto``, a preset, or a trusted class.
+
+    Nothing is imported for a module that is not trusted:
+
+    >>> import sys
+    >>> try:
+    ...     check_model_spec("antigravity:X")
+    ... except ConfigError as err:
+    ...     print(err.message)
+    model 'antigravity:X': module 'antigravity' is not trusted
+    >>> "antigravity" in sys.modules
+    False
+    """
+    if spec == "auto" or spec in PRESETS:
+        return
+    if ":" not in spec:
+        raise _unknown_model(spec)
+    estimator_class(spec, trusted_modules=trusted_modules)
+
+
+def estimator_class(spec: str, *, trusted_modules: Sequence[str] | None = DEFAULT_TRUSTED_MODULES) -> type:
+    """The class that ``package.module:Class`` names, once it looks like a scikit-learn classifier.
+
+    With ``trusted_modules`` the module is imported only if :func:`check_trusted` allows it;
+    ``None`` lifts that rule (for Python code naming a class of its own), never the class check.
+
+    >>> estimator_class("sklearn.linear_model:LogisticRegression").__name__
+    'LogisticRegression'
+    """
+    module_name, _, class_name = spec.partition(":")
+    hint = f"give 'package.module:Class' (e.g. sklearn.svm:SVC) or a preset: {', '.join(PRESETS)}"
+    if not all(part.isidentifier() for part in module_name.split(".")) or not class_name.isidentifier():
+        raise ConfigError(f"model '{spec}' is not of the form package.module:Class", hint=hint)
+    if trusted_modules is not None:
+        check_trusted(spec, module_name, trusted_modules)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as err:  # ImportError, or anything the module raises while importing
+        raise ConfigError(f"model '{spec}': cannot import module '{module_name}' ({_one_line(err)})",
+                          hint=hint) from None
+    cls = getattr(module, class_name, None)
+    if not inspect.isclass(cls):
+        raise ConfigError(f"model '{spec}': module '{module_name}' has no class '{class_name}'", hint=hint)
+    home = str(getattr(cls, "__module__", "")).split(".")[0]
+    if trusted_modules is not None and home not in trusted_modules:
+        raise ConfigError(f"model '{spec}': class '{class_name}' comes from module '{cls.__module__}', which is not "
+                          "trusted", hint=f"pass --trust-module {home} to allow it "
+                                          f"(trusted: {', '.join(trusted_modules)})")
+    missing = [name for name in _ESTIMATOR_METHODS if not callable(getattr(cls, name, None))]
+    if missing:
+        raise ConfigError(f"model '{spec}' is not a scikit-learn estimator (it has no {'/'.join(missing)})",
+                          hint=hint)
+    if not hasattr(cls, "predict_proba"):
+        raise _no_predict_proba(spec)
+    return cls
+
+
+def check_trusted(spec: str, module_name: str, trusted_modules: Sequence[str]) -> None:
+    """Allow importing ``module_name`` only from a trusted, installed package outside the working folder.
+
+    Everything is decided from the import system's search (``find_spec`` of the top-level name,
+    which runs no code of the package) and the installed distributions' metadata, before any import.
+    """
+    import importlib.metadata
+    import importlib.util
+
+    top = module_name.split(".")[0]
+    if top not in trusted_modules:
+        raise ConfigError(f"model '{spec}': module '{top}' is not trusted",
+                          hint=f"pass --trust-module {top} to allow it (trusted: {', '.join(trusted_modules)})")
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        raise ConfigError(f"model '{spec}': cannot import module '{top}': no installed package provides it",
+                          hint=f"install the package that provides '{top}' in this environment")
+    if top not in importlib.metadata.packages_distributions():
+        raise ConfigError(f"model '{spec}': module '{top}' is not part of an installed distribution",
+                          hint="models come only from packages installed with pip (or conda), never from the "
+                               "standard library or loose files")
+    local = _in_working_folder(found)
+    if local is not None:
+        raise ConfigError(f"model '{spec}': module '{top}' would be imported from the working folder ({local})",
+                          hint="models are never imported from the working folder; install the package, or run "
+                               "cleanaudit from another folder")
+
+
+def _in_working_folder(found: Any) -> Path | None:
+    """The location of a module spec that lies in the working folder (not in a site-packages folder there)."""
+    import site
+    import sysconfig
+
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the working folder was removed: nothing can be found in it
+        return None
+    places = list(found.submodule_search_locations or []) or [found.origin]
+    paths = sysconfig.get_paths()
+    sites = {*site.getsitepackages(), site.getusersitepackages(), paths["purelib"], paths["platlib"]}
+    site_dirs = [Path(s).resolve() for s in sites if s]
+    for place in places:
+        if not place or place in ("built-in", "frozen"):
+            continue
+        path = Path(place).resolve()
+        if (path == cwd or cwd in path.parents) and not any(path == s or s in path.parents for s in site_dirs):
+            return path
+    return None
+
+
+def build_model(spec: str, features: pd.DataFrame, *, params: dict | None = None, seed: int = 0,
+                trusted_modules: Sequence[str] | None = None) -> Pipeline:
     """A fresh, unfitted ``Pipeline([("features", ...), ("model", estimator)])`` for ``spec``.
 
     ``params`` go to the estimator; ``random_state=seed`` is set when it takes one and
-    ``params`` doesn't. Raises ``ConfigError`` for an unknown spec or parameter.
+    ``params`` doesn't. A ``module:Class`` goes through :func:`estimator_class` with
+    ``trusted_modules`` before it is constructed (pass them whenever the spec comes from a user;
+    ``None`` is for Python code naming its own class). Raises ``ConfigError`` for an unknown spec
+    or parameter.
 
     >>> build_model("logreg", pd.DataFrame({"x": [1.0, 2.0]}), params={"C": 0.5}).named_steps["model"]
     LogisticRegression(C=0.5, max_iter=1000, random_state=0)
@@ -67,18 +209,14 @@ def build_model(spec: str, features: pd.DataFrame, *, params: dict | None = None
     if spec in PRESETS:
         estimator, scale = _preset(spec, len(features))
     elif ":" in spec:
-        estimator, scale = _import_estimator(spec, params), False
+        estimator, scale = _construct(spec, estimator_class(spec, trusted_modules=trusted_modules), params), False
     else:
         raise _unknown_model(spec)
     _set_params(estimator, spec, params)
     if "random_state" not in params and "random_state" in estimator.get_params(deep=False):
         estimator.set_params(random_state=seed)
     if not hasattr(estimator, "predict_proba"):
-        raise ConfigError(
-            f"model '{spec}' has no predict_proba, so it cannot give predicted probabilities",
-            hint="use a probabilistic classifier (for SVC pass --model-param probability=True) or a preset: "
-            + ", ".join(PRESETS),
-        )
+        raise _no_predict_proba(spec)
     return Pipeline([("features", build_preprocessor(features, scale=scale)), ("model", estimator)])
 
 
@@ -103,27 +241,24 @@ def _preset(name: str, num_examples: int) -> tuple[Any, bool]:
     return KNeighborsClassifier(n_neighbors=neighbors, weights="distance"), True
 
 
-def _import_estimator(spec: str, params: dict) -> Any:
-    module_name, _, class_name = spec.partition(":")
-    hint = f"give 'package.module:Class' (e.g. sklearn.svm:SVC) or a preset: {', '.join(PRESETS)}"
+def _construct(spec: str, cls: type, params: dict) -> Any:
+    """An instance of a checked estimator class: with no arguments, else with the user's parameters."""
     try:
-        module = importlib.import_module(module_name)
-    except Exception as err:  # ImportError, or anything the module raises while importing
-        raise ConfigError(f"model '{spec}': cannot import module '{module_name}' ({_one_line(err)})", hint=hint) from None
-    cls = getattr(module, class_name, None)
-    if not inspect.isclass(cls):
-        raise ConfigError(f"model '{spec}': module '{module_name}' has no class '{class_name}'", hint=hint)
-    try:
-        estimator = cls()
+        return cls()
     except Exception:  # needs constructor arguments: try with the user's parameters
         try:
-            estimator = cls(**params)
+            return cls(**params)
         except Exception as err:
             raise ConfigError(f"model '{spec}' cannot be created: {_one_line(err)}",
                               hint="pass its required arguments with --model-param key=value") from None
-    if not hasattr(estimator, "get_params") or not hasattr(estimator, "fit"):
-        raise ConfigError(f"model '{spec}' is not a scikit-learn estimator (no fit/get_params)", hint=hint)
-    return estimator
+
+
+def _no_predict_proba(spec: str) -> ConfigError:
+    return ConfigError(
+        f"model '{spec}' has no predict_proba, so it cannot give predicted probabilities",
+        hint="use a probabilistic classifier (for SVC pass --model-param probability=True) or a preset: "
+        + ", ".join(PRESETS),
+    )
 
 
 def _set_params(estimator: Any, spec: str, params: dict) -> None:
@@ -140,6 +275,10 @@ def _set_params(estimator: Any, spec: str, params: dict) -> None:
         )
     try:
         estimator.set_params(**params)
+        # scikit-learn checks parameter values only in fit; ask now, so a bad value fails before any fitting.
+        validate = getattr(estimator, "_validate_params", None)
+        if callable(validate):
+            validate()
     except Exception as err:
         raise ConfigError(f"--model-param for model '{spec}' rejected: {_one_line(err)}",
                           hint="check the parameter values") from None

@@ -67,11 +67,13 @@ def cross_val_pred_probs(
     jobs: int | None = None,
     progress: Progress | None = None,
     class_names: Sequence | None = None,
+    trusted_modules: Sequence[str] | None = None,
 ) -> PredProbsResult:
     """Out-of-fold ``predict_proba`` for every row, columns in class order 0..K-1.
 
     ``model`` is a preset, ``package.module:Class``, or ``"auto"`` (try ``AUTO_CANDIDATES``,
     keep the lowest out-of-fold log loss). ``class_names`` only make error messages clearer.
+    ``trusted_modules`` go to ``build_model``: give them when ``model`` comes from a user.
 
     >>> X = pd.DataFrame({"x": [0.0, 0.1, 0.2, 1.0, 1.1, 1.2]})
     >>> r = cross_val_pred_probs(X, np.array([0, 0, 0, 1, 1, 1]), model="logreg", cv=3)
@@ -83,7 +85,7 @@ def cross_val_pred_probs(
     _check_class_counts(labels, num_classes, cv, class_names)
     if model == "auto":
         return _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress, class_names)
-    pipeline = build_model(model, features, params=model_params, seed=seed)
+    pipeline = build_model(model, features, params=model_params, seed=seed, trusted_modules=trusted_modules)
     pred_probs, messages = _cross_validate(pipeline, model, features, labels, num_classes, cv, seed, jobs,
                                            _counter(progress, f"cross-validating {model}", cv))
     return PredProbsResult(pred_probs, model, cv, seed, "cross-validation", warnings=messages)

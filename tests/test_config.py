@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import pytest
 
@@ -157,3 +158,64 @@ def test_invalid_toml(cli, project):
     (project / "cleanaudit.toml").write_text("label = \n")
     result = cli("health", "train.csv", "--pred-probs", "p.npy")
     assert result.exit_code == ExitStatus.INPUT_ERROR and "not valid TOML" in result.stderr
+
+
+# --- trusted_modules: only a file passed with --config may widen them (issue 8) -----------------
+
+def test_trusted_modules_parsed_and_checked():
+    assert parse_config({"trusted_modules": ["mymodels", "xgboost"]}, "c.toml").trusted_modules == ["mymodels",
+                                                                                                    "xgboost"]
+    assert parse_config({"trusted_modules": "mymodels"}, "c.toml").trusted_modules == ["mymodels"]
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"trusted_modules": ["scikit-learn", 3]}, "c.toml")
+    assert "trusted_modules: expected a list of package names" in str(caught.value)
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"trusted_modules": ["scikit-learn", "sklearn.svm"]}, "c.toml")
+    assert "'scikit-learn' is not the import name" in str(caught.value) and "'sklearn.svm'" in str(caught.value)
+
+
+def test_found_config_may_not_widen_trusted_modules(tmp_path):
+    deep = tmp_path / "a"
+    deep.mkdir()
+    (tmp_path / "cleanaudit.toml").write_text('trusted_modules = ["sklearn", "evilmod"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(cwd=deep)
+    message = str(caught.value)
+    assert "\n" not in message and str(tmp_path / "cleanaudit.toml") in message and "['evilmod']" in message
+    assert "--config" in caught.value.hint and "--trust-module evilmod" in caught.value.hint
+    # The same file named with --config is the user's own choice.
+    assert load_config(tmp_path / "cleanaudit.toml", cwd=deep).trusted_modules == ["sklearn", "evilmod"]
+    # Naming only the default packages widens nothing.
+    (tmp_path / "cleanaudit.toml").write_text('trusted_modules = ["sklearn", "xgboost"]\n')
+    assert load_config(cwd=deep).trusted_modules == ["sklearn", "xgboost"]
+
+
+def test_found_pyproject_may_not_widen_trusted_modules(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.cleanaudit]\ntrusted_modules = ["evilmod"]\n')
+    with pytest.raises(ConfigError, match=r"\[tool.cleanaudit\] sets trusted_modules"):
+        load_config(cwd=tmp_path)
+
+
+def test_found_config_naming_a_local_module_runs_nothing(cli, project, monkeypatch):
+    # cleanaudit.toml names a module beside it; `python -m cleanaudit` has the working folder on sys.path.
+    (project / "evilmod.py").write_text("import pathlib\npathlib.Path('MARKER').write_text('imported')\n"
+                                        "class Thing:\n    pass\n")
+    (project / "cleanaudit.toml").write_text('label = "y"\nignore = ["y_int"]\nmodel = "evilmod:Thing"\n')
+    monkeypatch.syspath_prepend(str(project))
+    for extra in ([], ["--trust-module", "evilmod"]):
+        result = cli("find-issues", "train.csv", *extra)
+        assert result.exit_code == ExitStatus.INPUT_ERROR, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("cleanaudit: error: model 'evilmod:Thing'"), result.stderr
+        assert not (project / "MARKER").exists() and "evilmod" not in sys.modules
+    assert "is not trusted; pass --trust-module evilmod" in cli("find-issues", "train.csv").stderr
+
+
+def test_found_config_with_trusted_modules_is_refused_on_the_command_line(cli, project):
+    (project / "cleanaudit.toml").write_text('label = "y"\ntrusted_modules = ["evilmod"]\n')
+    result = cli("health", "train.csv", "--pred-probs", "p.npy")
+    assert result.exit_code == ExitStatus.INPUT_ERROR and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "only a config file passed with --config may trust more modules" in lines[0]
+    explicit = cli("health", "train.csv", "--pred-probs", "p.npy", "--config", project / "cleanaudit.toml", "-q")
+    assert explicit.exit_code == ExitStatus.OK, explicit.stderr

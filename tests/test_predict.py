@@ -180,9 +180,10 @@ def test_bad_cv(blobs, cv):
 
 
 def test_fit_failure_is_a_one_line_model_error(blobs):
-    with pytest.raises(ModelError) as excinfo:
+    # A bad parameter value is caught by scikit-learn's own validation before any fold is fitted.
+    with pytest.raises(ConfigError) as excinfo:
         cross_val_pred_probs(*blobs, model="logreg", model_params={"C": -1.0}, cv=3)
-    assert_one_line_error(excinfo, "model 'logreg' failed to fit", "C")
+    assert_one_line_error(excinfo, "--model-param for model 'logreg' rejected", "'C' parameter")
     with pytest.raises(ModelError) as excinfo:
         cross_val_pred_probs(*blobs, model=f"{__name__}:Broken", cv=3)
     assert_one_line_error(excinfo, "broken on purpose second line")

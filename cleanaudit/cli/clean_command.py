@@ -99,7 +99,7 @@ def clean(
         from cleanaudit.persist import require_skops
 
         require_skops()
-    check_sources(opts, ensemble=False)
+    check_sources(opts, ensemble=False, model_needed=test is not None or save_model is not None)
     original = load_data(opts)
     _check_targets(opts, original, output, save_model, reads=[test, noise_matrix, label_issues])
     merged = parse_merges(merge or [], original.class_names)

@@ -30,6 +30,7 @@ EnsembleWeighting = Enum("EnsembleWeighting", {m: m for m in ("accuracy", "unifo
 DEFAULT_MODEL = "auto"
 DEFAULT_CV = 5
 DEFAULT_SEED = 0
+MAX_SEED = 2**32 - 1  # NumPy's RandomState, which scikit-learn seeds, takes 0 .. 2**32 - 1
 
 DATA_PANEL = "Data"
 MODEL_PANEL = "Model and pred_probs"
@@ -52,6 +53,8 @@ class DataOptions:
     id_column: Optional[str] = None
     model: list[str] = field(default_factory=lambda: [DEFAULT_MODEL])
     model_param: Optional[list[str]] = None
+    # --trust-module names plus trusted_modules of an explicit --config file (the defaults are not listed).
+    trust_module: list[str] = field(default_factory=list)
     cv: int = DEFAULT_CV
     seed: int = DEFAULT_SEED
     jobs: Optional[int] = None
@@ -68,6 +71,8 @@ class DataOptions:
     severity: dict[str, str] = field(default_factory=dict)
     checks: Optional[list[str]] = None
     check_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Derived: whether --model was given on the command line (a config's model is a default, a flag a request).
+    model_given: bool = False
 
 
 # Each shared option: name -> (annotation, default). The order is the order in --help.
@@ -110,7 +115,9 @@ _SHARED: dict[str, tuple[Any, Any]] = {
             typer.Option("--model", "-m",
                          help="auto (pick the preset with the lowest out-of-fold log loss), a preset "
                               "(logreg, random-forest, hist-gb, knn) or package.module:Class "
-                              "\\[default: auto]. Repeat it for an ensemble (find-issues, audit).",
+                              "\\[default: auto]. Repeat it for an ensemble (find-issues, audit). A class is "
+                              "imported only from an installed, trusted package (sklearn, xgboost, lightgbm, "
+                              "catboost, or --trust-module), never from the working folder.",
                          rich_help_panel=MODEL_PANEL, show_default=False),
         ],
         None,
@@ -123,6 +130,16 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    "trust_module": (
+        Annotated[
+            Optional[list[str]],
+            typer.Option("--trust-module", metavar="NAME",
+                         help="Also allow --model package.module:Class from this installed top-level package "
+                              "(repeatable), e.g. mymodels \\[default: sklearn, xgboost, lightgbm, catboost].",
+                         rich_help_panel=MODEL_PANEL, show_default=False),
+        ],
+        None,
+    ),
     # cv and seed default to None so that a value from the config file can be told from a flag.
     "cv": (
         Annotated[Optional[int], typer.Option("--cv", min=2, help=f"Cross-validation folds \\[default: {DEFAULT_CV}].",
@@ -130,14 +147,17 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         None,
     ),
     "seed": (
-        Annotated[Optional[int], typer.Option(help=f"Random seed for folds and models \\[default: {DEFAULT_SEED}].",
+        Annotated[Optional[int], typer.Option(min=0, max=MAX_SEED,
+                                              help=f"Random seed for folds and models, 0 to 2**32-1 "
+                                                   f"\\[default: {DEFAULT_SEED}].",
                                               rich_help_panel=MODEL_PANEL, show_default=False)],
         None,
     ),
     "jobs": (
         Annotated[
             Optional[int],
-            typer.Option("--jobs", "-j", help="Parallel jobs for cross-validation \\[default: 1; -1 = all cores].",
+            typer.Option("--jobs", "-j", help="Parallel jobs for cross-validation: 1 or more, or -1 for all cores "
+                                              "\\[default: 1].",
                          rich_help_panel=MODEL_PANEL, show_default=False),
         ],
         None,
@@ -217,7 +237,7 @@ _SHARED: dict[str, tuple[Any, Any]] = {
         Annotated[
             Optional[Path],
             typer.Option("--config", help="Settings file (cleanaudit.toml, or pyproject.toml with "
-                                          "[tool.cleanaudit]) \\[default: the nearest one from the working folder up].",
+                                          "\\[tool.cleanaudit]) \\[default: the nearest one from the working folder up].",
                          rich_help_panel=OUTPUT_PANEL, show_default=False),
         ],
         None,
@@ -232,7 +252,9 @@ _DATA_ARGUMENT = Annotated[
                    metavar="DATA"),
 ]
 
-assert set(_SHARED) | {"data"} | _CONFIG_ONLY == {f.name for f in fields(DataOptions)}
+_DERIVED = {"model_given"}
+
+assert set(_SHARED) | {"data"} | _CONFIG_ONLY | _DERIVED == {f.name for f in fields(DataOptions)}
 
 
 def data_command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -270,10 +292,18 @@ def apply_config(flags: dict[str, Any]) -> DataOptions:
     for name in ("features", "ignore"):  # the config holds lists; the flags are comma-separated text
         if merged[name] is None and getattr(config, name) is not None:
             merged[name] = ",".join(getattr(config, name))
+    merged["model_given"] = bool(merged["model"])
     merged["model"] = list(merged["model"] or config.model or [DEFAULT_MODEL])
+    # load_config refuses trusted_modules from a file it found itself, so these come from --config FILE.
+    merged["trust_module"] = [*(merged["trust_module"] or []), *(config.trusted_modules or [])]
     merged["fail_on"] = list(merged["fail_on"] or config.fail_on or [])
     merged["cv"] = DEFAULT_CV if merged["cv"] is None else merged["cv"]
     merged["seed"] = DEFAULT_SEED if merged["seed"] is None else merged["seed"]
+    if merged["jobs"] is not None and merged["jobs"] < 1 and merged["jobs"] != -1:
+        from cleanaudit.errors import ConfigError
+
+        raise ConfigError(f"--jobs {merged['jobs']} is not a number of parallel jobs",
+                          hint="give 1 or more, or -1 for all cores")
     return DataOptions(**merged, severity=dict(config.severity), checks=config.checks,
                        check_params=dict(config.check_params))
 

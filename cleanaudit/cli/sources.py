@@ -25,13 +25,24 @@ IN_SAMPLE_NOTE = ("pred_probs come from a saved model's predict_proba, not from 
                   "the model was trained on they are not out-of-sample, so their label issues are underestimated")
 
 
-def check_sources(opts: DataOptions, *, ensemble: bool, train: Optional[Path] = None) -> None:
-    """Fail fast (before any fitting) on option combinations that cannot work together."""
+def check_sources(opts: DataOptions, *, ensemble: bool, train: Optional[Path] = None,
+                  model_needed: bool = False) -> None:
+    """Fail fast (before any fitting) on option combinations that cannot work together.
+
+    ``model_needed`` says the command fits ``--model`` for something else than pred_probs
+    (``clean --test``), so a model beside ``--pred-probs`` is not ignored there.
+    """
     given = [name for name, on in (("--pred-probs", bool(opts.pred_probs)), ("--from-model", opts.from_model),
                                    ("--train", train)) if on]
     if len(given) > 1:
         raise ConfigError(f"{' and '.join(given)} both say where the probabilities come from",
                           hint="pass only one of them")
+    given_probs = "--pred-probs" if opts.pred_probs else "--from-model" if opts.from_model else None
+    if given_probs and not model_needed and (opts.model_given or opts.model_param):
+        # The model would be silently ignored: the probabilities are given, nothing is fitted.
+        option = "--model" if opts.model_given else "--model-param"
+        raise ConfigError(f"{option} has no effect with {given_probs}: the probabilities are given, no model "
+                          "is fitted", hint=f"pass either {option} or {given_probs}")
     for option, values in (("--model", opts.model), ("--pred-probs", [str(p) for p in opts.pred_probs])):
         repeated = sorted({v for v in values if values.count(v) > 1})
         if repeated:
@@ -44,6 +55,14 @@ def check_sources(opts: DataOptions, *, ensemble: bool, train: Optional[Path] = 
     if len(opts.model) > 1 and opts.model_param and not (opts.pred_probs or opts.from_model):
         raise ConfigError("--model-param with several --model options is ambiguous",
                           hint="give parameters to one model at a time, or use presets without --model-param")
+    from cleanaudit.models import check_model_spec, trusted_module_list
+
+    # Every model spec (from --model or a config file) that will be fitted, before any data is read:
+    # a module:Class is imported only from a trusted, installed package, and nothing is constructed here.
+    trusted = trusted_module_list(opts.trust_module)
+    if model_needed or not (opts.pred_probs or opts.from_model):
+        for spec in opts.model:
+            check_model_spec(spec, trusted_modules=trusted)
 
 
 def load_data(opts: DataOptions, paths: Optional[list[Path]] = None, *, features: Optional[list[str]] = None) -> Dataset:
@@ -148,14 +167,15 @@ def _from_training_file(
 
 def _cross_validate(dataset: Dataset, opts: DataOptions, notes: Notes, spec: str) -> tuple[Member, dict[str, Any]]:
     from cleanaudit.ensembles import Member
-    from cleanaudit.models import parse_model_params
+    from cleanaudit.models import parse_model_params, trusted_module_list
     from cleanaudit.predict import cross_val_pred_probs
 
     params = parse_model_params(opts.model_param or [])
     with notes.progress() as progress:
         result = cross_val_pred_probs(dataset.features, dataset.labels, model=spec, model_params=params,
                                       cv=opts.cv, seed=opts.seed, jobs=opts.jobs, progress=progress,
-                                      class_names=dataset.class_names)
+                                      class_names=dataset.class_names,
+                                      trusted_modules=trusted_module_list(opts.trust_module))
     _show_warnings(notes, result.warnings)
     if result.candidates:
         show_candidates(notes, result.model, result.candidates)
