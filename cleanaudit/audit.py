@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 
 from cleanaudit.checks import all_checks
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, CheckSpec
+from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, CheckSpec, validate_param
 from cleanaudit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -90,7 +90,13 @@ def resolve_params(
             if key not in params[check]:
                 valid = ", ".join(params[check]) or "none"
                 raise ConfigError(f"check {check!r} has no parameter {key!r}", hint=f"its parameters: {valid}")
-            params[check][key] = value
+            spec = specs[check]
+            try:
+                params[check][key] = validate_param(check, key, value, spec.params[key], spec.limits.get(key))
+            except ValueError as err:
+                raise ConfigError(f"check parameter {err}", hint=f"fix --check-param {check}.{key} (or "
+                                  f"check_params.{check}.{key} in the config file); see 'cleanaudit audit "
+                                  "--list-checks'") from None
     return params
 
 

@@ -119,6 +119,9 @@ def parse_gate(expr: str, *, known: Iterable[str]) -> Gate:
     if percent:
         value /= 100
     fraction = name != HEALTH and (percent or not re.fullmatch(r"[0-9]+", raw))
+    if name == HEALTH and not 0 <= value <= 1:  # a threshold the score can never cross fails or passes forever
+        raise ConfigError(f"--fail-on {expr!r}: the health score lies in [0, 1], so {raw} is out of range",
+                          hint="e.g. 'health<0.8'")
     if fraction and not 0 <= value <= 1:
         raise ConfigError(f"--fail-on {expr!r}: a fraction must lie in [0, 1]",
                           hint="write an integer for a count of rows, e.g. 'label>100'")

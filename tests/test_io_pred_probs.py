@@ -66,10 +66,26 @@ def test_integer_class_names_match_column_names_as_text(tmp_path, probs):
     np.testing.assert_array_equal(got, probs[:, [1, 2, 0]])
 
 
-def test_unnamed_columns_are_taken_in_order(tmp_path, probs):
-    pd.DataFrame(probs, columns=["p0", "p1", "p2"]).to_csv(tmp_path / "p.csv", index=False)
+def test_header_0_to_k_minus_1_is_class_order(tmp_path, probs):
+    pd.DataFrame(probs, columns=["0", "1", "2"]).to_csv(tmp_path / "p.csv", index=False)
     got = read_pred_probs(tmp_path / "p.csv", class_names=["a", "b", "c"], num_examples=6)
     np.testing.assert_allclose(got, probs, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(("columns", "needles"), [
+    (["p0", "p1", "p2"], ["missing class(es): a, b, c", "not class names: p0, p1, p2"]),  # unrelated names
+    (["a", "b", "cc"], ["missing class(es): c", "not class names: cc"]),  # one typo
+    (["a", "b", "c", "score"], ["not class names: score"]),  # an extra column that is not an index
+    (["1", "0", "2"], ["missing class(es): a, b, c"]),  # numbers, but not in class order
+])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_named_columns_must_be_the_class_names(tmp_path, probs, columns, needles, suffix):
+    frame = pd.DataFrame(np.hstack([probs, probs[:, :1]])[:, :len(columns)], columns=columns)
+    path = tmp_path / f"p{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
+    with pytest.raises(InputError) as excinfo:
+        read_pred_probs(path, class_names=["a", "b", "c"], num_examples=6)
+    assert_one_line_error(excinfo, f"p{suffix}", "do not match the class names", *needles)
 
 
 def test_headerless_csv(tmp_path, probs):

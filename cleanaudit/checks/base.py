@@ -66,6 +66,81 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """What values a check parameter accepts, beyond the type of its default.
+
+    ``low``/``high`` bound numbers (inclusive unless ``open_low``); ``choices`` lists the
+    allowed strings; ``optional`` lets ``None`` through (the check then picks a value itself).
+
+    >>> Limit(low=1).problem(0)
+    'must be at least 1'
+    >>> Limit(choices=("a", "b")).problem("c")
+    "must be one of: 'a', 'b'"
+    """
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is out of range, or ``None`` when it is fine (the type is checked elsewhere)."""
+        if value is None:
+            return None if self.optional else "must be given"
+        if self.choices:
+            return None if value in self.choices else "must be one of: " + ", ".join(repr(c) for c in self.choices)
+        if self.low is not None and (value <= self.low if self.open_low else value < self.low):
+            return f"must be {'greater than' if self.open_low else 'at least'} {self.low:g}"
+        if self.high is not None and value > self.high:
+            return f"must be at most {self.high:g}"
+        return None
+
+
+COUNT = Limit(low=1)  # k, numbers of samples or permutations
+FRACTION = Limit(low=0, high=1)
+SEED = Limit(low=0, high=2**32 - 1)  # what NumPy's RandomState accepts
+
+
+def validate_param(check: str, key: str, value: Any, default: Any, limit: Limit | None) -> Any:
+    """``value`` for parameter ``key`` of ``check``, checked against its default's type and ``limit``.
+
+    Raises ``ValueError`` with the reason (the caller names where the value came from).
+
+    >>> validate_param("outlier", "k", 20, 10, COUNT)
+    20
+    >>> validate_param("outlier", "k", -5, 10, COUNT)
+    Traceback (most recent call last):
+    ...
+    ValueError: outlier.k must be at least 1, got -5
+    """
+    name = f"{check}.{key}"
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = number and float(value).is_integer()
+        value = int(value) if ok else value
+    elif isinstance(default, float) or (default is None and limit is not None and not limit.choices):
+        ok = number or (value is None and default is None)
+        value = float(value) if number else value
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    else:
+        ok = True
+    if ok and number and value != value:  # NaN passes every comparison
+        ok = False
+    if not ok:
+        kind = "true or false" if isinstance(default, bool) else "a whole number" if isinstance(default, int) \
+            else "a number" if isinstance(default, float) or default is None else "text"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    why = limit.problem(value) if limit is not None else None
+    if why:
+        raise ValueError(f"{name} {why}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
 class CheckSpec:
     """A registered check.
 
@@ -81,6 +156,7 @@ class CheckSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     default: bool = True
     needs_labels: bool = True
+    limits: Mapping[str, Limit] = field(default_factory=dict)
 
     def missing_inputs(self, inputs: CheckInputs) -> str | None:
         """Why this check cannot run on ``inputs``, or ``None`` when it can."""
@@ -106,8 +182,12 @@ def register(
     params: Mapping[str, Any] | None = None,
     default: bool = True,
     needs_labels: bool = True,
+    limits: Mapping[str, Limit] | None = None,
 ) -> Callable[[Callable[[CheckInputs, Mapping[str, Any]], CheckResult]], Callable[..., CheckResult]]:
     """Decorator that adds a check to :data:`REGISTRY` under ``name``.
+
+    Rules: every parameter has a default (its type is the type values must have) and may have
+    a :class:`Limit`; values are validated before any work, so a bad one is a usage error.
 
     >>> @register("always_fine", description="example", default=False, needs_labels=False)
     ... def _always_fine(inputs, params):
@@ -120,7 +200,11 @@ def register(
     def decorate(run: Callable[[CheckInputs, Mapping[str, Any]], CheckResult]) -> Callable[..., CheckResult]:
         if name in REGISTRY:
             raise ValueError(f"check {name!r} is registered twice")
-        REGISTRY[name] = CheckSpec(name, run, description, tuple(needs), dict(params or {}), default, needs_labels)
+        unknown = set(limits or {}) - set(params or {})
+        if unknown:
+            raise ValueError(f"check {name!r} has limits for unknown parameters {sorted(unknown)}")
+        REGISTRY[name] = CheckSpec(name, run, description, tuple(needs), dict(params or {}), default, needs_labels,
+                                   dict(limits or {}))
         return run
 
     return decorate

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, register
+from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, FRACTION, register
 
 NAME = "class_imbalance"
 
@@ -43,6 +43,7 @@ def class_imbalance_scores(
     description="The rarest class is far below an even share of the rows.",
     needs=(),
     params={"threshold": 0.1},
+    limits={"threshold": FRACTION},
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """Run the check on ``inputs.labels``.

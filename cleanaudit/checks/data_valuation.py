@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, register
+from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, FRACTION, register
 
 NAME = "data_valuation"
 
@@ -40,6 +40,7 @@ def knn_shapley(indices: np.ndarray, labels: np.ndarray) -> np.ndarray:
     description="Rows that make a nearest-neighbour classifier worse (KNN-Shapley value below 0.5).",
     needs=("features",),
     params={"k": 10, "threshold": 0.5},
+    limits={"k": COUNT, "threshold": FRACTION},
     default=False,
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:

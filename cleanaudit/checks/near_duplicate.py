@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, register
+from cleanaudit.checks.base import CheckInputs, CheckResult, COUNT, Limit, register
 
 NAME = "near_duplicate"
 MAX_EXAMPLES = 10
@@ -111,6 +111,7 @@ def conflicting_groups(groups: np.ndarray, labels: np.ndarray | None) -> np.ndar
     description="Rows that are exact or near copies of other rows, and copies with conflicting labels.",
     needs=("features",),
     params={"k": 10, "threshold": 0.13},
+    limits={"k": COUNT, "threshold": Limit(low=0)},
     needs_labels=False,
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:

@@ -31,7 +31,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, register
+from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, FRACTION, SEED, register
 
 NAME = "non_iid"
 # Neighbour pairs per block when gathering permuted gaps: bounds the working memory.
@@ -198,6 +198,7 @@ def _graph(inputs: CheckInputs, k: int):
     description="Row order is informative: neighbours in feature space sit close together in the file.",
     needs=("features", "pred_probs"),
     params={"k": 10, "num_permutations": 25, "seed": 0, "significance_threshold": 0.05},
+    limits={"k": COUNT, "num_permutations": COUNT, "seed": SEED, "significance_threshold": FRACTION},
     needs_labels=False,
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, register
+from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, Limit, register
 
 NAME = "outlier"
 FEATURE_THRESHOLD = 0.37037
@@ -128,7 +128,10 @@ def _pred_probs_path(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckRes
     NAME,
     description="Rows far from their nearest neighbours (features) or that the model cannot place in any class.",
     needs=("features", "pred_probs"),
-    params={"k": 10, "t": 1, "threshold": None, "scaling_factor": None},
+    params={"k": 10, "t": 1.0, "threshold": None, "scaling_factor": None},
+    # t is the exponent of the distance-to-score map; None lets the check choose (see the spec).
+    limits={"k": COUNT, "t": Limit(low=0, open_low=True), "threshold": Limit(low=0, optional=True),
+            "scaling_factor": Limit(low=0, open_low=True, optional=True)},
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """Outlier scores by neighbour distance when features exist, else by prediction entropy.

@@ -75,7 +75,7 @@ def audit(
 
     Several files, a folder of several or a glob make a batch: each dataset is audited on its
     own and an index lists them all (with --out DIR: DIR/<dataset>/ and DIR/index.*)."""
-    from cleanaudit.audit import parse_check_params, select_checks
+    from cleanaudit.audit import parse_check_params, resolve_params, select_checks
     from cleanaudit.cli.runtime import emit, parse_option_gates
 
     selected = split_columns(checks) if checks is not None else opts.checks  # flag > config > defaults
@@ -84,6 +84,7 @@ def audit(
     overrides = {name: dict(values) for name, values in opts.check_params.items()}
     for name, values in parse_check_params(check_param or []).items():
         overrides.setdefault(name, {}).update(values)
+    resolve_params(select_checks(selected), overrides)  # bad values fail here, before any data is read
     files = _dataset_files(opts, recursive)
     if baseline is not None and len(files) > 1 and not baseline.is_dir():
         from cleanaudit.errors import ConfigError

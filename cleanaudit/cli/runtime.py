@@ -24,17 +24,18 @@ from cleanaudit.errors import InputError
 from cleanaudit.gates import GateResult, Measurements
 from cleanaudit.io.dataset import Dataset
 from cleanaudit.report.envelope import build_envelope, library_versions, to_json
-from cleanaudit.report.tables import TableData, format_cell
+from cleanaudit.report.tables import TableData, format_cell, printable
 from cleanaudit.status import ExitStatus
 
 
 def stdout_console() -> Console:
-    # Built per call: CliRunner swaps sys.stdout for each invocation.
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    # Built per call: CliRunner swaps sys.stdout for each invocation. markup=False everywhere:
+    # class names, ids, file names and messages are data, and '[red]' in a label is text.
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False, markup=False)
 
 
 def stderr_console() -> Console:
-    return Console(file=sys.stderr, highlight=False)
+    return Console(file=sys.stderr, highlight=False, markup=False)
 
 
 class Notes:
@@ -46,7 +47,7 @@ class Notes:
 
     def note(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[dim]{message}[/dim]", markup=True, highlight=False)
+            self.console.print(printable(message), style="dim")
 
     @contextmanager
     def progress(self) -> Iterator[Optional[Callable[[str, int, int], None]]]:
@@ -57,7 +58,7 @@ class Notes:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         tasks: dict[str, Any] = {}
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=self.console, transient=True) as bar:
             def update(description: str, completed: int, total: int) -> None:
                 if description not in tasks:
@@ -98,6 +99,8 @@ def prepare(opts: DataOptions, *, ensemble_weighting: Optional[str] = None, trai
     gates = parse_option_gates(opts)  # bad expressions fail before any loading or fitting
     check_sources(opts, ensemble=ensemble_weighting is not None, train=train)
     dataset = load_data(opts)
+    for message in dataset.notes:
+        notes.note(message)
     members, run = obtain_members(dataset, opts, notes, train=train)
     if len(members) > 1:
         pred_probs, run["ensemble"] = mixed_pred_probs(members, dataset.labels, str(ensemble_weighting))
@@ -261,7 +264,9 @@ def markdown_report(command: str, dataset: Dataset, tables: list[TableData],
 
     Gates come first, as a pull-request reader wants the verdict before the details.
     """
-    parts = [f"## cleanaudit {command}", "", _headline(dataset)]
+    from cleanaudit.report.tables import markdown_text
+
+    parts = [f"## cleanaudit {command}", "", markdown_text(_headline(dataset))]
     if gates:
         failed = [g for g in gates if not g.passed and g.severity == "error"]
         verdict = f"**Gates: {len(failed)} of {len(gates)} failed**" if failed else f"**Gates: all {len(gates)} passed**"
@@ -274,18 +279,19 @@ def markdown_report(command: str, dataset: Dataset, tables: list[TableData],
 
 def _print_tables(dataset: Dataset, tables: list[TableData]) -> None:
     console = stdout_console()
-    console.print(_headline(dataset), markup=False)
+    console.print(printable(_headline(dataset)))
     for data in tables:
-        table = Table(title=data.title, caption=data.caption or None, title_justify="left", caption_justify="left")
+        table = Table(title=printable(data.title), caption=printable(data.caption) or None, title_justify="left",
+                      caption_justify="left")
         for column in data.columns:
             numeric = bool(data.rows) and isinstance(data.rows[0][data.columns.index(column)], (int, float))
-            table.add_column(column, justify="right" if numeric else "left")
+            table.add_column(printable(column), justify="right" if numeric else "left")
         for position, row in enumerate(data.rows):
             table.add_row(*(format_cell(v) for v in row), style="dim" if position in data.dim_rows else None)
         console.print()
         console.print(table)
         for note in data.notes:
-            console.print(note, markup=False)
+            console.print(printable(note))
 
 
 def _write_out_dir(

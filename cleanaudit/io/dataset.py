@@ -33,6 +33,7 @@ class Dataset:
     id_column: str | None = None
     paths: list[Path] = field(default_factory=list)
     sha256: str = ""
+    notes: list[str] = field(default_factory=list)  # what loading decided for the user (columns left out)
 
     @property
     def num_examples(self) -> int:

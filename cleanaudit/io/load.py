@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cleanaudit.errors import InputError, one_line as _one_line, name_list as _names
+from cleanaudit.io.columns import check_repeated_header, nested_columns, refuse_nested
 from cleanaudit.io.dataset import Dataset
 
 STDIN = "-"
@@ -80,6 +81,17 @@ def load_dataset(
     for name in ignore or ():
         _require_column(name, columns, where, what="ignored column", option="--ignore")
     feature_columns = _select_features(columns, label, features, ignore, id_column, where)
+    refuse_nested(frame, label, what="label column", option="--label", where=where)
+    refuse_nested(frame, id_column, what="id column", option="--id-column", where=where)
+    notes = []
+    nested = nested_columns(frame, feature_columns)
+    if nested and features is not None:
+        raise InputError(f"feature column(s) {_names(nested)} in {where} hold lists or structs, which cannot be "
+                         "used as features yet", hint="leave them out of --features")
+    if nested:  # until nested values can be encoded (embeddings), leave them out rather than crash
+        feature_columns = [c for c in feature_columns if c not in nested]
+        notes.append(f"note: left out column(s) {_names(nested)} of {where}: they hold lists or structs, which "
+                     "cannot be used as features yet")
 
     labels, class_names = encode_labels(frame[label], column=label, where=where)
     ids = _read_ids(frame[id_column], column=id_column, where=where) if id_column else None
@@ -96,6 +108,7 @@ def load_dataset(
         id_column=id_column,
         paths=[Path(p) for p in paths],
         sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
+        notes=notes,
     )
 
 
@@ -212,6 +225,9 @@ def _parse(source: Path | io.BytesIO, kind: str, compression: str | None, name: 
         else:
             sep = "\t" if kind == "tsv" else ","
             table = pd.read_csv(source, sep=sep, compression=compression, low_memory=False)
+            check_repeated_header(table, source, sep=sep, compression=compression, name=name)
+    except InputError:
+        raise
     except pd.errors.EmptyDataError:
         raise InputError(f"{name} holds no columns", hint="pass a table with a header row and data rows") from None
     except MemoryError:

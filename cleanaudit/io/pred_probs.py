@@ -19,7 +19,8 @@ def read_pred_probs(path: str | Path, *, class_names: Sequence, num_examples: in
     """Read out-of-sample predicted probabilities: one row per example, one column per class.
 
     CSV/Parquet columns named by the class names (compared as text) are put in class order;
-    otherwise columns are taken in order. float32 stays float32; anything else becomes float64.
+    a header ``0..K-1``, a CSV without a header, or a .npy is taken in class order. Any other
+    names are refused, as a typo would otherwise pair probabilities with the wrong classes. float32 stays float32; anything else becomes float64.
 
     >>> p = read_pred_probs("pred_probs.npy", class_names=["a", "b"], num_examples=3)  # doctest: +SKIP
     >>> p.shape  # doctest: +SKIP
@@ -112,8 +113,7 @@ def _read_table(path: Path, name: str, suffix: str, class_names: Sequence, num_e
         table = pd.read_csv(path, header=None)
         columns = [str(c) for c in table.columns]
     table.columns = columns
-    if set(labels) <= set(columns):
-        table = table[labels]  # named by class: reorder to class order (extra columns, e.g. an index, dropped)
+    table = table[_class_columns(columns, labels, name)]
     non_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c].dtype)
                    or pd.api.types.is_bool_dtype(table[c].dtype)]
     if non_numeric:
@@ -121,6 +121,35 @@ def _read_table(path: Path, name: str, suffix: str, class_names: Sequence, num_e
                          hint="every column must hold one class's probabilities")
     all_float32 = all(table[c].dtype == np.float32 for c in table.columns)
     return table.to_numpy(dtype=np.float32 if all_float32 else np.float64, na_value=np.nan)
+
+
+def _class_columns(columns: list[str], labels: list[str], name: str) -> list[str]:
+    """The file's columns in class order.
+
+    Names must be the class names (any order; an index column beside them is dropped), or
+    ``0..K-1`` meaning class order. Reading other names by position would silently pair
+    probabilities with the wrong classes, so a typo or unrelated names are refused.
+    """
+    positional = [str(k) for k in range(len(labels))]
+    if set(labels) <= set(columns):
+        extra = [c for c in columns if c not in labels and not _INDEX_NAME.fullmatch(c)]
+        if not extra:
+            return labels
+    elif columns == positional:
+        return columns
+    else:
+        extra = [c for c in columns if c not in labels and not _INDEX_NAME.fullmatch(c)]
+    missing = [c for c in labels if c not in columns]
+    found = f"missing class(es): {_names(missing, limit=5)}; " if missing else ""
+    raise InputError(
+        f"pred_probs columns in {name} do not match the class names ({found}not class names: {_names(extra, limit=5)})",
+        hint=f"name the columns by class ({_names(labels, limit=5)}), or 0..{len(labels) - 1} for sorted class order, "
+        "or save a .npy",
+    )
+
+
+# Columns that number or identify rows (pandas' unnamed index, an explicit row/id column).
+_INDEX_NAME = re.compile(r"(Unnamed: \d+|index|row|id|)", re.IGNORECASE)
 
 
 def _looks_headerless(columns: list[str], labels: list[str], rows: int, num_examples: int) -> bool:
