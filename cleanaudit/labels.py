@@ -178,9 +178,16 @@ class OverlapResult:
 
     pairs: list[dict[str, Any]]
     asymmetric: bool
+    pairs_total: int | None = None  # every class pair, listed or not (None: all are listed)
+
+    @property
+    def num_pairs(self) -> int:
+        return len(self.pairs) if self.pairs_total is None else int(self.pairs_total)
 
     def payload(self, top: int | None = None) -> dict[str, Any]:
-        return {"asymmetric": self.asymmetric, "pairs": self.pairs[:top] if top else self.pairs}
+        shown = self.pairs[:top] if top else self.pairs
+        return {"asymmetric": self.asymmetric, "pairs_total": self.num_pairs,
+                "pairs_left_out": self.num_pairs - len(shown), "pairs": shown}
 
     def tables(self, top: int | None = None) -> list[TableData]:
         columns = ["class_a", "class_b", "num_overlapping_examples", "joint_probability"]
@@ -189,19 +196,25 @@ class OverlapResult:
         caption = "pairs worth merging or relabelling are at the top"
         if self.asymmetric:
             caption += "; asymmetric: class_a is the given label, class_b the likely true one"
+        if len(shown) < self.num_pairs:
+            caption += f"; the {len(shown)} largest of {self.num_pairs:,} pairs (--top to change, 0 = all)"
         return [TableData("Overlapping classes", columns, rows, caption=caption)]
 
 
 def overlap_result(
-    labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any], *, asymmetric: bool = False
+    labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any], *, asymmetric: bool = False,
+    top: int | None = None,
 ) -> OverlapResult:
-    """Overlapping class pairs from the engine's estimated joint.
+    """Overlapping class pairs from the engine's estimated joint: the ``top`` largest (all with ``None``).
+
+    The kept pairs are exactly the first rows of ``engine.find_overlapping_classes``; only
+    they become records (K=5,000 classes have 12.5 million pairs).
 
     >>> p = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.7, .3], [.1, .9]])
     >>> overlap_result(np.array([0, 0, 1, 1, 1, 0]), p, ["a", "b"]).pairs[0]["num_overlapping_examples"]
     2
     """
-    table = engine.find_overlapping_classes(labels, pred_probs, asymmetric=asymmetric)
+    table, total = engine.dataset.top_overlapping_classes(labels, pred_probs, asymmetric=asymmetric, top=top)
     pairs = [
         {
             "class_a": _plain(class_names[int(a)]),
@@ -214,7 +227,7 @@ def overlap_result(
             table["Joint Probability"],
         )
     ]
-    return OverlapResult(pairs, asymmetric)
+    return OverlapResult(pairs, asymmetric, total)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -161,3 +162,64 @@ def test_identical_rows_few_rows_one_feature_two_classes():
     res = run(_inputs(names, x=x), {**DEFAULTS, "min_examples_per_class": 1})
     assert res.is_issue[5] and res.columns["predicted_label"][5] == "a"
     assert res.columns["given_label"][5] == "b" and res.score[5] == 0.0
+
+
+def many_classes(n: int = 3000, k: int = 300, seed: int = 0):
+    """Labels (10% moved to a nearby class) and peaked pred_probs over many classes: most pairs are 0."""
+    rng = np.random.default_rng(seed)
+    true = rng.permutation(np.arange(n) % k)
+    labels = true.copy()
+    flip = rng.choice(n, n // 10, replace=False)
+    labels[flip] = (true[flip] + rng.integers(1, 4, len(flip))) % k
+    probs = rng.gamma(0.05, size=(n, k))
+    probs[np.arange(n), true] += rng.uniform(0.5, 4.0, n) * probs.sum(axis=1)
+    return labels, probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_many_classes_keep_the_largest_pairs_and_per_class_lists():
+    from cleanlab.dataset import find_overlapping_classes as reference_overlap
+
+    from cleanaudit.checks.label import CONFUSED_CLASSES, MATRICES, MAX_PAIRS
+
+    labels, probs = many_classes()
+    k = probs.shape[1]
+    names = [f"c{i:03d}" for i in range(k)]
+    res = run(CheckInputs(len(labels), names, labels=labels, pred_probs=probs), DEFAULTS)
+    info = res.info
+    total = k * (k - 1) // 2
+    assert len(info["overlapping_classes"]) == MAX_PAIRS
+    assert info["overlapping_pairs_total"] == total and info["overlapping_pairs_left_out"] == total - MAX_PAIRS
+    # Exactly the reference's first rows of the full computation, ties included.
+    theirs = reference_overlap(labels, probs, class_names=names).head(MAX_PAIRS)
+    kept = pd.DataFrame(info["overlapping_classes"])
+    assert list(zip(kept["class_a"], kept["class_b"])) == list(zip(theirs["Class Name A"], theirs["Class Name B"]))
+    assert kept["num_overlapping_examples"].tolist() == theirs["Num Overlapping Examples"].tolist()
+    assert kept["joint_probability"].tolist() == theirs["Joint Probability"].tolist()
+    # K x K matrices are left out and named; per-class lists stay complete and equal the engine's.
+    assert info["matrices_left_out"] == list(MATRICES) and not set(MATRICES) & set(info)
+    ranking = engine.rank_classes_by_label_quality(labels, probs)
+    classes = pd.DataFrame(info["classes_by_label_quality"])
+    assert classes["class"].tolist() == [names[i] for i in ranking["Class Index"]]
+    assert classes["label_quality_score"].tolist() == ranking["Label Quality Score"].tolist()
+    assert len(info["py"]) == len(info["confident_thresholds"]) == k
+    # A small summary of the joint: the block of the most confused classes.
+    block = info["most_confused_classes"]
+    chosen = [names.index(c) for c in block["classes"]]
+    assert len(chosen) == CONFUSED_CLASSES and chosen == sorted(chosen)
+    joint = engine.estimate_joint(labels, probs)
+    np.testing.assert_array_equal(block["joint"], joint[np.ix_(chosen, chosen)])
+    assert 0 < block["off_diagonal_share"] <= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # most classes are too small to flag, as the check reports
+        flagged = engine.find_label_issues(labels, probs, min_examples_per_class=10,
+                                           confident_joint=engine.compute_confident_joint(labels, probs))
+    np.testing.assert_array_equal(res.is_issue, flagged)
+    assert len(json.dumps(info)) < 200_000
+
+
+def test_few_classes_keep_everything(tutorial):
+    data, pred_probs = tutorial
+    res = run(_inputs(data["y"].to_numpy(), pred_probs), DEFAULTS)
+    assert res.info["matrices_left_out"] == [] and res.info["overlapping_pairs_left_out"] == 0
+    assert res.info["overlapping_pairs_total"] == len(res.info["overlapping_classes"]) == 6
+    assert "most_confused_classes" not in res.info

@@ -114,3 +114,55 @@ def test_list_checks(cli):
     for name in ("label", "outlier", "near_duplicate", "non_iid", "class_imbalance", "underperforming_group",
                  "null", "data_valuation"):
         assert name in result.stdout
+
+
+@pytest.fixture(scope="module")
+def many_classes_audit(tmp_path_factory):
+    """audit --pred-probs on 3,000 rows over 300 classes (44,850 class pairs), with --out."""
+    import numpy as np
+    from test_checks_label import many_classes as generate
+    from typer.testing import CliRunner
+
+    from cleanaudit.cli.app import app
+
+    labels, probs = generate(3000, 300, seed=2)
+    assert len(np.unique(labels)) == 300
+    folder = tmp_path_factory.mktemp("many_classes")
+    names = [f"c{i:03d}" for i in range(300)]
+    rng = np.random.default_rng(2)
+    pd.DataFrame({"f0": rng.normal(size=3000), "f1": rng.normal(size=3000),
+                  "y": np.array(names)[labels]}).to_csv(folder / "data.csv", index=False)
+    np.save(folder / "probs.npy", probs)
+    out = folder / "report"
+    result = CliRunner().invoke(app, ["audit", str(folder / "data.csv"), "-l", "y", "--pred-probs",
+                                      str(folder / "probs.npy"), "--format", "json", "--out", str(out)],
+                                env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout), out, labels, probs, names
+
+
+def test_many_classes_report_keeps_the_largest_pairs_and_summaries(many_classes_audit):
+    from cleanlab.dataset import find_overlapping_classes
+
+    from cleanaudit.checks.label import MATRICES, MAX_PAIRS
+
+    report, out, labels, probs, names = many_classes_audit
+    info = report["checks"]["label"]["info"]
+    total = 300 * 299 // 2
+    assert len(info["overlapping_classes"]) == MAX_PAIRS
+    assert info["overlapping_pairs_total"] == total and info["overlapping_pairs_left_out"] == total - MAX_PAIRS
+    ref = find_overlapping_classes(labels, probs, class_names=names).head(MAX_PAIRS)
+    pairs = info["overlapping_classes"]
+    assert [(p["class_a"], p["class_b"]) for p in pairs] == list(zip(ref["Class Name A"], ref["Class Name B"]))
+    assert [p["joint_probability"] for p in pairs] == ref["Joint Probability"].tolist()
+    assert not set(MATRICES) & set(info) and info["matrices_left_out"] == list(MATRICES)
+    found = report["dataset_issues"]
+    assert found["overlapping_classes"] == pairs[:10] and found["overlapping_pairs_total"] == total
+    assert (out / "report.json").stat().st_size < 1_000_000
+    # The report says what it left out, in every format people read.
+    markdown = (out / "report.md").read_text()
+    assert f"of {total:,} class pairs, the {MAX_PAIRS} with the largest joint probability are kept" in markdown
+    assert "'cleanaudit noise-matrix' writes them" in markdown
+    html = (out / "report.html").read_text()
+    assert f"and {total - 5:,} more pairs" in html and "noise-matrix" in html
+    assert "Estimated joint of the most confused classes" in html  # the test extra installs matplotlib

@@ -23,6 +23,7 @@ from cleanaudit.engine.dataset import (
     health_summary,
     overall_label_health_score,
     rank_classes_by_label_quality,
+    top_overlapping_classes,
 )
 
 try:
@@ -107,6 +108,37 @@ def test_overlapping_classes_match_reference(case, asymmetric):
     cj = ref_confident_joint(labels, probs)
     ours = find_overlapping_classes(confident_joint=cj, asymmetric=asymmetric)
     assert_frame(ours, quiet(ref.find_overlapping_classes, confident_joint=cj, asymmetric=asymmetric))
+
+
+@needs_ref
+@FAST
+@given(cases(max_n=300, max_k=120), st.booleans(), st.integers(0, 150))
+def test_top_overlapping_classes_is_the_head_of_the_reference(case, asymmetric, top):
+    # The kept pairs are the reference's first rows exactly: ties (most pairs are 0) included.
+    labels, probs, names = case
+    for form in input_forms(labels, probs):
+        theirs = quiet(ref.find_overlapping_classes, asymmetric=asymmetric, class_names=names, **form)
+        ours, num_pairs = top_overlapping_classes(top=top, asymmetric=asymmetric, class_names=names, **form)
+        assert num_pairs == len(theirs)
+        assert_frame(ours, theirs.head(top))
+
+
+@needs_ref
+@pytest.mark.parametrize("asymmetric", [False, True])
+def test_top_overlapping_classes_with_many_classes_and_ties(asymmetric):
+    rng = np.random.default_rng(5)
+    k, n = 500, 1500
+    labels = rng.permutation(np.arange(n) % k)
+    probs = rng.gamma(0.05, size=(n, k))
+    probs[np.arange(n), labels] += 2 * probs.sum(axis=1)
+    probs /= probs.sum(axis=1, keepdims=True)
+    theirs = quiet(ref.find_overlapping_classes, labels, probs, asymmetric=asymmetric)
+    ours, num_pairs = top_overlapping_classes(labels, probs, asymmetric=asymmetric, top=100)
+    assert num_pairs == len(theirs) == (k * (k - 1) if asymmetric else k * (k - 1) // 2)
+    assert_frame(ours, theirs.head(100))
+    assert (np.diff(ours["Joint Probability"]) == 0).any()  # the head does hold ties
+    everything, _ = top_overlapping_classes(labels, probs, asymmetric=asymmetric, top=None)
+    assert_frame(everything, theirs)
 
 
 @needs_ref

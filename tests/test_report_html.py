@@ -380,3 +380,35 @@ def test_data_map_uses_the_two_numeric_features_as_they_are(audit):
     plot = plots.data_map_plot(result, dataset)
     assert "the two feature columns" in plot.caption and f"all {N} rows" in plot.caption
     assert "Circled: rows flagged as label issues" in plot.caption
+
+
+# --- many classes: what is left out is said, plots stay legible -----------------------------------
+
+
+def test_many_classes_page_says_what_was_left_out_and_draws_the_most_confused(audit):
+    import dataclasses
+
+    import matplotlib  # noqa: F401  (the test extra installs it)
+    names = [f"class {i}" for i in range(300)]
+    names[7] = NASTY
+    dataset = dataclasses.replace(audit[0], class_names=names)
+    result = make_result(dataset, make_pred_probs(dataset.labels))
+    info = result.results["label"].info
+    del info["confident_joint"]
+    info.update(overlapping_classes=[{"class_a": names[i], "class_b": names[i + 1], "num_overlapping_examples": 3,
+                                      "joint_probability": 0.01} for i in range(100)],
+                overlapping_pairs_total=44_850, overlapping_pairs_left_out=44_750,
+                matrices_left_out=["noise_matrix", "inverse_noise_matrix", "confident_joint"],
+                most_confused_classes={"classes": [names[3], NASTY, names[9]], "off_diagonal_share": 0.25,
+                                       "joint": [[0.1, 0.02, 0.0], [0.01, 0.2, 0.0], [0.0, 0.03, 0.1]]})
+    parsed = Page(render(dataset, None, result)[0])
+    assert "and 44,845 more pairs; report.json lists the largest" in parsed.text
+    assert "of 44,850 class pairs, the 100 with the largest joint probability are kept (44,750 left out" in parsed.text
+    assert "matrices (noise_matrix, inverse_noise_matrix, confident_joint) are left out of the report" in parsed.text
+    assert "skipped underperforming_group" not in parsed.text  # listed under Skipped checks instead
+    assert [img["alt"] for img in parsed.images][:2] == ["The data in two dimensions",
+                                                         "Estimated joint of the most confused classes"]
+    plot = plots.joint_plot(result, dataset.labels, None, names)
+    assert "Only the 3 of 300 classes" in plot.caption and "25% of the estimated label noise" in plot.caption
+    del info["most_confused_classes"]  # never a 300 x 300 heatmap, nor a joint computed here
+    assert plots.joint_plot(result, dataset.labels, make_pred_probs(dataset.labels), names) is None

@@ -23,9 +23,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from cleanaudit import engine
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, register
+from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, Limit, register
 
 NAME = "label"
+MAX_PAIRS = 100  # class pairs kept in the info, largest joint probability first (there are K(K-1)/2)
+MAX_MATRIX_CLASSES = 100  # K x K matrices are kept in the info up to this many classes
+CONFUSED_CLASSES = 20  # above this many classes, the joint of the most confused ones is kept too
+MATRICES = ("noise_matrix", "inverse_noise_matrix", "confident_joint")
 
 
 def knn_pred_probs(neighbor_indices: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
@@ -84,31 +88,85 @@ _OVERLAP_KEYS = {
 
 
 def label_summary(labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any]) -> dict[str, Any]:
-    """Dataset-level label statistics for the report (all JSON-able).
+    """Dataset-level label statistics for the report (all JSON-able), bounded in the number of classes.
+
+    Per-class lists (``py``, thresholds, ``classes_by_label_quality``) are always complete. Of
+    the class pairs, the ``MAX_PAIRS`` largest are kept (exactly the reference's first rows of
+    ``find_overlapping_classes``); ``overlapping_pairs_total`` and ``overlapping_pairs_left_out``
+    count them. The K x K matrices (noise, inverse noise, confident joint) are kept up to
+    ``MAX_MATRIX_CLASSES`` classes and named in ``matrices_left_out`` above that (the
+    noise-matrix command writes them); beyond ``CONFUSED_CLASSES`` classes,
+    ``most_confused_classes`` holds the joint of the classes with the most off-diagonal mass.
 
     >>> P = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.1, .9], [.7, .3]])
     >>> s = label_summary(np.array([0, 0, 0, 1, 1, 1]), P, ["a", "b"])
-    >>> s["health_score"], s["confident_joint"]
-    (0.6666666666666667, [[2, 1], [1, 2]])
+    >>> s["health_score"], s["confident_joint"], s["overlapping_pairs_total"]
+    (0.6666666666666667, [[2, 1], [1, 2]], 1)
     """
     py, noise, inverse, cj = engine.estimate_py_and_noise_matrices_from_probabilities(
         labels, pred_probs, converge_latent_estimates=False
     )
+    return _summary(labels, pred_probs, class_names, py, noise, inverse, np.asarray(cj))
+
+
+def _summary(labels, pred_probs, class_names, py, noise, inverse, cj: np.ndarray) -> dict[str, Any]:
+    n = len(labels)
+    names = np.asarray(list(class_names), dtype=object)
+    # The joint that rank/overlap would estimate from labels and pred_probs: the same calibrated
+    # confident joint over its total, so passing it (and N) gives their results without a rescan.
+    joint = engine.estimate_joint(None, None, confident_joint=cj)
+    pairs, num_pairs = engine.dataset.top_overlapping_classes(joint=joint, num_examples=n, class_names=names,
+                                                              top=MAX_PAIRS)
+    summary: dict[str, Any] = {
+        "health_score": 1.0 - engine.num_label_issues(labels, pred_probs) / n,
+        "py": py.tolist(),
+    }
+    small = len(cj) <= MAX_MATRIX_CLASSES
+    if small:
+        summary.update(noise_matrix=noise.tolist(), inverse_noise_matrix=inverse.tolist(),
+                       confident_joint=cj.astype(int).tolist())
+    summary["matrices_left_out"] = [] if small else list(MATRICES)
+    summary["confident_thresholds"] = engine.get_confident_thresholds(labels, pred_probs).tolist()
+    summary["classes_by_label_quality"] = _records(
+        engine.rank_classes_by_label_quality(joint=joint, num_examples=n, class_names=names), _CLASS_KEYS
+    )
+    summary["overlapping_classes"] = _records(pairs, _OVERLAP_KEYS)
+    summary["overlapping_pairs_total"] = int(num_pairs)
+    summary["overlapping_pairs_left_out"] = int(num_pairs - len(summary["overlapping_classes"]))
+    if len(cj) > CONFUSED_CLASSES:
+        summary["most_confused_classes"] = most_confused_classes(joint, names, CONFUSED_CLASSES)
+    return summary
+
+
+def most_confused_classes(joint: np.ndarray, class_names: Sequence[Any], count: int) -> dict[str, Any]:
+    """The joint restricted to the ``count`` classes with the most off-diagonal mass (in class order).
+
+    A class's mass is its row's plus its column's off-diagonal share (given as it but truly
+    another, and the reverse); ties go to the lower class index. ``off_diagonal_share`` is the
+    part of all off-diagonal mass that falls inside the kept block.
+
+    >>> J = np.array([[.3, .1, 0], [.05, .3, 0], [0, 0, .25]])
+    >>> out = most_confused_classes(J, ["a", "b", "c"], 2)
+    >>> out["classes"], out["joint"], out["off_diagonal_share"]
+    (['a', 'b'], [[0.3, 0.1], [0.05, 0.3]], 1.0)
+    """
+    joint = np.asarray(joint, dtype=np.float64)
+    diagonal = joint.diagonal()
+    mass = joint.sum(axis=1) + joint.sum(axis=0) - 2 * diagonal
+    chosen = np.sort(np.argsort(-mass, kind="stable")[:count])
+    block = joint[np.ix_(chosen, chosen)]
+    total = float(joint.sum() - diagonal.sum())
+    inside = float(block.sum() - np.trace(block))
     names = np.asarray(list(class_names), dtype=object)
     return {
-        "health_score": 1.0 - engine.num_label_issues(labels, pred_probs) / len(labels),
-        "py": py.tolist(),
-        "noise_matrix": noise.tolist(),
-        "inverse_noise_matrix": inverse.tolist(),
-        "confident_joint": np.asarray(cj).astype(int).tolist(),
-        "confident_thresholds": engine.get_confident_thresholds(labels, pred_probs).tolist(),
-        "classes_by_label_quality": _records(
-            engine.rank_classes_by_label_quality(labels, pred_probs, class_names=names), _CLASS_KEYS
-        ),
-        "overlapping_classes": _records(
-            engine.find_overlapping_classes(labels, pred_probs, class_names=names), _OVERLAP_KEYS
-        ),
+        "classes": [_plain(c) for c in names[chosen]],
+        "joint": block.tolist(),
+        "off_diagonal_share": inside / total if total > 0 else 1.0,
     }
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 @register(
@@ -116,6 +174,8 @@ def label_summary(labels: np.ndarray, pred_probs: np.ndarray, class_names: Seque
     description="Rows whose given label disagrees with what the model (or the neighbours) confidently predicts.",
     needs=("pred_probs", "features"),
     params={"k": 10, "filter_by": "prune_by_noise_rate", "min_examples_per_class": 10, "rank_by": "self_confidence"},
+    limits={"k": COUNT, "filter_by": Limit(choices=engine.filter.FILTER_BY), "min_examples_per_class": Limit(low=0),
+            "rank_by": Limit(choices=engine.rank.METHODS)},
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """Run the check on ``pred_probs`` (or, without them, on the features' neighbours).
@@ -138,10 +198,15 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     else:
         raise CheckSkipped("needs pred_probs or features")
 
-    summary = label_summary(labels, pred_probs, inputs.class_names)
+    py, noise, inverse, calibrated = engine.estimate_py_and_noise_matrices_from_probabilities(
+        labels, pred_probs, converge_latent_estimates=False
+    )
+    calibrated = np.asarray(calibrated)
+    summary = _summary(labels, pred_probs, inputs.class_names, py, noise, inverse, calibrated)
+    del py, noise, inverse  # K x K each: not kept past the summary (200 MB apiece at 5,000 classes)
     filter_by = params.get("filter_by", "prune_by_noise_rate")
     # As CleanLearning: the calibrated joint is handed to the filter, except for confident_learning.
-    cj = None if filter_by == "confident_learning" else np.asarray(summary["confident_joint"])
+    cj = None if filter_by == "confident_learning" else np.asarray(calibrated, dtype=int)  # no copy when int
     with warnings.catch_warnings(record=True) as caught:
         # The engine warns about classes too small to flag; the report shows it instead.
         warnings.simplefilter("always")

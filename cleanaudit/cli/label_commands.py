@@ -20,6 +20,7 @@ RankBy = Enum("RankBy", {m: m for m in ("self_confidence", "normalized_margin", 
 PyMethod = Enum("PyMethod", {m: m for m in ("cnt", "eqn", "marginal", "marginal_ps")}, type=str)
 
 TABLE_TOP_DEFAULT = 20
+PAIRS_TOP_DEFAULT = 100  # overlap lists this many pairs unless --top says otherwise (K classes make K(K-1)/2)
 
 
 @app.command(
@@ -112,8 +113,9 @@ def overlap(
     opts: DataOptions,
     asymmetric: Annotated[bool, typer.Option(
         help="Count (given=a, true=b) and (given=b, true=a) separately.")] = False,
-    top: Annotated[Optional[int], typer.Option(min=0, help="Show the N most overlapping pairs \\[default: all].",
-                                               show_default=False)] = None,
+    top: Annotated[Optional[int], typer.Option(
+        min=0, help=f"Show the N most overlapping pairs \\[default: {PAIRS_TOP_DEFAULT}; 0 = all]. JSON says how "
+                    "many pairs were left out (pairs_total, pairs_left_out).", show_default=False)] = None,
 ) -> int:
     """Class pairs that overlap: candidates to merge, relabel, or define better."""
     from cleanaudit.cli.runtime import emit, prepare
@@ -121,8 +123,12 @@ def overlap(
 
     prepared = prepare(opts)
     ds = prepared.dataset
-    result = overlap_result(ds.labels, prepared.pred_probs, ds.class_names, asymmetric=asymmetric)
-    return emit("overlap", prepared, opts, payload=result.payload(top or None), tables=result.tables(top or None))
+    keep = PAIRS_TOP_DEFAULT if top is None else (top or None)
+    result = overlap_result(ds.labels, prepared.pred_probs, ds.class_names, asymmetric=asymmetric, top=keep)
+    if len(result.pairs) < result.num_pairs:
+        prepared.notes.note(f"listing the {len(result.pairs)} most overlapping of {result.num_pairs:,} class pairs "
+                            "(--top N to change, --top 0 for all)")
+    return emit("overlap", prepared, opts, payload=result.payload(), tables=result.tables())
 
 
 @app.command(

@@ -14,6 +14,7 @@ from .count import estimate_joint, num_label_issues
 __all__ = [
     "rank_classes_by_label_quality",
     "find_overlapping_classes",
+    "top_overlapping_classes",
     "overall_label_health_score",
     "health_summary",
 ]
@@ -123,7 +124,7 @@ def find_overlapping_classes(
     Symmetric (default): each pair a < b once, with ``J[a, b] + J[b, a]``; ``asymmetric`` lists
     every ordered pair (a, b), a != b, with ``J[a, b]``. Columns: ``Class Name A/B`` (if
     ``class_names``), ``Class Index A``, ``Class Index B``, ``Num Overlapping Examples``,
-    ``Joint Probability``.
+    ``Joint Probability``. With many classes, :func:`top_overlapping_classes` gives the first rows.
 
     >>> cj = np.array([[8, 2, 0], [1, 9, 0], [0, 0, 10]])
     >>> out = find_overlapping_classes(confident_joint=cj)
@@ -132,24 +133,104 @@ def find_overlapping_classes(
     """
     if multi_label:
         raise ValueError("multi_label is not supported by find_overlapping_classes.")
+    columns, _ = top_overlapping_classes(
+        labels, pred_probs, top=None, asymmetric=asymmetric, class_names=class_names,
+        num_examples=num_examples, joint=joint, confident_joint=confident_joint,
+    )
+    return columns
+
+
+def top_overlapping_classes(
+    labels=None,
+    pred_probs: np.ndarray | None = None,
+    *,
+    top: int | None = 100,
+    asymmetric: bool = False,
+    class_names=None,
+    num_examples: int | None = None,
+    joint: np.ndarray | None = None,
+    confident_joint: np.ndarray | None = None,
+) -> tuple[dict[str, np.ndarray], int]:
+    """The first ``top`` rows of :func:`find_overlapping_classes` (all with ``None``), and the number of pairs.
+
+    The rows are exactly the reference's first rows, ties included: pairs of equal joint
+    probability (common: the calibrated confident joint holds whole counts, and most pairs are
+    0) come out in the order of the reference's unstable sort, which needs every pair's value.
+    So one array of the K(K-1)/2 values and its argsort are made (8 bytes each per pair: 200 MB
+    at 5,000 classes), but no per-pair index or name arrays: those exist for the kept rows only.
+
+    >>> cj = np.array([[8, 2, 0], [1, 9, 0], [0, 0, 10]])
+    >>> out, num_pairs = top_overlapping_classes(confident_joint=cj, top=1)
+    >>> out["Class Index A"].tolist(), out["Class Index B"].tolist(), num_pairs
+    ([0], [1], 3)
+    """
     joint, n = _joint_and_count(labels, pred_probs, num_examples, joint, confident_joint)
     _check_finite(joint)
     k = len(joint)
-    if asymmetric:
-        a, b = np.nonzero(~np.eye(k, dtype=bool))  # row-major over ordered pairs
-        prob = joint[a, b]
-    else:
-        a, b = np.triu_indices(k, 1)
-        prob = joint[a, b] + joint[b, a]
+    num_pairs = k * (k - 1) if asymmetric else k * (k - 1) // 2
+    keep = num_pairs if top is None else max(0, min(int(top), num_pairs))
+    linear = _head_of_sorted_pairs(joint, asymmetric, keep)
+    a, b = _pair_indices(linear, k, asymmetric)
+    prob = joint[a, b] if asymmetric else joint[a, b] + joint[b, a]
     columns = {}
     if class_names is not None:
         names = np.asarray(class_names)
         columns["Class Name A"], columns["Class Name B"] = names[a], names[b]
-    columns["Class Index A"] = a.astype(np.int64)
-    columns["Class Index B"] = b.astype(np.int64)
+    columns["Class Index A"] = a
+    columns["Class Index B"] = b
     columns["Num Overlapping Examples"] = (prob * n).round().astype(int)
     columns["Joint Probability"] = prob
-    return _take(columns, _pandas_sort_order(prob, ascending=False))
+    return columns, num_pairs
+
+
+def _row_offsets(k: int, asymmetric: bool) -> np.ndarray:
+    """Where each class's pairs start in the row-major pair order (length k + 1)."""
+    rows = np.arange(k + 1, dtype=np.int64)
+    return rows * (k - 1) if asymmetric else rows * k - rows * (rows + 1) // 2
+
+
+def _reversed_pair_values(joint: np.ndarray, asymmetric: bool) -> np.ndarray:
+    """Every pair's joint probability, last pair first: the reference's pair order reversed, as pandas sorts it.
+
+    Built one class at a time (no K x K temporaries) straight into one contiguous array, so the
+    argsort makes no copy of it.
+    """
+    k = len(joint)
+    offsets = _row_offsets(k, asymmetric)
+    total = int(offsets[-1])
+    values = np.empty(total, dtype=(joint[:1, :1] + joint[:1, :1]).dtype)
+    for a in range(k):
+        if asymmetric:
+            row = np.concatenate([joint[a, :a], joint[a, a + 1 :]])
+        else:
+            row = joint[a, a + 1 :] + joint[a + 1 :, a]
+        values[total - offsets[a + 1] : total - offsets[a]] = row[::-1]
+    return values
+
+
+def _head_of_sorted_pairs(joint: np.ndarray, asymmetric: bool, keep: int) -> np.ndarray:
+    """Positions (row-major pair order) of the first ``keep`` pairs as pandas sorts them, largest first.
+
+    Same arithmetic as ``_pandas_sort_order(values, ascending=False)`` (no NaN: checked before),
+    keeping only the head.
+    """
+    reversed_values = _reversed_pair_values(joint, asymmetric)
+    total = len(reversed_values)
+    order = reversed_values.argsort(kind="quicksort")
+    del reversed_values
+    return (total - 1 - order[total - keep :])[::-1]
+
+
+def _pair_indices(linear: np.ndarray, k: int, asymmetric: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Class indices (a, b) of pairs given by their row-major positions."""
+    linear = np.asarray(linear, dtype=np.int64)
+    if asymmetric:
+        a = linear // max(k - 1, 1)
+        r = linear - a * (k - 1)
+        return a, r + (r >= a)
+    offsets = _row_offsets(k, asymmetric)
+    a = np.searchsorted(offsets, linear, side="right") - 1
+    return a, linear - offsets[a] + a + 1
 
 
 def overall_label_health_score(

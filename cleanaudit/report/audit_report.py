@@ -14,6 +14,7 @@ from cleanaudit.audit import AuditResult
 from cleanaudit.gates import Measurements
 from cleanaudit.report.tables import TableData
 
+DATASET_PAIRS = 10  # overlapping class pairs under dataset_issues (the label check's info keeps more)
 # Per-row extra columns worth showing beside each issue type's examples.
 EXAMPLE_COLUMNS = {
     "label": ("given_label", "predicted_label"),
@@ -72,7 +73,10 @@ def dataset_issues(result: AuditResult) -> dict[str, Any]:
             "flagged": result.results["class_imbalance"].num_issues > 0,
         }
     if "label" in result.results:
-        found["overlapping_classes"] = list(result.results["label"].info.get("overlapping_classes", []))[:10]
+        info = result.results["label"].info
+        pairs = list(info.get("overlapping_classes", []))
+        found["overlapping_classes"] = pairs[:DATASET_PAIRS]
+        found["overlapping_pairs_total"] = int(info.get("overlapping_pairs_total", len(pairs)))
     if "non_iid" in result.results:
         found["non_iid"] = {
             "p_value": result.results["non_iid"].info.get("p_value"),
@@ -85,7 +89,7 @@ def audit_tables(result: AuditResult, ids: np.ndarray | None, num_examples: int)
     """Summary table, then one table of most severe examples per issue type that has issues."""
     summary = result.summary()
     rows = [[s["issue_type"], s["num_issues"], s["score"]] for s in summary]
-    notes = [f"skipped {s.name}: {s.reason}" for s in result.skipped]
+    notes = [f"skipped {s.name}: {s.reason}" for s in result.skipped] + left_out_notes(result)
     tables = [
         TableData(
             "Issues found",
@@ -107,6 +111,24 @@ def audit_tables(result: AuditResult, ids: np.ndarray | None, num_examples: int)
         tables.append(TableData(f"{name} issues", columns, [list(e.values()) for e in examples], caption=caption,
                                 notes=["  ".join(info)] if info else []))
     return tables
+
+
+def left_out_notes(result: AuditResult) -> list[str]:
+    """What the report leaves out because it grows with the square of the number of classes."""
+    label = result.results.get("label")
+    if label is None:
+        return []
+    info, notes = label.info, []
+    left_out = int(info.get("overlapping_pairs_left_out", 0))
+    if left_out > 0:
+        kept, total = len(info.get("overlapping_classes", [])), int(info["overlapping_pairs_total"])
+        notes.append(f"label: of {total:,} class pairs, the {kept} with the largest joint probability are kept "
+                     f"({left_out:,} left out; 'cleanaudit overlap --top 0' lists them all)")
+    matrices = list(info.get("matrices_left_out") or [])
+    if matrices:
+        notes.append(f"label: the {len(result.class_names):,} x {len(result.class_names):,} matrices "
+                     f"({', '.join(matrices)}) are left out of the report; 'cleanaudit noise-matrix' writes them")
+    return notes
 
 
 def _examples(result: AuditResult, name: str, ids: np.ndarray | None, count: int) -> list[dict[str, Any]]:

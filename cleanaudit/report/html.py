@@ -149,8 +149,9 @@ def _summary_section(summary: TableData | None, envelope: dict[str, Any]) -> str
     parts = []
     if summary is not None:
         if "skipped" in envelope:
-            # Its notes only repeat the skipped checks, which are listed below with more structure.
-            summary = dataclasses.replace(summary, notes=[])
+            # Notes on skipped checks repeat the list below, which has more structure.
+            kept = [n for n in summary.notes if not n.startswith("skipped ")]
+            summary = dataclasses.replace(summary, notes=kept)
         parts.append(_table(summary))
     skipped = envelope.get("skipped") or []
     if skipped:
@@ -169,7 +170,8 @@ def _findings_section(envelope: dict[str, Any]) -> str:
     if found.get("class_imbalance"):
         rows.append(("Rarest class", _imbalance_text(found["class_imbalance"])))
     if "overlapping_classes" in found:
-        rows.append(("Overlapping classes", _overlap_html(found["overlapping_classes"])))
+        rows.append(("Overlapping classes", _overlap_html(found["overlapping_classes"],
+                                                          found.get("overlapping_pairs_total"))))
     if found.get("non_iid"):
         rows.append(("Row order (non-IID)", _non_iid_text(found["non_iid"])))
     if not rows:
@@ -267,8 +269,8 @@ def _imbalance_text(info: dict[str, Any]) -> str:
     return text + (' — <span class="flag">flagged as imbalanced</span>' if info.get("flagged") else "")
 
 
-def _overlap_html(pairs: Sequence[Any]) -> str:
-    """Top overlapping class pairs; each pair is a dict (as the overlap command's) or a sequence."""
+def _overlap_html(pairs: Sequence[Any], total: int | None = None) -> str:
+    """Top overlapping class pairs (of ``total``); each pair is a dict (as the overlap command's) or a sequence."""
     if not pairs:
         return "none found"
     items = []
@@ -284,8 +286,9 @@ def _overlap_html(pairs: Sequence[Any]) -> str:
         else:
             text = _e(" / ".join(str(v) for v in pair) if isinstance(pair, (list, tuple)) else pair)
         items.append(text)
-    more = len(pairs) - MAX_OVERLAPPING_PAIRS
-    return _list(items) + (f'<p class="note">and {more} more pairs in report.json</p>' if more > 0 else "")
+    more = (len(pairs) if total is None else int(total)) - len(items)
+    return _list(items) + (f'<p class="note">and {more:,} more pairs; report.json lists the largest</p>'
+                           if more > 0 else "")
 
 
 def _non_iid_text(info: dict[str, Any]) -> str:

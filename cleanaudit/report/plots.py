@@ -81,11 +81,16 @@ def data_map_plot(result: "AuditResult", dataset: "Dataset", *, max_points: int 
     ax = fig.add_subplot()
     colors = _class_colors(len(dataset.class_names))
     size = 18 if len(rows) <= 1_000 else 6
-    for k, name in enumerate(dataset.class_names):
-        mine = labels == k
-        if mine.any():
-            ax.scatter(xy[mine, 0], xy[mine, 1], s=size, color=colors[k], alpha=0.8, linewidths=0,
-                       label=_short_name(name))
+    if len(dataset.class_names) <= MAX_LEGEND_CLASSES:
+        for k, name in enumerate(dataset.class_names):
+            mine = labels == k
+            if mine.any():
+                ax.scatter(xy[mine, 0], xy[mine, 1], s=size, color=colors[k], alpha=0.8, linewidths=0,
+                           label=_short_name(name))
+    else:
+        # No legend here, so one call draws every point (in row order): a call per class would
+        # take minutes with thousands of classes.
+        ax.scatter(xy[:, 0], xy[:, 1], s=size, c=np.asarray(colors)[labels], alpha=0.8, linewidths=0)
     if issues is not None and issues.any():
         ax.scatter(xy[issues, 0], xy[issues, 1], s=size * 5 + 30, facecolors="none", edgecolors="black",
                    linewidths=1.1, label="label issue")
@@ -107,11 +112,39 @@ def data_map_plot(result: "AuditResult", dataset: "Dataset", *, max_points: int 
 def joint_plot(
     result: "AuditResult", labels: np.ndarray | None, pred_probs: np.ndarray | None, class_names: Sequence[Any]
 ) -> Plot | None:
-    """The estimated joint distribution of given and true labels, as an annotated heatmap."""
-    joint = estimated_joint(result, labels, pred_probs)
+    """The estimated joint distribution of given and true labels, as an annotated heatmap.
+
+    Beyond ``MAX_HEATMAP_CLASSES`` classes a K x K heatmap is unreadable: the label check's
+    ``most_confused_classes`` (the joint of the classes with the most off-diagonal mass) is
+    drawn instead, and the caption says how many classes are left out.
+    """
     k = len(class_names)
-    if joint is None or joint.shape != (k, k) or k > MAX_HEATMAP_CLASSES or k < 2:
+    if k < 2:
         return None
+    caption = ("Share of all rows with each given label (row) whose true label is estimated to be each "
+               "column. Mass off the diagonal is label noise; a large off-diagonal pair marks classes "
+               "that overlap.")
+    if k <= MAX_HEATMAP_CLASSES:
+        joint = estimated_joint(result, labels, pred_probs)
+        if joint is None or joint.shape != (k, k):
+            return None
+        return Plot("Estimated joint of given and true labels", caption, _heatmap(joint, list(class_names)))
+    label_check = result.results.get("label")
+    block = label_check.info.get("most_confused_classes") if label_check is not None else None
+    if not block or len(block.get("classes") or []) < 2:
+        return None
+    names = list(block["classes"])
+    share = block.get("off_diagonal_share")
+    covered = f", which hold {float(share):.0%} of the estimated label noise" if share is not None else ""
+    return Plot("Estimated joint of the most confused classes",
+                f"{caption} Only the {len(names)} of {k:,} classes with the most mass off the diagonal are "
+                f"shown{covered}; the other classes are left out.",
+                _heatmap(np.asarray(block["joint"], dtype=float), names))
+
+
+def _heatmap(joint: np.ndarray, class_names: Sequence[Any]) -> bytes:
+    """PNG of a square joint, class names on both axes, cells annotated when few."""
+    k = len(class_names)
     # At most ~10 inches wide: at 100 dpi the page shows it unscaled, so small text stays legible.
     side = min(3.0 + 0.45 * k, 7.0)
     fig = _figure(side + 3.0, side + 1.0)  # room for class names on the left and the colour bar
@@ -134,11 +167,7 @@ def joint_plot(
                 value = float(joint[i, j])
                 ax.text(j, i, f"{value:.1%}" if value else "0", ha="center", va="center", fontsize=8,
                         color="white" if value > threshold else "black")
-    return Plot("Estimated joint of given and true labels",
-                "Share of all rows with each given label (row) whose true label is estimated to be each "
-                "column. Mass off the diagonal is label noise; a large off-diagonal pair marks classes "
-                "that overlap.",
-                _png(fig))
+    return _png(fig)
 
 
 def class_quality_plot(result: "AuditResult") -> Plot | None:
