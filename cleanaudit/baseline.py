@@ -51,7 +51,7 @@ def load_baseline(path: Path, *, id_column: Optional[str]) -> Baseline:
     if old_id != id_column:
         raise InputError(f"--baseline {path} keyed rows by {_describe(old_id)}, this run by {_describe(id_column)}",
                          hint="pass the same --id-column as the earlier run")
-    rows_file = next((path.parent / name for name in ROWS_FILES if (path.parent / name).is_file()), None)
+    rows_file = _rows_file(path)
     if rows_file is None:
         raise InputError(f"--baseline {path} has no issues.parquet or issues.csv beside it",
                          hint="point at a report.json written by 'cleanaudit audit --out DIR'")
@@ -61,6 +61,20 @@ def load_baseline(path: Path, *, id_column: Optional[str]) -> Baseline:
                for column in frame.columns if column.startswith("is_") and column.endswith("_issue")}
     matched_by = f"id column {id_column!r}" if id_column is not None else "row position"
     return Baseline(path, flagged, matched_by, id_column)
+
+
+def baseline_inputs(path: Path) -> list[Path]:
+    """The files ``load_baseline(path)`` reads (the report and the rows file beside it), or the folder
+    of a batch baseline: no output of the run may replace them.
+
+    >>> baseline_inputs(Path("old/report.json"))  # doctest: +SKIP
+    [PosixPath('old/report.json'), PosixPath('old/issues.parquet')]
+    """
+    path = Path(path)
+    if path.is_dir():
+        return [path]
+    rows_file = _rows_file(path)
+    return [path] if rows_file is None else [path, rows_file]
 
 
 def compare(baseline: Baseline, current: dict[str, np.ndarray], keys: np.ndarray) -> dict[str, dict[str, Any]]:
@@ -78,6 +92,10 @@ def compare(baseline: Baseline, current: dict[str, np.ndarray], keys: np.ndarray
         out[issue_type] = {"new": len(new), "fixed": len(fixed), "unchanged": len(now & before),
                            "new_rows": sorted(new, key=str)[:MAX_LISTED], "fixed_rows": sorted(fixed, key=str)[:MAX_LISTED]}
     return out
+
+
+def _rows_file(report: Path) -> Optional[Path]:
+    return next((report.parent / name for name in ROWS_FILES if (report.parent / name).is_file()), None)
 
 
 def _describe(id_column: Optional[str]) -> str:

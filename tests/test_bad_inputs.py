@@ -211,3 +211,19 @@ def test_bad_input_is_one_line_and_exit_2(cli, workdir, tmp_path, args, needles)
     assert not workdir["out"].exists() and not workdir["cleaned"].exists()  # no partial output
     leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("inputs",)]
     assert leftovers == [], leftovers
+
+
+def test_step_summary_pointing_at_an_input_is_refused(cli, workdir, tmp_path):
+    before = _digests(tmp_path / "inputs")
+    result = cli("health", workdir["train"], *FAST[:3], "--pred-probs", workdir["probs"],
+                 env={"GITHUB_STEP_SUMMARY": str(workdir["train"])})
+    assert result.exit_code == ExitStatus.INPUT_ERROR, result.stderr
+    assert "GITHUB_STEP_SUMMARY" in result.stderr and result.stderr.count("cleanaudit: error:") == 1
+    assert _digests(tmp_path / "inputs") == before
+
+
+def test_error_line_shows_control_characters_literally(cli, tmp_path):
+    result = cli("health", tmp_path / "evil\n\x1b[2Jname.csv", "-l", "y")
+    assert result.exit_code == ExitStatus.INPUT_ERROR
+    assert result.stderr.count("\n") == 1 and "\x1b" not in result.stderr
+    assert "evil\\n\\x1b[2Jname.csv" in result.stderr

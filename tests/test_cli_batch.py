@@ -138,3 +138,60 @@ def test_batch_baseline_is_the_earlier_out_folder(cli, folder, tmp_path):
     assert all(r["gates"] == "pass" for r in json.loads(again.stdout)["datasets"])
     one_report = cli("audit", folder, "-l", "y", "--baseline", tmp_path / "run1" / "good" / "report.json")
     assert one_report.exit_code == ExitStatus.INPUT_ERROR and "--baseline" in one_report.stderr
+
+
+# --- the batch's --out set: index and per-dataset folders land together, never over an input ----
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_out_over_the_input_folder_is_refused(cli, folder, monkeypatch):
+    # An input named index.csv was replaced by the batch index (exit 0, input gone).
+    import cleanaudit.cli.sources
+
+    (folder / "index.csv").write_bytes((folder / "good.csv").read_bytes())
+    before = _snapshot(folder)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("data loaded before the output paths were checked")
+
+    monkeypatch.setattr(cleanaudit.cli.sources, "load_data", refuse)
+    result = _batch(cli, folder, "--out", folder)
+    assert result.exit_code == ExitStatus.INPUT_ERROR, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cleanaudit: error: --out ") and str(folder) in lines[0]
+    assert "input file" in lines[0] and "Traceback" not in result.stderr and result.stdout == ""
+    assert _snapshot(folder) == before
+
+
+def test_a_failure_before_the_index_is_written_keeps_the_earlier_batch(cli, folder, tmp_path, monkeypatch):
+    import cleanaudit.cli.batch
+
+    (folder / "corrupt.parquet").unlink()
+    out = tmp_path / "out"
+    assert _batch(cli, folder, "--out", out, "-q").exit_code == ExitStatus.GATE_FAILED
+    before = _snapshot(out)
+    assert {"index.json", "index.csv", "index.md", "good/report.json", "noisy/issues.parquet"} <= set(before)
+    for failure, status in ((RuntimeError("index broke"), ExitStatus.INTERNAL_ERROR),
+                            (KeyboardInterrupt(), ExitStatus.INTERRUPTED)):
+        def broken(*args, **kwargs):
+            raise failure
+
+        monkeypatch.setattr(cleanaudit.cli.batch, "index_table", broken)
+        result = _batch(cli, folder, "--out", out, "--seed", "1", "-q")  # another seed: another report
+        assert result.exit_code == status, result.stderr
+        assert _snapshot(out) == before
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_rerun_replaces_the_whole_batch(cli, folder, tmp_path):
+    out = tmp_path / "out"
+    assert _batch(cli, folder, "--out", out, "-q").exit_code == ExitStatus.INPUT_ERROR
+    (folder / "corrupt.parquet").unlink()
+    (folder / "good.csv").rename(folder / "fine.csv")
+    assert _batch(cli, folder, "--out", out, "-q").exit_code == ExitStatus.GATE_FAILED
+    assert sorted(p.name for p in out.iterdir()) == ["fine", "index.csv", "index.json", "index.md", "noisy"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert json.loads((out / "fine" / "report.json").read_text())["rows_file"] == str(out / "fine" / "issues.parquet")

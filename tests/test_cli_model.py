@@ -159,3 +159,17 @@ def test_trust_module_is_in_the_model_panel(cli):
     assert "imported only from an installed, trusted package" in text
     bad = cli("health", "x.csv", "-l", "y", "-m", "sklearn.svm:SVC", "--trust-module", "scikit-learn")
     assert "--trust-module 'scikit-learn' is not the import name" in one_error_line(bad)
+
+
+def test_python_m_never_imports_from_the_working_folder(tmp_path, tutorial_dir):
+    """`python -m` puts the working folder first on sys.path; a ./typer.py or ./sklearn.py there must not run."""
+    import subprocess
+    import sys
+
+    for name in ("typer", "rich", "sklearn", "pandas"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(tmp_path / ('RAN_' + name))!r}, 'w').write('x')\n")
+    done = subprocess.run([sys.executable, "-m", "cleanaudit", "health", str(tutorial_dir / "train.csv"), "-l", "y",
+                           "--ignore", "y_int", "-m", "logreg", "--cv", "3", "-q"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("RAN_")) == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -248,3 +250,176 @@ def test_interrupted_is_130(cli, small, tmp_path, monkeypatch):
     np.save(tmp_path / "p.npy", small[1])
     result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy")
     assert result.exit_code == ExitStatus.INTERRUPTED
+
+
+# --- outputs: checked before any work, never over an input, written as one set -----------------
+
+REPORT_SET = {"report.json", "report.md", "report.html", "issues.parquet", "issues.csv"}
+
+
+@pytest.fixture()
+def no_loading(monkeypatch):
+    """Fail the command if it gets as far as reading its data (the checks must come first)."""
+    import cleanaudit.cli.sources
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("data loaded before the output paths were checked")
+
+    monkeypatch.setattr(cleanaudit.cli.sources, "load_data", refuse)
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _beside(folder):
+    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith("." + folder.name))
+
+
+@pytest.fixture()
+def earlier_report(cli, small, tmp_path):
+    """An audit --out folder from an earlier run, and the options to run it again."""
+    path, probs = small
+    np.save(tmp_path / "p.npy", probs)
+    args = ("audit", path, "-l", "y", "--pred-probs", tmp_path / "p.npy", "-q", "-f", "json")
+    out = tmp_path / "report"
+    result = cli(*args, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert {p.name for p in out.iterdir()} == REPORT_SET
+    return out, args
+
+
+def test_out_holding_the_baseline_is_refused_before_any_work(cli, earlier_report, no_loading):
+    out, args = earlier_report
+    before = _snapshot(out)
+    _one_line_error(cli(*args, "--baseline", out / "report.json", "--out", out), "--out", "--baseline",
+                    str(out / "report.json"))
+    assert _snapshot(out) == before
+
+
+@pytest.mark.parametrize("where", ["parent is a file", "out is a file", "read-only parent"])
+@pytest.mark.parametrize("command", ["audit", "health", "clean"])
+def test_unwritable_output_is_exit_2_before_any_work(cli, small, tmp_path, monkeypatch, no_loading, where,
+                                                     command):
+    path, _ = small
+    blocker = tmp_path / "blocker"
+    if where == "read-only parent":
+        blocker.mkdir(mode=0o500)
+        if os.access(blocker, os.W_OK):  # root writes through permission bits: make the probe meet EACCES
+            import cleanaudit.io.targets
+
+            def denied(*args, **kwargs):
+                raise PermissionError(13, "Permission denied")
+
+            monkeypatch.setattr(cleanaudit.io.targets.tempfile, "mkdtemp", denied)
+            monkeypatch.setattr(cleanaudit.io.targets.tempfile, "mkstemp", denied)
+    else:
+        blocker.write_text("not a folder")
+    option = "--output" if command == "clean" else "--out"
+    if command == "clean":  # the file case for --output: it names a folder
+        target = blocker / "c.csv" if where != "out is a file" else tmp_path / "folder.csv"
+        if where == "out is a file":
+            target.mkdir()
+    else:
+        target = blocker if where == "out is a file" else blocker / "out"
+    _one_line_error(cli(command, path, "-l", "y", option, target), option, str(target))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["small.csv", "blocker"] + (
+        ["folder.csv"] if command == "clean" and where == "out is a file" else []))
+    if blocker.is_dir():
+        assert list(blocker.iterdir()) == []
+
+
+def test_out_with_files_of_yours_is_refused_and_they_stay(cli, small, tmp_path, no_loading):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    _one_line_error(cli("health", small[0], "-l", "y", "--out", mine), "--out", "notes.txt")
+    assert _snapshot(mine) == {"notes.txt": b"keep me"}
+
+
+def test_clean_outputs_must_not_collide(cli, small, tmp_path, no_loading):
+    path, _ = small
+    report = tmp_path / "rep"
+    _one_line_error(cli("clean", path, "-l", "y", "--output", report / "c.csv", "--out", report),
+                    "--output", "inside --out")
+    _one_line_error(cli("clean", path, "-l", "y", "--output", tmp_path / "c.csv", "--save-model",
+                        tmp_path / "c.manifest.csv"), "--save-model", "manifest")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.csv"]
+
+
+def test_rerun_replaces_the_earlier_set(cli, earlier_report):
+    out, args = earlier_report
+    (out / "report.md").unlink()  # even a set left incomplete by an old version is ours to replace
+    result = cli(*args, "--checks", "label", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert {p.name for p in out.iterdir()} == REPORT_SET and _beside(out) == []
+    assert json.loads((out / "report.json").read_text())["rows_file"] == str(out / "issues.parquet")
+
+
+@pytest.mark.parametrize("failure, status", [(RuntimeError("renderer broke"), ExitStatus.INTERNAL_ERROR),
+                                             (KeyboardInterrupt(), ExitStatus.INTERRUPTED)],
+                         ids=["error", "ctrl-c"])
+@pytest.mark.parametrize("moment", ["rendering", "writing rows"])
+def test_failure_while_writing_keeps_the_earlier_set(cli, earlier_report, monkeypatch, failure, status, moment):
+    import cleanaudit.io.write
+    import cleanaudit.report.html
+
+    out, args = earlier_report
+    before = _snapshot(out)
+    if moment == "rendering":
+        def broken(*a, **k):
+            raise failure
+
+        monkeypatch.setattr(cleanaudit.report.html, "render_html", broken)
+    else:  # issues.parquet is written into the new set, then writing issues.csv fails
+        real = cleanaudit.io.write.write_frame
+
+        def write_frame(frame, path):
+            if str(path).endswith(".csv"):
+                raise failure
+            real(frame, path)
+
+        monkeypatch.setattr(cleanaudit.io.write, "write_frame", write_frame)
+    result = cli(*args, "--checks", "label", "--out", out)
+    assert result.exit_code == status, (result.exit_code, result.stderr)
+    assert _snapshot(out) == before and _beside(out) == []
+    if status == ExitStatus.INTERRUPTED:
+        assert result.stderr.strip().splitlines() == ["cleanaudit: interrupted"]
+
+
+def test_interrupted_says_so_in_one_line(cli, small, tmp_path, monkeypatch):
+    import cleanaudit.labels
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cleanaudit.labels, "health_result", interrupt)
+    np.save(tmp_path / "p.npy", small[1])
+    result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy", "--out", tmp_path / "o")
+    assert result.exit_code == ExitStatus.INTERRUPTED
+    assert result.stderr.strip().splitlines() == ["cleanaudit: interrupted"] and result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.npy", "small.csv"]
+
+
+def test_a_swallowed_interrupt_still_stops_the_run(cli, small, tmp_path, monkeypatch):
+    # Ctrl-C was recorded but its KeyboardInterrupt got lost (in a __del__, say): nothing is written, exit 130.
+    import cleanaudit.cli.signals
+
+    monkeypatch.setattr(cleanaudit.cli.signals, "_signals", 1)
+    np.save(tmp_path / "p.npy", small[1])
+    result = cli("find-issues", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy", "--out", tmp_path / "o")
+    assert result.exit_code == ExitStatus.INTERRUPTED and result.stdout == ""
+    assert result.stderr.strip().splitlines()[-1] == "cleanaudit: interrupted"
+    assert not (tmp_path / "o").exists() and _beside(tmp_path / "o") == []
+
+
+def test_closed_stdout_is_141_and_quiet(cli, small, tmp_path, monkeypatch):
+    import cleanaudit.cli.runtime
+
+    def closed(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cleanaudit.cli.runtime, "_print_tables", closed)
+    np.save(tmp_path / "p.npy", small[1])
+    result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy")
+    assert result.exit_code == 141 and result.stderr == ""

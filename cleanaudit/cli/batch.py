@@ -17,7 +17,7 @@ from typing import Any, Callable
 from cleanaudit.cli.options import DataOptions, OutputFormat
 from cleanaudit.cli.runtime import (Notes, Outcome, Prepared, append_step_summary, conclude, report_gates,
                                     stdout_console)
-from cleanaudit.errors import CleanAuditError, InputError
+from cleanaudit.errors import CleanAuditError
 from cleanaudit.report.envelope import build_envelope, library_versions, to_json
 from cleanaudit.report.index import STATUS_NAMES, IndexRow, index_markdown, index_payload, index_table
 from cleanaudit.status import ExitStatus
@@ -44,13 +44,39 @@ def dataset_names(files: list[Path]) -> list[str]:
 
 
 def run_batch(files: list[Path], opts: DataOptions, run_one: RunOne) -> int:
-    """Audit each of ``files`` with ``run_one``; print and write the index; return the worst status."""
-    notes = Notes(opts.quiet)
-    if opts.out is not None and opts.out.exists() and not opts.out.is_dir():
-        raise InputError(f"--out {opts.out} is a file", hint="give a folder to write the reports into")
+    """Audit each of ``files`` with ``run_one``; print and write the index; return the worst status.
+
+    With ``--out DIR`` the per-dataset folders and the index are one set: built in a hidden folder
+    beside DIR and moved into place once all are written, so DIR holds the earlier batch or this
+    one, complete, whatever happens meanwhile (an error, Ctrl-C).
+    """
     started = time.perf_counter()
     names = dataset_names(files)
-    outs = [opts.out / name if opts.out is not None else None for name in names]
+    if opts.out is None:
+        rows, outcomes = _audit_all(files, names, opts, run_one, None)
+        text = index_markdown(rows)
+    else:
+        from cleanaudit.cli import signals
+        from cleanaudit.cli.outputs import OWN_NAMES
+        from cleanaudit.io.write import FolderSet
+
+        with FolderSet(opts.out, [("DATA", f) for f in files], option="--out", own_names=OWN_NAMES) as staged:
+            rows, outcomes = _audit_all(files, names, opts, run_one, staged.path)
+            text = index_markdown(rows)
+            _write_index(staged.path, rows, text, started)
+            signals.check()
+            staged.commit()
+    _print(opts, rows, outcomes, text, started)
+    append_step_summary(text)
+    return max((r.exit_status for r in rows), default=int(ExitStatus.OK))
+
+
+def _audit_all(files: list[Path], names: list[str], opts: DataOptions, run_one: RunOne,
+               staging: Path | None) -> tuple[list[IndexRow], list[Outcome]]:
+    """Each dataset's outcome and index row; with ``staging``, its --out folder is built at staging/<name>."""
+    notes = Notes(opts.quiet)
+    outs = [opts.out / name if opts.out is not None else None for name in names]  # as the reports name them
+    stages = [staging / name if staging is not None else None for name in names]
     jobs = opts.jobs or 1
     if jobs != 1 and len(files) > 1:
         # Datasets in parallel worker processes (each pays the imports once, not once per file);
@@ -59,34 +85,35 @@ def run_batch(files: list[Path], opts: DataOptions, run_one: RunOne) -> int:
 
         notes.note(f"auditing {len(files)} datasets with --jobs {jobs}")
         outcomes = Parallel(n_jobs=jobs)(
-            delayed(_audit_one)(name, replace(opts, data=[path], out=out, jobs=1), run_one)
-            for path, name, out in zip(files, names, outs))
+            delayed(_audit_one)(name, replace(opts, data=[path], out=out, jobs=1), run_one, stage)
+            for path, name, out, stage in zip(files, names, outs, stages))
     else:
         outcomes = []
-        for path, name, out in zip(files, names, outs):
+        for path, name, out, stage in zip(files, names, outs, stages):
             notes.note(f"auditing {path}")
-            outcomes.append(_audit_one(name, replace(opts, data=[path], out=out), run_one))
+            outcomes.append(_audit_one(name, replace(opts, data=[path], out=out), run_one, stage))
     rows = [_row(name, path, outcome, out) for path, name, out, outcome in zip(files, names, outs, outcomes)]
-    text = index_markdown(rows)
-    if opts.out is not None:
-        _write_index(opts.out, rows, text, started)
-    _print(opts, rows, outcomes, text, started)
-    append_step_summary(text)
-    return max((r.exit_status for r in rows), default=int(ExitStatus.OK))
+    return rows, outcomes
 
 
-def _audit_one(name: str, opts: DataOptions, run_one: RunOne) -> Outcome:
-    # Errors are caught per dataset so that one bad file does not stop the batch; Ctrl-C still does.
+def _audit_one(name: str, opts: DataOptions, run_one: RunOne, staging: Path | None = None) -> Outcome:
+    # Errors are caught per dataset so that one bad file does not stop the batch; Ctrl-C still does,
+    # also when it surfaces as another error (a library that turned the KeyboardInterrupt into one).
+    from cleanaudit.cli import signals
+
+    signals.check()
     try:
         prepared, opts, emit_args = run_one(opts, name)
-        outcome = conclude("audit", prepared, opts, **emit_args)
+        outcome = conclude("audit", prepared, opts, staging=staging, **emit_args)
         outcome.name = name  # the index name, unique within the batch
         report_gates(outcome.gates, prepared.notes, prefix=f"{name}: ")
         return outcome
     except CleanAuditError as exc:
+        signals.check()
         _error(name, str(exc))
         return Outcome(name, int(exc.exit_status), error=str(exc))
     except Exception as exc:  # a bug of ours on this dataset: record it, go on with the others
+        signals.check()
         if opts.debug:
             traceback.print_exc()
         message = f"internal error: {type(exc).__name__}: {exc}"
@@ -123,7 +150,6 @@ def _index_envelope(rows: list[IndexRow], started: float) -> dict[str, Any]:
 def _write_index(out: Path, rows: list[IndexRow], markdown: str, started: float) -> None:
     from cleanaudit.io.write import atomic_write_text
 
-    out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "index.json", to_json(_index_envelope(rows, started)))
     atomic_write_text(out / "index.csv", index_table(rows).to_csv())
     atomic_write_text(out / "index.md", markdown)

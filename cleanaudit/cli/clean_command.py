@@ -40,7 +40,8 @@ def clean(
     opts: DataOptions,
     output: Annotated[Optional[Path], typer.Option(
         "--output", help="Write the cleaned table here (.csv or .parquet; never over an input), and "
-                         "<name>.manifest.csv beside it. Required unless --dry-run.",
+                         "<name>.manifest.csv beside it; both (and --save-model) are moved into place "
+                         "together once all are written. Required unless --dry-run.",
         rich_help_panel=CLEAN_PANEL, show_default=False)] = None,
     strategy: Annotated[Strategy, typer.Option(
         help="drop: remove flagged rows; relabel: give them the predicted class where the model is "
@@ -100,8 +101,7 @@ def clean(
 
         require_skops()
     check_sources(opts, ensemble=False, model_needed=test is not None or save_model is not None)
-    original = load_data(opts)
-    _check_targets(opts, original, output, save_model, reads=[test, noise_matrix, label_issues])
+    original = load_data(opts)  # outputs were checked against every input before the command ran (cli.outputs)
     merged = parse_merges(merge or [], original.class_names)
     issues_file = read_label_issues(label_issues, original) if label_issues is not None else None
     working = merged.apply(original)
@@ -148,30 +148,6 @@ def clean(
     run["versions"] = library_versions()
     prepared = Prepared(working, pred_probs, run, started, notes, gates=gates)
     return emit("clean", prepared, opts, payload=payload, tables=tables, per_row=_per_row(original, plan))
-
-
-def _check_targets(opts: DataOptions, original: Dataset, output: Optional[Path], save_model: Optional[Path],
-                   reads: list[Optional[Path]]) -> None:
-    """No output may overwrite an input (data, pred_probs, test, ...) or another output."""
-    from cleanaudit.errors import ConfigError, InputError
-    from cleanaudit.io.cleaned import manifest_path
-    from cleanaudit.io.write import ensure_not_input
-
-    inputs = [*original.paths, *opts.pred_probs, *(p for p in [opts.from_model, *reads] if p is not None)]
-    targets = {"--output": output, "the manifest": manifest_path(output) if output else None,
-               "--save-model": save_model}
-    for option, path in targets.items():
-        if path is None:
-            continue
-        try:
-            ensure_not_input(path, inputs)
-        except InputError:
-            raise InputError(f"{option} {path} is one of the input files", hint="choose another path; inputs are "
-                             "never modified") from None
-    if save_model is not None and output is not None and save_model.resolve() in (
-            output.resolve(), manifest_path(output).resolve()):
-        raise ConfigError(f"--save-model {save_model} is also the cleaned table or its manifest",
-                          hint="give the model file its own name, e.g. model.skops")
 
 
 def _pred_probs(opts: DataOptions, original: Dataset, working: Dataset, merged: ClassMerge,
@@ -254,8 +230,9 @@ def _load_test(opts: DataOptions, test: Path, working: Dataset, original: Datase
 
 def _write(opts: DataOptions, original: Dataset, working: Dataset, merged: ClassMerge, plan: Any,
            output: Path, save_model: Optional[Path], cleaned_model: Any, spec: Optional[str]) -> dict[str, Optional[str]]:
+    from cleanaudit.cli import signals
     from cleanaudit.io.cleaned import cleaned_table, manifest_path, source_table
-    from cleanaudit.io.write import write_frame
+    from cleanaudit.io.write import FileSet, write_frame
     from cleanaudit.persist import SavedModel, save_model as save
 
     table = source_table(original.frame, original.paths, output)
@@ -264,15 +241,19 @@ def _write(opts: DataOptions, original: Dataset, working: Dataset, merged: Class
     cleaned = cleaned_table(table, original.label_column, old_names, new_names, plan.keep, plan.sample_weight)
     manifest = manifest_path(output)
     files = {"output_file": str(output), "manifest_file": str(manifest), "model_file": None}
-    if save_model is not None:  # first: a missing optional dependency should stop the run before any write
-        info = {"trained_on": [str(p) for p in original.paths], "trained_on_sha256": original.sha256,
-                "num_training_rows": int(plan.keep.sum()), "strategy": plan.strategy,
-                "merged": [f"{a}={b}" for a, b in merged.pairs], "created_by": "cleanaudit clean"}
-        save(SavedModel(cleaned_model, list(working.class_names), list(working.features.columns),
-                        original.label_column, str(spec), info), save_model)
-        files["model_file"] = str(save_model)
-    write_frame(cleaned, output)
-    write_frame(plan.manifest(original.row_ids), manifest)
+    with FileSet() as staged:  # the table, its manifest and the model land together, or none of them
+        if save_model is not None:  # first: a model skops cannot store should stop the run before any write
+            info = {"trained_on": [str(p) for p in original.paths], "trained_on_sha256": original.sha256,
+                    "num_training_rows": int(plan.keep.sum()), "strategy": plan.strategy,
+                    "merged": [f"{a}={b}" for a, b in merged.pairs], "created_by": "cleanaudit clean"}
+            saved = SavedModel(cleaned_model, list(working.class_names), list(working.features.columns),
+                               original.label_column, str(spec), info)
+            staged.write(save_model, lambda temp: save(saved, temp))
+            files["model_file"] = str(save_model)
+        staged.write(output, lambda temp: write_frame(cleaned, temp))
+        staged.write(manifest, lambda temp: write_frame(plan.manifest(original.row_ids), temp))
+        signals.check()
+        staged.commit()
     return files
 
 

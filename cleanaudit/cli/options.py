@@ -194,7 +194,10 @@ _SHARED: dict[str, tuple[Any, Any]] = {
     "out": (
         Annotated[
             Optional[Path],
-            typer.Option("--out", "-o", help="Also write report.json (and per-row files) to this folder.",
+            typer.Option("--out", "-o", help="Also write report.json (and per-row files) to this folder, as one "
+                                             "set: built beside it and moved into place when complete, replacing "
+                                             "an earlier report as a whole. The folder must be new, empty or hold "
+                                             "only an earlier report; other files make it refuse (exit 2).",
                          rich_help_panel=OUTPUT_PANEL, show_default=False),
         ],
         None,

@@ -164,15 +164,20 @@ def conclude(
     per_row: Optional[dict[str, Any]] = None,
     extra_files: Optional[Callable[[dict[str, Any]], dict[str, str]]] = None,
     measured: Optional[Measurements] = None,
+    staging: Optional[Path] = None,
 ) -> Outcome:
     """Evaluate the gates, build the JSON envelope and Markdown, and write ``--out`` files.
 
     ``extra_files(envelope)`` returns more files for ``--out`` (name -> text); it is called only
     when ``--out`` is given, so costly renderings (plots) are skipped otherwise. ``measured`` is
     what the gates read (a command that measures nothing fails every gate given to it).
+    ``staging`` is where a batch builds this dataset's ``--out`` folder (inside the batch's own
+    temp folder); reports still name ``opts.out``. After a Ctrl-C nothing is written.
     """
+    from cleanaudit.cli import signals
     from cleanaudit.gates import evaluate, gates_failed
 
+    signals.check()  # a Ctrl-C some library swallowed still stops the run before any output
     run = dict(prepared.run, seconds=round(time.perf_counter() - prepared.started, 3))
     if measured is None:
         measured = Measurements(prepared.dataset.num_examples, command=command)
@@ -182,7 +187,7 @@ def conclude(
     envelope = build_envelope(command, dataset=dataset_record(prepared.dataset), run=run, payload=payload)
     markdown = markdown_report(command, prepared.dataset, tables, gate_results)
     if opts.out is not None:
-        _write_out_dir(opts.out, envelope, prepared, per_row, extra_files)
+        _write_out_dir(opts.out, envelope, prepared, per_row, extra_files, staging=staging)
     status = ExitStatus.GATE_FAILED if gates_failed(gate_results) else ExitStatus.OK
     return Outcome(dataset_name(prepared.dataset), status, envelope, measured, gate_results, markdown,
                    seconds=run["seconds"])
@@ -254,7 +259,9 @@ def append_step_summary(markdown: str) -> None:
 
 
 def _headline(dataset: Dataset) -> str:
-    names = ", ".join(str(c) for c in dataset.class_names)
+    from cleanaudit.errors import name_list
+
+    names = name_list(dataset.class_names, limit=20)  # thousands of class names would bury the report
     return f"{_describe_paths(dataset)}: {dataset.num_examples} rows, {dataset.num_classes} classes ({names})"
 
 
@@ -300,31 +307,37 @@ def _write_out_dir(
     prepared: Prepared,
     per_row: Optional[dict[str, Any]],
     extra_files: Optional[Callable[[dict[str, Any]], dict[str, str]]],
+    *,
+    staging: Optional[Path] = None,
 ) -> None:
+    """Write the ``--out`` set (extra files, per-row files, report.json) as one.
+
+    The set is built in a hidden folder beside ``out`` (or ``staging``) and moved into place when
+    complete, replacing an earlier set in one step: a failure or Ctrl-C at any moment leaves the
+    earlier complete set, or none, and no temp folder.
+    """
     import pandas as pd
 
-    from cleanaudit.io.write import atomic_write_text, ensure_not_input, write_frame
+    from cleanaudit.cli import signals
+    from cleanaudit.cli.outputs import OWN_NAMES
+    from cleanaudit.io.write import FolderSet, atomic_write_text, write_frame
 
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file", hint="give a folder to write the reports into")
-    out.mkdir(parents=True, exist_ok=True)
-    inputs = list(prepared.dataset.paths)
-    targets = {"report.json": out / "report.json"}
-    if per_row is not None:
-        targets.update({"issues.parquet": out / "issues.parquet", "issues.csv": out / "issues.csv"})
-    extras = extra_files(envelope) if extra_files is not None else {}
-    targets.update({name: out / name for name in extras})
-    for path in targets.values():
-        ensure_not_input(path, inputs)
-    for name, text in extras.items():
-        atomic_write_text(targets[name], text)
-    if per_row is not None:
-        dataset = prepared.dataset
-        frame = pd.DataFrame({"row": np.arange(dataset.num_examples), "id": dataset.row_ids, **per_row})
-        write_frame(frame, targets["issues.parquet"])
-        write_frame(frame, targets["issues.csv"])
-        envelope["rows_file"] = str(targets["issues.parquet"])
-    atomic_write_text(targets["report.json"], to_json(envelope))
+    inputs = [("DATA", p) for p in prepared.dataset.paths]
+    with FolderSet(staging or out, inputs, option="--out", own_names=OWN_NAMES) as staged:
+        extras = extra_files(envelope) if extra_files is not None else {}
+        if set(extras) - OWN_NAMES:  # a later run must recognise every file of the set as its own
+            raise RuntimeError(f"--out file names missing from OWN_NAMES: {sorted(set(extras) - OWN_NAMES)}")
+        for name, text in extras.items():
+            atomic_write_text(staged.path / name, text)
+        if per_row is not None:
+            dataset = prepared.dataset
+            frame = pd.DataFrame({"row": np.arange(dataset.num_examples), "id": dataset.row_ids, **per_row})
+            write_frame(frame, staged.path / "issues.parquet")
+            write_frame(frame, staged.path / "issues.csv")
+            envelope["rows_file"] = str(out / "issues.parquet")
+        atomic_write_text(staged.path / "report.json", to_json(envelope))
+        signals.check()
+        staged.commit()
 
 
 def _plain(value: Any) -> Any:
