@@ -230,6 +230,9 @@ def overlap_result(
     return OverlapResult(pairs, asymmetric, total)
 
 
+MAX_SQUARE_CLASSES = 50  # noise-matrix tables (terminal, Markdown) up to this many classes
+
+
 @dataclass
 class NoiseMatrixResult:
     """Prior of true labels, noise matrices, confident joint and joint (rows/columns in class order)."""
@@ -261,6 +264,10 @@ class NoiseMatrixResult:
 
         py_table = TableData("Prior of true labels (py)", ["class", "py"],
                              [[n, float(v)] for n, v in zip(names, self.py)])
+        if len(names) > MAX_SQUARE_CLASSES:  # K x K tables this wide are unreadable and cost K^2 cells to render
+            py_table.notes.append(f"the {len(names)} x {len(names)} matrices are too wide to show here (more than "
+                                  f"{MAX_SQUARE_CLASSES} classes): --format json or --out DIR writes them in full")
+            return [py_table]
         return [
             py_table,
             square("Confident joint", self.confident_joint, "given \\ true", "counts; rows sum to the class sizes"),

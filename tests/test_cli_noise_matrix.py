@@ -43,3 +43,27 @@ def test_table_names_classes(cli, tutorial_dir):
     assert result.exit_code == 0, result.stderr
     for title in ("Confident joint", "Noise matrix", "Inverse noise matrix", "seafoam green"):
         assert title in result.stdout
+
+
+def test_many_classes_show_py_only_and_keep_every_matrix_in_json(cli, tmp_path):
+    """K x K tables beyond 50 classes are not rendered (unreadable, K^2 cells); JSON still holds them all."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    k, n = 60, 1200
+    labels = np.arange(n) % k
+    probs = rng.dirichlet(np.ones(k) * 0.3, n)
+    probs[np.arange(n), labels] += 2
+    probs /= probs.sum(axis=1, keepdims=True)
+    pd.DataFrame({"x": rng.normal(size=n), "y": [f"c{c:02d}" for c in labels]}).to_csv(tmp_path / "d.csv", index=False)
+    np.save(tmp_path / "p.npy", probs)
+    shown = cli("noise-matrix", tmp_path / "d.csv", "-l", "y", "--pred-probs", tmp_path / "p.npy")
+    assert shown.exit_code == 0, shown.stderr
+    assert "Prior of true labels" in shown.stdout and "Confident joint" not in shown.stdout
+    assert "60 x 60 matrices are too wide to show" in shown.stdout
+    out = json.loads(cli("noise-matrix", tmp_path / "d.csv", "-l", "y", "--pred-probs", tmp_path / "p.npy",
+                         "-f", "json").stdout)
+    assert len(out["confident_joint"]) == k and all(len(row) == k for row in out["noise_matrix"])
