@@ -72,7 +72,7 @@ def run_ours(data: dict[str, np.ndarray], checks: tuple[str, ...], knn_method: s
 
     from cleanaudit.checks import all_checks
     from cleanaudit.checks.base import CheckInputs, CheckSkipped
-    from cleanaudit.checks.knn import SharedKnn
+    from cleanaudit.checks.graph.knn import SharedKnn
 
     registry = all_checks()
     _warm_imports()

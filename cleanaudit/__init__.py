@@ -35,10 +35,10 @@ _ENGINE = (
 )
 _LOCATIONS = {
     **{name: "cleanaudit.engine" for name in _ENGINE},
-    "load_dataset": "cleanaudit.io.load",
-    "Dataset": "cleanaudit.io.dataset",
-    "cross_val_pred_probs": "cleanaudit.predict",
-    "run_audit": "cleanaudit.audit",
+    "load_dataset": "cleanaudit.data.load",
+    "Dataset": "cleanaudit.data.dataset",
+    "cross_val_pred_probs": "cleanaudit.models.crossval",
+    "run_audit": "cleanaudit.workflows.audit",
     "CleanLearning": "cleanaudit.learning",
 }
 

@@ -98,7 +98,7 @@ def load_config(path: Optional[Path] = None, *, cwd: Optional[Path] = None) -> C
 
 
 def _refuse_found_trust(names: list[str], where: str) -> None:
-    from cleanaudit.models import DEFAULT_TRUSTED_MODULES
+    from cleanaudit.models.specs import DEFAULT_TRUSTED_MODULES
 
     wider = [name for name in names if name not in DEFAULT_TRUSTED_MODULES]
     if wider:
@@ -179,7 +179,7 @@ def _check_params(config: Config, value: Any, checks: set[str], problems: list[s
 
 def _gates(config: Config, value: Any, problems: list[str]) -> None:
     from cleanaudit.checks import all_checks
-    from cleanaudit.gates import parse_gate
+    from cleanaudit.workflows.gates import parse_gate
 
     if not isinstance(value, dict):
         problems.append(f"gates: expected a table, got {value!r}")

@@ -13,7 +13,7 @@ import pytest
 from cleanaudit.checks import all_checks
 from cleanaudit.checks.base import CheckInputs, CheckSkipped
 from cleanaudit.checks.data_valuation import knn_shapley, run
-from cleanaudit.checks.knn import SharedKnn, build_knn_graph
+from cleanaudit.checks.graph.knn import SharedKnn, build_knn_graph
 
 DEFAULTS = {"k": 10, "threshold": 0.5}
 

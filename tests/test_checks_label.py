@@ -11,7 +11,7 @@ import pytest
 
 from cleanaudit import engine
 from cleanaudit.checks.base import REGISTRY, CheckInputs
-from cleanaudit.checks.knn import SharedKnn
+from cleanaudit.checks.graph.knn import SharedKnn
 from cleanaudit.checks.label import run
 
 DEFAULTS = REGISTRY["label"].params

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from cleanaudit.checks.base import CheckInputs, CheckSkipped
-from cleanaudit.checks.knn import SharedKnn, build_knn_graph
+from cleanaudit.checks.graph.knn import SharedKnn, build_knn_graph
 from cleanaudit.checks.near_duplicate import run
 
 DEFAULTS = {"k": 10, "threshold": 0.13}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cleanaudit.checks.base import REGISTRY, CheckInputs, CheckSkipped
-from cleanaudit.checks.knn import SharedKnn
+from cleanaudit.checks.graph.knn import SharedKnn
 from cleanaudit.checks.non_iid import _gap_counts, _ks_from_counts, _random_pair_cdf, row_scores, run
 
 DEFAULTS = REGISTRY["non_iid"].params

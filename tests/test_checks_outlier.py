@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cleanaudit.checks.base import CheckInputs, CheckSkipped
-from cleanaudit.checks.knn import SharedKnn, build_knn_graph
+from cleanaudit.checks.graph.knn import SharedKnn, build_knn_graph
 from cleanaudit.checks.outlier import iqr_threshold, run
 
 DEFAULTS = {"k": 10, "t": 1, "threshold": None, "scaling_factor": None}

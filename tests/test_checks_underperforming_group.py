@@ -8,7 +8,7 @@ import pytest
 
 from cleanaudit.checks import underperforming_group as ug
 from cleanaudit.checks.base import REGISTRY, CheckInputs, CheckSkipped
-from cleanaudit.checks.knn import SharedKnn
+from cleanaudit.checks.graph.knn import SharedKnn
 
 DEFAULTS = REGISTRY["underperforming_group"].params
 

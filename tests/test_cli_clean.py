@@ -161,13 +161,13 @@ def test_saved_model_scores_new_data(cli, tutorial_dir, tmp_path):
 
 
 def test_save_model_without_skops_is_a_clear_error(cli, tutorial_dir, tmp_path, monkeypatch):
-    import cleanaudit.persist
+    import cleanaudit.models.persist
     from cleanaudit.errors import ConfigError
 
     def missing():
         raise ConfigError("saving and loading models needs the optional package skops", hint="pip install skops")
 
-    monkeypatch.setattr(cleanaudit.persist, "_skops", missing)
+    monkeypatch.setattr(cleanaudit.models.persist, "_skops", missing)
     _one_line_error(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--output", tmp_path / "c.csv",
                         "--save-model", tmp_path / "m.skops"), "skops")
     assert not (tmp_path / "c.csv").exists()

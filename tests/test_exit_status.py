@@ -133,12 +133,12 @@ def test_debug_shows_traceback(cli, tmp_path):
 
 
 def test_internal_error_is_3(cli, small, tmp_path, monkeypatch):
-    import cleanaudit.labels
+    import cleanaudit.workflows.labels
 
     def boom(*args, **kwargs):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(cleanaudit.labels, "health_result", boom)
+    monkeypatch.setattr(cleanaudit.workflows.labels, "health_result", boom)
     np.save(tmp_path / "p.npy", small[1])
     result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy")
     assert result.exit_code == ExitStatus.INTERNAL_ERROR
@@ -241,12 +241,12 @@ def test_bad_input_is_never_a_pass(cli, tmp_path):
 
 
 def test_interrupted_is_130(cli, small, tmp_path, monkeypatch):
-    import cleanaudit.labels
+    import cleanaudit.workflows.labels
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cleanaudit.labels, "health_result", interrupt)
+    monkeypatch.setattr(cleanaudit.workflows.labels, "health_result", interrupt)
     np.save(tmp_path / "p.npy", small[1])
     result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy")
     assert result.exit_code == ExitStatus.INTERRUPTED
@@ -306,13 +306,13 @@ def test_unwritable_output_is_exit_2_before_any_work(cli, small, tmp_path, monke
     if where == "read-only parent":
         blocker.mkdir(mode=0o500)
         if os.access(blocker, os.W_OK):  # root writes through permission bits: make the probe meet EACCES
-            import cleanaudit.io.targets
+            import cleanaudit.data.targets
 
             def denied(*args, **kwargs):
                 raise PermissionError(13, "Permission denied")
 
-            monkeypatch.setattr(cleanaudit.io.targets.tempfile, "mkdtemp", denied)
-            monkeypatch.setattr(cleanaudit.io.targets.tempfile, "mkstemp", denied)
+            monkeypatch.setattr(cleanaudit.data.targets.tempfile, "mkdtemp", denied)
+            monkeypatch.setattr(cleanaudit.data.targets.tempfile, "mkstemp", denied)
     else:
         blocker.write_text("not a folder")
     option = "--output" if command == "clean" else "--out"
@@ -361,7 +361,7 @@ def test_rerun_replaces_the_earlier_set(cli, earlier_report):
                          ids=["error", "ctrl-c"])
 @pytest.mark.parametrize("moment", ["rendering", "writing rows"])
 def test_failure_while_writing_keeps_the_earlier_set(cli, earlier_report, monkeypatch, failure, status, moment):
-    import cleanaudit.io.write
+    import cleanaudit.data.write
     import cleanaudit.report.html
 
     out, args = earlier_report
@@ -372,14 +372,14 @@ def test_failure_while_writing_keeps_the_earlier_set(cli, earlier_report, monkey
 
         monkeypatch.setattr(cleanaudit.report.html, "render_html", broken)
     else:  # issues.parquet is written into the new set, then writing issues.csv fails
-        real = cleanaudit.io.write.write_frame
+        real = cleanaudit.data.write.write_frame
 
         def write_frame(frame, path):
             if str(path).endswith(".csv"):
                 raise failure
             real(frame, path)
 
-        monkeypatch.setattr(cleanaudit.io.write, "write_frame", write_frame)
+        monkeypatch.setattr(cleanaudit.data.write, "write_frame", write_frame)
     result = cli(*args, "--checks", "label", "--out", out)
     assert result.exit_code == status, (result.exit_code, result.stderr)
     assert _snapshot(out) == before and _beside(out) == []
@@ -388,12 +388,12 @@ def test_failure_while_writing_keeps_the_earlier_set(cli, earlier_report, monkey
 
 
 def test_interrupted_says_so_in_one_line(cli, small, tmp_path, monkeypatch):
-    import cleanaudit.labels
+    import cleanaudit.workflows.labels
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cleanaudit.labels, "health_result", interrupt)
+    monkeypatch.setattr(cleanaudit.workflows.labels, "health_result", interrupt)
     np.save(tmp_path / "p.npy", small[1])
     result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy", "--out", tmp_path / "o")
     assert result.exit_code == ExitStatus.INTERRUPTED

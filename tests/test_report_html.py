@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cleanaudit.audit import AuditResult, SkippedCheck
+from cleanaudit.workflows.audit import AuditResult, SkippedCheck
 from cleanaudit.checks.base import CheckResult
-from cleanaudit.io.dataset import Dataset
+from cleanaudit.data.dataset import Dataset
 from cleanaudit.report import plots
 from cleanaudit.report.audit_report import audit_payload, audit_tables, example_rows
 from cleanaudit.report.envelope import build_envelope

@@ -2,7 +2,7 @@
 
 A check is a function ``run(inputs, params) -> CheckResult`` registered once with
 :func:`register`, together with the inputs it needs and its parameters' defaults. The audit
-(``cleanaudit.audit``) decides which checks can run, gives them one :class:`CheckInputs`
+(``cleanaudit.workflows.audit``) decides which checks can run, gives them one :class:`CheckInputs`
 (whose neighbour graph is built once and shared) and collects their results. Checks never
 print, never read files, and raise :class:`CheckSkipped` when they cannot say anything useful.
 """
@@ -17,7 +17,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cleanaudit.checks.knn import SharedKnn
+    from cleanaudit.checks.graph.knn import SharedKnn
 
 
 class CheckSkipped(Exception):

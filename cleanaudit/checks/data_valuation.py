@@ -51,7 +51,7 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     >>> np.flatnonzero(r.is_issue).tolist()
     [5]
     """
-    from cleanaudit.checks.knn import SharedKnn
+    from cleanaudit.checks.graph.knn import SharedKnn
 
     if inputs.labels is None:
         raise CheckSkipped("needs labels")

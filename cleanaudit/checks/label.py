@@ -52,7 +52,7 @@ def knn_pred_probs(neighbor_indices: np.ndarray, labels: np.ndarray, num_classes
 
 
 def _knn_probs(inputs: CheckInputs, k: int) -> tuple[np.ndarray, dict[str, Any]]:
-    from cleanaudit.checks.knn import build_knn_graph
+    from cleanaudit.checks.graph.knn import build_knn_graph
 
     if inputs.knn is not None and inputs.knn.metric == "euclidean":
         graph = inputs.knn.graph(k)

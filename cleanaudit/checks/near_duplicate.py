@@ -73,7 +73,7 @@ def exact_duplicate_groups(inputs: CheckInputs) -> np.ndarray:
         hashes = pd.util.hash_pandas_object(inputs.raw_features, index=False).to_numpy()
         _, first, inverse, counts = np.unique(hashes, return_index=True, return_inverse=True, return_counts=True)
     else:
-        from cleanaudit.checks.knn import duplicate_groups
+        from cleanaudit.checks.graph.knn import duplicate_groups
 
         inverse, counts = inputs.knn.duplicate_groups() if inputs.knn is not None else duplicate_groups(inputs.features)
         first = np.full(len(counts), len(inverse), np.int64)
@@ -124,7 +124,7 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     >>> r.columns["has_conflicting_labels"][:3].tolist()  # rows 0 and 1 are copies labelled 0 and 1
     [True, True, False]
     """
-    from cleanaudit.checks.knn import SharedKnn
+    from cleanaudit.checks.graph.knn import SharedKnn
 
     knn = inputs.knn if inputs.knn is not None else SharedKnn(inputs.features)
     k = int(params.get("k", 10))

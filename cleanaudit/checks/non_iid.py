@@ -179,7 +179,7 @@ def kde_p_value(observed: float, permuted: np.ndarray) -> float:
 
 def _graph(inputs: CheckInputs, k: int):
     """The shared graph over the features, else one over pred_probs (not shared, no duplicate correction)."""
-    from cleanaudit.checks.knn import SharedKnn, build_knn_graph
+    from cleanaudit.checks.graph.knn import SharedKnn, build_knn_graph
 
     if inputs.knn is not None:
         return inputs.knn.graph(k)
@@ -205,7 +205,7 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """Run the check on the shared graph (features) or a graph over ``pred_probs``.
 
     >>> x = np.arange(40.0)[:, None]  # neighbours are adjacent rows: strongly ordered
-    >>> from cleanaudit.checks.knn import SharedKnn
+    >>> from cleanaudit.checks.graph.knn import SharedKnn
     >>> res = run(CheckInputs(40, [], features=x, knn=SharedKnn(x)), {"k": 3})
     >>> res.info["p_value"] < 0.05, res.num_issues
     (True, 1)

@@ -79,7 +79,7 @@ def entropy_scores(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
 
 
 def _knn_path(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
-    from cleanaudit.checks.knn import SharedKnn
+    from cleanaudit.checks.graph.knn import SharedKnn
 
     knn = inputs.knn if inputs.knn is not None else SharedKnn(inputs.features)
     k = int(params.get("k", 10))

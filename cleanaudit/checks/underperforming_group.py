@@ -29,9 +29,9 @@ NO_CLUSTER = -2  # cluster id reported when no cluster is below the mean
 
 
 def dbscan_on_graph(graph, *, eps: float = 0.5, min_samples: int = 5) -> np.ndarray:
-    """DBSCAN cluster ids (-1 = noise) from a :class:`~cleanaudit.checks.knn.KnnGraph`'s edges.
+    """DBSCAN cluster ids (-1 = noise) from a :class:`~cleanaudit.checks.graph.knn.KnnGraph`'s edges.
 
-    >>> from cleanaudit.checks.knn import build_knn_graph
+    >>> from cleanaudit.checks.graph.knn import build_knn_graph
     >>> x = np.r_[np.zeros((6, 1)), np.full((6, 1), 9.0)] + np.arange(12)[:, None] * 0.01
     >>> dbscan_on_graph(build_knn_graph(x, 5), eps=0.5, min_samples=5).tolist()
     [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
@@ -99,7 +99,7 @@ def worst_cluster(valid: np.ndarray, ratios: np.ndarray) -> tuple[int, float]:
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """Run the check on the shared neighbour graph, labels and pred_probs.
 
-    >>> from cleanaudit.checks.knn import SharedKnn
+    >>> from cleanaudit.checks.graph.knn import SharedKnn
     >>> x = np.r_[np.zeros((6, 1)), np.full((6, 1), 9.0)] + np.arange(12)[:, None] * 0.01
     >>> p = np.r_[np.tile([0.9, 0.1], (6, 1)), np.tile([0.99, 0.01], (6, 1))]
     >>> res = run(CheckInputs(12, ["a", "b"], labels=np.r_[[0] * 6, [1] * 6], pred_probs=p,
@@ -109,7 +109,7 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """
     if inputs.features is None or inputs.pred_probs is None or inputs.labels is None:
         raise CheckSkipped("needs labels, pred_probs and features")
-    from cleanaudit.checks.knn import SharedKnn
+    from cleanaudit.checks.graph.knn import SharedKnn
 
     knn = inputs.knn if inputs.knn is not None else SharedKnn(inputs.features)
     k = int(params.get("k", 10))

@@ -75,7 +75,7 @@ def audit(
 
     Several files, a folder of several or a glob make a batch: each dataset is audited on its
     own and an index lists them all (with --out DIR: DIR/<dataset>/ and DIR/index.*)."""
-    from cleanaudit.audit import parse_check_params, resolve_params, select_checks
+    from cleanaudit.workflows.audit import parse_check_params, resolve_params, select_checks
     from cleanaudit.cli.runtime import emit, parse_option_gates
 
     selected = split_columns(checks) if checks is not None else opts.checks  # flag > config > defaults
@@ -92,7 +92,7 @@ def audit(
         raise ConfigError(f"--baseline {baseline} is one report, but DATA names {len(files)} datasets",
                           hint="give the --out folder of the earlier batch run (BASE/<dataset>/report.json)")
     if self_check is not None:
-        from cleanaudit.selfcheck import check_rate
+        from cleanaudit.workflows.selfcheck import check_rate
 
         check_rate(self_check)  # before any fitting
     settings = AuditSettings(selected, overrides, num_examples, ensemble_weighting.value, baseline, self_check)
@@ -124,7 +124,7 @@ class AuditSettings:
 
 def _dataset_files(opts: DataOptions, recursive: bool) -> list[Path]:
     """The files DATA names; several of them (or a folder of several) make a batch run."""
-    from cleanaudit.io.load import expand_paths
+    from cleanaudit.data.load import expand_paths
 
     return expand_paths(opts.data, recursive=recursive)
 
@@ -133,16 +133,16 @@ def audit_dataset(opts: DataOptions, settings: AuditSettings) -> tuple[Any, Data
     """Audit one dataset; returns ``(prepared, opts, emit keyword arguments)`` for emit/conclude."""
     import numpy as np
 
-    from cleanaudit.audit import run_audit
+    from cleanaudit.workflows.audit import run_audit
     from cleanaudit.cli.runtime import markdown_report, opts_severity, prepare
     from cleanaudit.errors import InputError
-    from cleanaudit.gates import evaluate
+    from cleanaudit.workflows.gates import evaluate
     from cleanaudit.report.audit_report import audit_measurements, audit_payload, audit_tables
     from cleanaudit.report.tables import TableData
 
     earlier = None
     if settings.baseline is not None:  # read before fitting: a bad baseline should fail fast
-        from cleanaudit.baseline import load_baseline
+        from cleanaudit.workflows.baseline import load_baseline
 
         earlier = load_baseline(settings.baseline, id_column=opts.id_column)
     prepared = prepare(opts, ensemble_weighting=settings.ensemble_weighting)
@@ -162,7 +162,7 @@ def audit_dataset(opts: DataOptions, settings: AuditSettings) -> tuple[Any, Data
     measured = audit_measurements(result)
     payload = audit_payload(result, ds.ids, settings.num_examples)
     if earlier is not None:
-        from cleanaudit.baseline import compare
+        from cleanaudit.workflows.baseline import compare
 
         keys = ds.ids if opts.id_column is not None else np.arange(ds.num_examples)
         changes = compare(earlier, {name: r.is_issue for name, r in result.results.items()}, keys)
@@ -200,9 +200,9 @@ def _self_check(prepared: Any, opts: DataOptions, settings: AuditSettings, resul
     """Flip labels, get pred_probs for the flipped copy, rerun the label check, score the flips."""
     from dataclasses import replace as replace_fields
 
-    from cleanaudit.audit import run_audit
+    from cleanaudit.workflows.audit import run_audit
     from cleanaudit.cli.sources import mixed_pred_probs, obtain_members
-    from cleanaudit.selfcheck import flip_labels, score_flips
+    from cleanaudit.workflows.selfcheck import flip_labels, score_flips
 
     ds = prepared.dataset
     noisy = flip_labels(ds.labels, float(settings.self_check), seed=opts.seed)

@@ -58,7 +58,7 @@ def run_batch(files: list[Path], opts: DataOptions, run_one: RunOne) -> int:
     else:
         from cleanaudit.cli import signals
         from cleanaudit.cli.outputs import OWN_NAMES
-        from cleanaudit.io.write import FolderSet
+        from cleanaudit.data.write import FolderSet
 
         with FolderSet(opts.out, [("DATA", f) for f in files], option="--out", own_names=OWN_NAMES) as staged:
             rows, outcomes = _audit_all(files, names, opts, run_one, staged.path)
@@ -148,7 +148,7 @@ def _index_envelope(rows: list[IndexRow], started: float) -> dict[str, Any]:
 
 
 def _write_index(out: Path, rows: list[IndexRow], markdown: str, started: float) -> None:
-    from cleanaudit.io.write import atomic_write_text
+    from cleanaudit.data.write import atomic_write_text
 
     atomic_write_text(out / "index.json", to_json(_index_envelope(rows, started)))
     atomic_write_text(out / "index.csv", index_table(rows).to_csv())

@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     import numpy as np
 
     from cleanaudit.cli.runtime import Notes
-    from cleanaudit.io.dataset import Dataset
-    from cleanaudit.merging import ClassMerge
+    from cleanaudit.data.dataset import Dataset
+    from cleanaudit.workflows.merging import ClassMerge
 
-# Mirrors cleanaudit.cleaning.STRATEGIES (kept here so --help does not import the engine).
+# Mirrors cleanaudit.workflows.clean.STRATEGIES (kept here so --help does not import the engine).
 Strategy = Enum("Strategy", {m: m for m in ("drop", "relabel", "weight")}, type=str)
 CLEAN_PANEL = "Cleaning"
 TABLE_TOP_DEFAULT = 10
@@ -78,14 +78,14 @@ def clean(
     """Clean a dataset: drop, relabel or weight rows with label issues; write the cleaned table and a manifest."""
     import time
 
-    from cleanaudit.cleaning import plan_cleaning
+    from cleanaudit.workflows.clean import plan_cleaning
     from cleanaudit.cli.runtime import Notes, Prepared, emit, parse_option_gates
     from cleanaudit.cli.sources import check_sources, load_data
     from cleanaudit.errors import ConfigError
-    from cleanaudit.io.cleaned import check_output_path
-    from cleanaudit.io.label_issues import read_label_issues
-    from cleanaudit.io.noise_matrix import read_noise_matrix
-    from cleanaudit.merging import parse_merges
+    from cleanaudit.data.cleaned import check_output_path
+    from cleanaudit.data.label_issues import read_label_issues
+    from cleanaudit.data.noise_matrix import read_noise_matrix
+    from cleanaudit.workflows.merging import parse_merges
     from cleanaudit.report.envelope import library_versions
 
     started = time.perf_counter()
@@ -97,7 +97,7 @@ def clean(
     if output is not None:
         check_output_path(output)
     if save_model is not None and not dry_run:
-        from cleanaudit.persist import require_skops
+        from cleanaudit.models.persist import require_skops
 
         require_skops()
     check_sources(opts, ensemble=False, model_needed=test is not None or save_model is not None)
@@ -169,7 +169,7 @@ def _no_run() -> dict[str, Any]:
 def _detection(working: Dataset, merged: ClassMerge, pred_probs: Any, issues_file: Any, known: Any) -> Any:
     import numpy as np
 
-    from cleanaudit.cleaning import detect_label_issues, detection_from_issues
+    from cleanaudit.workflows.clean import detect_label_issues, detection_from_issues
 
     if issues_file is None:
         return detect_label_issues(working.labels, pred_probs, noise_matrix=known)
@@ -181,10 +181,10 @@ def _detection(working: Dataset, merged: ClassMerge, pred_probs: Any, issues_fil
 
 def _fit_and_evaluate(opts: DataOptions, run: dict[str, Any], working: Dataset, original: Dataset,
                       merged: ClassMerge, plan: Any, test: Optional[Path], notes: Notes) -> tuple[Any, str, Any]:
-    from cleanaudit.evaluation import evaluate, fit_cleaned_model
+    from cleanaudit.models.evaluate import evaluate, fit_cleaned_model
     from cleanaudit.errors import InputError
-    from cleanaudit.models import parse_model_params
-    from cleanaudit.scoring import model_spec, resolve_model
+    from cleanaudit.models.specs import parse_model_params
+    from cleanaudit.models.fit import model_spec, resolve_model
 
     if working.features.shape[1] == 0:
         raise InputError("no feature columns to train the cleaned model on (--test / --save-model)",
@@ -231,9 +231,9 @@ def _load_test(opts: DataOptions, test: Path, working: Dataset, original: Datase
 def _write(opts: DataOptions, original: Dataset, working: Dataset, merged: ClassMerge, plan: Any,
            output: Path, save_model: Optional[Path], cleaned_model: Any, spec: Optional[str]) -> dict[str, Optional[str]]:
     from cleanaudit.cli import signals
-    from cleanaudit.io.cleaned import cleaned_table, manifest_path, source_table
-    from cleanaudit.io.write import FileSet, write_frame
-    from cleanaudit.persist import SavedModel, save_model as save
+    from cleanaudit.data.cleaned import cleaned_table, manifest_path, source_table
+    from cleanaudit.data.write import FileSet, write_frame
+    from cleanaudit.models.persist import SavedModel, save_model as save
 
     table = source_table(original.frame, original.paths, output)
     old_names = [original.class_names[k] for k in original.labels]

@@ -11,7 +11,7 @@ import typer
 from cleanaudit.cli.app import app
 from cleanaudit.cli.options import DataOptions, EnsembleWeighting, OutputFormat, data_command
 
-# Mirrors cleanaudit.labels (kept here so --help does not import the engine).
+# Mirrors cleanaudit.workflows.labels (kept here so --help does not import the engine).
 FilterBy = Enum("FilterBy", {m: m for m in (
     "prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
     "low_normalized_margin", "low_self_confidence")}, type=str)
@@ -58,9 +58,9 @@ def find_issues(
 ) -> int:
     """Find label errors: rows whose given label is probably wrong, most severe first."""
     from cleanaudit.cli.runtime import emit, prepare
-    from cleanaudit.gates import Measurements
-    from cleanaudit.ensembles import ensemble_issues_result
-    from cleanaudit.labels import find_issues_result
+    from cleanaudit.workflows.gates import Measurements
+    from cleanaudit.models.ensemble import ensemble_issues_result
+    from cleanaudit.workflows.labels import find_issues_result
 
     prepared = prepare(opts, ensemble_weighting=ensemble_weighting.value, train=train)
     ds = prepared.dataset
@@ -90,8 +90,8 @@ def find_issues(
 def health(opts: DataOptions) -> int:
     """Overall label health score (share of labels that look right) and label quality per class."""
     from cleanaudit.cli.runtime import emit, prepare
-    from cleanaudit.gates import Measurements
-    from cleanaudit.labels import health_result
+    from cleanaudit.workflows.gates import Measurements
+    from cleanaudit.workflows.labels import health_result
 
     prepared = prepare(opts)
     ds = prepared.dataset
@@ -119,7 +119,7 @@ def overlap(
 ) -> int:
     """Class pairs that overlap: candidates to merge, relabel, or define better."""
     from cleanaudit.cli.runtime import emit, prepare
-    from cleanaudit.labels import overlap_result
+    from cleanaudit.workflows.labels import overlap_result
 
     prepared = prepare(opts)
     ds = prepared.dataset
@@ -148,7 +148,7 @@ def noise_matrix(
 ) -> int:
     """Estimate label noise: py, noise matrix, inverse noise matrix, confident joint and joint."""
     from cleanaudit.cli.runtime import emit, prepare
-    from cleanaudit.labels import noise_matrix_result
+    from cleanaudit.workflows.labels import noise_matrix_result
 
     prepared = prepare(opts)
     ds = prepared.dataset

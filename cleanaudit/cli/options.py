@@ -24,7 +24,7 @@ class OutputFormat(str, Enum):
     junit = "junit"
 
 
-# Mirrors cleanaudit.ensembles.WEIGHTINGS (kept here so --help does not import the engine).
+# Mirrors cleanaudit.models.ensemble.WEIGHTINGS (kept here so --help does not import the engine).
 EnsembleWeighting = Enum("EnsembleWeighting", {m: m for m in ("accuracy", "uniform", "log_loss_search")}, type=str)
 
 DEFAULT_MODEL = "auto"

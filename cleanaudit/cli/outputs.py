@@ -8,7 +8,7 @@ writable. :class:`cleanaudit.cli.app.CleanAuditGroup` runs :func:`check_command_
 command's parsed parameters before the command itself, so a bad path fails at once, with one
 line naming both paths, instead of after the fitting.
 
-``--out DIR`` is written as one set (:class:`cleanaudit.io.write.FolderSet`): DIR must be new,
+``--out DIR`` is written as one set (:class:`cleanaudit.data.write.FolderSet`): DIR must be new,
 empty, or hold only an earlier report (:data:`OWN_NAMES`, or per-dataset folders of them), which
 is then replaced as a whole; a folder holding anything else is refused, so no file of yours is
 ever deleted.
@@ -40,7 +40,7 @@ OWN_NAMES = REPORT_FILES | INDEX_FILES  # what an --out folder of ours holds (a 
 def check_command_paths(params: Mapping[str, Any]) -> None:
     """Raise ``InputError``/``ConfigError`` unless every output of the command can be written safely."""
     from cleanaudit.errors import ConfigError
-    from cleanaudit.io.targets import check_file_target, check_folder_target, is_within, real_path
+    from cleanaudit.data.targets import check_file_target, check_folder_target, is_within, real_path
 
     out = params.get("out")
     files = [] if params.get("dry_run") else output_files(params)
@@ -72,7 +72,7 @@ def output_files(params: Mapping[str, Any]) -> list[tuple[str, Path]]:
     files: list[tuple[str, Path]] = []
     output = params.get("output")
     if output is not None:
-        from cleanaudit.io.cleaned import manifest_path
+        from cleanaudit.data.cleaned import manifest_path
 
         files += [("--output", Path(output)), ("--output's manifest", manifest_path(Path(output)))]
     for name, value in params.items():
@@ -88,7 +88,7 @@ def command_inputs(params: Mapping[str, Any]) -> list[tuple[str, Path]]:
     inputs: list[tuple[str, Path]] = []
     data = [Path(str(p)) for p in params.get("data") or []]
     try:
-        from cleanaudit.io.load import expand_paths
+        from cleanaudit.data.load import expand_paths
 
         data = expand_paths(data, recursive=bool(params.get("recursive")))
     except CleanAuditError:  # a missing file or empty folder: the command itself says so
@@ -100,7 +100,7 @@ def command_inputs(params: Mapping[str, Any]) -> list[tuple[str, Path]]:
             if path is None:
                 continue
             if name == "baseline":
-                from cleanaudit.baseline import baseline_inputs
+                from cleanaudit.workflows.baseline import baseline_inputs
 
                 inputs += [(option, p) for p in baseline_inputs(Path(path))]
             else:

@@ -21,8 +21,8 @@ from rich.table import Table
 
 from cleanaudit.cli.options import DataOptions, OutputFormat
 from cleanaudit.errors import InputError
-from cleanaudit.gates import GateResult, Measurements
-from cleanaudit.io.dataset import Dataset
+from cleanaudit.workflows.gates import GateResult, Measurements
+from cleanaudit.data.dataset import Dataset
 from cleanaudit.report.envelope import build_envelope, library_versions, to_json
 from cleanaudit.report.tables import TableData, format_cell, printable
 from cleanaudit.status import ExitStatus
@@ -117,7 +117,7 @@ def parse_option_gates(opts: DataOptions) -> list[Any]:
     if not opts.fail_on and opts.fail_under is None:
         return []
     from cleanaudit.checks import all_checks
-    from cleanaudit.gates import parse_gates
+    from cleanaudit.workflows.gates import parse_gates
 
     return parse_gates(opts.fail_on, opts.fail_under, known=all_checks())
 
@@ -175,7 +175,7 @@ def conclude(
     temp folder); reports still name ``opts.out``. After a Ctrl-C nothing is written.
     """
     from cleanaudit.cli import signals
-    from cleanaudit.gates import evaluate, gates_failed
+    from cleanaudit.workflows.gates import evaluate, gates_failed
 
     signals.check()  # a Ctrl-C some library swallowed still stops the run before any output
     run = dict(prepared.run, seconds=round(time.perf_counter() - prepared.started, 3))
@@ -320,7 +320,7 @@ def _write_out_dir(
 
     from cleanaudit.cli import signals
     from cleanaudit.cli.outputs import OWN_NAMES
-    from cleanaudit.io.write import FolderSet, atomic_write_text, write_frame
+    from cleanaudit.data.write import FolderSet, atomic_write_text, write_frame
 
     inputs = [("DATA", p) for p in prepared.dataset.paths]
     with FolderSet(staging or out, inputs, option="--out", own_names=OWN_NAMES) as staged:

@@ -1,7 +1,7 @@
 """Where a command's pred_probs come from: cross-validation (one model or several), ``--pred-probs``
 files, a saved model (``--from-model``) or a model fit on another file (``find-issues --train``).
 
-Each source yields one :class:`~cleanaudit.ensembles.Member` per model or file, and the ``run``
+Each source yields one :class:`~cleanaudit.models.ensemble.Member` per model or file, and the ``run``
 record of the JSON contract saying how they were obtained.
 """
 
@@ -18,8 +18,8 @@ from cleanaudit.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from cleanaudit.cli.runtime import Notes
-    from cleanaudit.ensembles import Member
-    from cleanaudit.io.dataset import Dataset
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.data.dataset import Dataset
 
 IN_SAMPLE_NOTE = ("pred_probs come from a saved model's predict_proba, not from cross-validation: for rows "
                   "the model was trained on they are not out-of-sample, so their label issues are underestimated")
@@ -55,7 +55,7 @@ def check_sources(opts: DataOptions, *, ensemble: bool, train: Optional[Path] = 
     if len(opts.model) > 1 and opts.model_param and not (opts.pred_probs or opts.from_model):
         raise ConfigError("--model-param with several --model options is ambiguous",
                           hint="give parameters to one model at a time, or use presets without --model-param")
-    from cleanaudit.models import check_model_spec, trusted_module_list
+    from cleanaudit.models.specs import check_model_spec, trusted_module_list
 
     # Every model spec (from --model or a config file) that will be fitted, before any data is read:
     # a module:Class is imported only from a trusted, installed package, and nothing is constructed here.
@@ -67,7 +67,7 @@ def check_sources(opts: DataOptions, *, ensemble: bool, train: Optional[Path] = 
 
 def load_data(opts: DataOptions, paths: Optional[list[Path]] = None, *, features: Optional[list[str]] = None) -> Dataset:
     """Load ``paths`` (default: the DATA arguments) with the shared label, feature and id options."""
-    from cleanaudit.io.load import load_dataset
+    from cleanaudit.data.load import load_dataset
 
     if not opts.label:
         raise ConfigError("missing option '--label'", hint="name the column holding the class labels, e.g. --label y")
@@ -104,8 +104,8 @@ def obtain_members(
 
 
 def _from_files(dataset: Dataset, paths: list[Path]) -> tuple[list[Member], dict[str, Any]]:
-    from cleanaudit.ensembles import Member
-    from cleanaudit.io.pred_probs import read_pred_probs
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.data.pred_probs import read_pred_probs
 
     members = [Member(str(p), read_pred_probs(p, class_names=dataset.class_names, num_examples=dataset.num_examples),
                       str(p)) for p in paths]
@@ -114,8 +114,8 @@ def _from_files(dataset: Dataset, paths: list[Path]) -> tuple[list[Member], dict
 
 
 def _from_model(dataset: Dataset, path: Path, notes: Notes) -> tuple[list[Member], dict[str, Any]]:
-    from cleanaudit.ensembles import Member
-    from cleanaudit.persist import load_model, pred_probs_from_saved
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.models.persist import load_model, pred_probs_from_saved
 
     saved = load_model(path)
     pred_probs = pred_probs_from_saved(saved, dataset, path=path)
@@ -137,9 +137,9 @@ def _from_model(dataset: Dataset, path: Path, notes: Notes) -> tuple[list[Member
 def _from_training_file(
     dataset: Dataset, opts: DataOptions, train_path: Path, notes: Notes
 ) -> tuple[list[Member], dict[str, Any]]:
-    from cleanaudit.ensembles import Member
-    from cleanaudit.models import parse_model_params
-    from cleanaudit.scoring import score_with_training_data
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.models.specs import parse_model_params
+    from cleanaudit.models.fit import score_with_training_data
 
     train = load_data(opts, [train_path])
     _require_features(train, "--train " + str(train_path))
@@ -166,9 +166,9 @@ def _from_training_file(
 
 
 def _cross_validate(dataset: Dataset, opts: DataOptions, notes: Notes, spec: str) -> tuple[Member, dict[str, Any]]:
-    from cleanaudit.ensembles import Member
-    from cleanaudit.models import parse_model_params, trusted_module_list
-    from cleanaudit.predict import cross_val_pred_probs
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.models.specs import parse_model_params, trusted_module_list
+    from cleanaudit.models.crossval import cross_val_pred_probs
 
     params = parse_model_params(opts.model_param or [])
     with notes.progress() as progress:
@@ -196,7 +196,7 @@ def _cross_validate(dataset: Dataset, opts: DataOptions, notes: Notes, spec: str
 
 def _note_missing_values(dataset: Dataset, notes: Notes) -> None:
     """Notes on features the model will see: imputed values, and id-like columns worth leaving out."""
-    from cleanaudit.features import id_like_columns, missing_value_summary
+    from cleanaudit.data.features import id_like_columns, missing_value_summary
 
     missing = missing_value_summary(dataset.features)
     if missing:
@@ -240,7 +240,7 @@ def show_candidates(notes: Notes, chosen_label: str, candidates: list[Any]) -> N
 
 def mixed_pred_probs(members: list[Member], labels: np.ndarray, weighting: str) -> tuple[np.ndarray, dict[str, Any]]:
     """The ensemble's weighted mean pred_probs and its ``run.ensemble`` record."""
-    from cleanaudit.ensembles import describe_members, member_weights, mix_pred_probs
+    from cleanaudit.models.ensemble import describe_members, member_weights, mix_pred_probs
 
     weights = member_weights(labels, [m.pred_probs for m in members], weighting)
     return mix_pred_probs([m.pred_probs for m in members], weights), describe_members(labels, members, weights,

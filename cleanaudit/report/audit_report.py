@@ -10,8 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from cleanaudit.audit import AuditResult
-from cleanaudit.gates import Measurements
+from cleanaudit.workflows.audit import AuditResult
+from cleanaudit.workflows.gates import Measurements
 from cleanaudit.report.tables import TableData
 
 DATASET_PAIRS = 10  # overlapping class pairs under dataset_issues (the label check's info keeps more)

@@ -19,8 +19,8 @@ import numpy as np
 from cleanaudit.report.tables import TableData, format_cell
 
 if TYPE_CHECKING:
-    from cleanaudit.audit import AuditResult
-    from cleanaudit.io.dataset import Dataset
+    from cleanaudit.workflows.audit import AuditResult
+    from cleanaudit.data.dataset import Dataset
     from cleanaudit.report.plots import Plot
 
 PLOTS_HINT = 'pip install "cleanaudit[report]"'
@@ -76,8 +76,8 @@ def render_html(
     to add them and ``note`` is told once.
 
     >>> import pandas as pd
-    >>> from cleanaudit.audit import AuditResult
-    >>> from cleanaudit.io.dataset import Dataset
+    >>> from cleanaudit.workflows.audit import AuditResult
+    >>> from cleanaudit.data.dataset import Dataset
     >>> ds = Dataset(frame=pd.DataFrame(), features=pd.DataFrame(), labels=np.array([0, 1]),
     ...              class_names=["cat", "dog"], label_column="y")
     >>> notes = []

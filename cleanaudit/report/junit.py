@@ -5,7 +5,7 @@ CI servers (GitHub, GitLab, Jenkins) read this shape: a failed error-severity ga
 ``<error>``. Warn-severity gates that did not pass stay passing test cases with the message in
 ``<system-out>``, so they show up without failing the build.
 
->>> from cleanaudit.gates import Measurements
+>>> from cleanaudit.workflows.gates import Measurements
 >>> suite = junit_suite("data.csv", Measurements(10, {"label": 1}), [])
 >>> print(render_junit([suite]).splitlines()[1])
 <testsuites name="cleanaudit" tests="1" failures="0" errors="0" skipped="0" time="0.000">
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 from xml.sax.saxutils import escape, quoteattr
 
-from cleanaudit.gates import GateResult, Measurements
+from cleanaudit.workflows.gates import GateResult, Measurements
 
 
 @dataclass

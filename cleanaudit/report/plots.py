@@ -18,8 +18,8 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from cleanaudit.audit import AuditResult
-    from cleanaudit.io.dataset import Dataset
+    from cleanaudit.workflows.audit import AuditResult
+    from cleanaudit.data.dataset import Dataset
 
 MAX_POINTS = 5_000  # the data map draws at most this many rows (a deterministic sample)
 MAX_LEGEND_CLASSES = 20  # beyond this, a legend hides the data instead of explaining it
@@ -231,7 +231,7 @@ def estimated_joint(
 ) -> np.ndarray | None:
     """P(given, true): the label check's confident joint normalised, else estimated from pred_probs.
 
-    >>> from cleanaudit.audit import AuditResult
+    >>> from cleanaudit.workflows.audit import AuditResult
     >>> from cleanaudit.checks.base import CheckResult
     >>> label = CheckResult("label", np.zeros(8, bool), np.ones(8), 1.0, info={"confident_joint": [[3, 1], [0, 4]]})
     >>> estimated_joint(AuditResult(8, ["a", "b"], {"label": label}), None, None).tolist()
@@ -259,7 +259,7 @@ def _sample_rows(n: int, max_points: int) -> np.ndarray:
 
 def _two_dimensions(features: Any) -> tuple[np.ndarray, str, str, str] | None:
     """2-D coordinates of the rows, axis titles and what the axes are; ``None`` below two dimensions."""
-    from cleanaudit.features import column_kinds, encode_features
+    from cleanaudit.data.features import column_kinds, encode_features
 
     if features.shape[1] == 2 and len(column_kinds(features)["numeric"]) == 2:
         # Two numbers: plot them as they are, so the axes mean something to the user.

@@ -2,7 +2,7 @@
 
 Used by ``find-issues TEST --train TRAIN``, by ``clean --test`` (the baseline and cleaned fits)
 and by ``--from-model``. Out-of-sample probabilities for the training rows themselves come from
-:mod:`cleanaudit.predict` instead.
+:mod:`cleanaudit.models.crossval` instead.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from cleanaudit.errors import InputError, ModelError, one_line as _one_line, name_list as _names
-from cleanaudit.models import build_model
+from cleanaudit.models.specs import build_model
 
 if TYPE_CHECKING:
-    from cleanaudit.io.dataset import Dataset
-    from cleanaudit.predict import Candidate, Progress
+    from cleanaudit.data.dataset import Dataset
+    from cleanaudit.models.crossval import Candidate, Progress
 
 _DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
@@ -52,7 +52,7 @@ def resolve_model(
     """
     if spec != "auto":
         return ResolvedModel(spec, spec)
-    from cleanaudit.predict import cross_val_pred_probs
+    from cleanaudit.models.crossval import cross_val_pred_probs
 
     result = cross_val_pred_probs(features, labels, model="auto", cv=cv, seed=seed, jobs=jobs, progress=progress,
                                   class_names=class_names)
@@ -138,7 +138,7 @@ def score_with_training_data(
     Both datasets must have the same classes and feature columns (``InputError`` otherwise).
     ``auto`` is resolved by cross-validation on ``train`` only.
 
-    >>> from cleanaudit.io.load import load_dataset
+    >>> from cleanaudit.data.load import load_dataset
     >>> tr = load_dataset(["sample_data/tutorial/train.csv"], label="y", ignore=["y_int"])  # doctest: +SKIP
     >>> te = load_dataset(["sample_data/tutorial/test.csv"], label="y", ignore=["y_int"])  # doctest: +SKIP
     >>> score_with_training_data(tr, te, "logreg")[0].shape  # doctest: +SKIP

@@ -19,14 +19,14 @@ import numpy as np
 from cleanaudit.errors import ConfigError, InputError, one_line as _one_line, name_list as _names
 
 if TYPE_CHECKING:
-    from cleanaudit.io.dataset import Dataset
+    from cleanaudit.data.dataset import Dataset
 
 FORMAT = "cleanaudit-model"
 FORMAT_VERSION = 1
 TRUSTED_TYPES: tuple[str, ...] = (
-    "cleanaudit.features._as_float64",
-    "cleanaudit.features._as_seconds",
-    "cleanaudit.features._as_text",
+    "cleanaudit.data.features._as_float64",
+    "cleanaudit.data.features._as_seconds",
+    "cleanaudit.data.features._as_text",
     "numpy.dtype",
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -57,7 +57,7 @@ def save_model(saved: SavedModel, path: Path) -> None:
     >>> save_model(SavedModel(model, ["a", "b"], ["x"], "y", "logreg"), Path("model.skops"))  # doctest: +SKIP
     """
     from cleanaudit import __version__
-    from cleanaudit.io.write import atomic_write_bytes
+    from cleanaudit.data.write import atomic_write_bytes
 
     sio = _skops()
     document = {
@@ -122,7 +122,7 @@ def pred_probs_from_saved(saved: SavedModel, dataset: Dataset, *, path: Path | s
     >>> pred_probs_from_saved(load_model(Path("model.skops")), dataset).shape  # doctest: +SKIP
     (250, 4)
     """
-    from cleanaudit.scoring import predict_pred_probs
+    from cleanaudit.models.fit import predict_pred_probs
 
     if list(saved.class_names) != list(dataset.class_names):
         only_model = [c for c in saved.class_names if c not in dataset.class_names]

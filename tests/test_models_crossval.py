@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cleanaudit.predict as predict
+import cleanaudit.models.crossval as predict
 from cleanaudit.errors import ConfigError, InputError, ModelError
-from cleanaudit.io.load import load_dataset
-from cleanaudit.models import build_model
-from cleanaudit.predict import (
+from cleanaudit.data.load import load_dataset
+from cleanaudit.models.specs import build_model
+from cleanaudit.models.crossval import (
     AUTO_CANDIDATES,
     PredProbsResult,
     cross_val_pred_probs,

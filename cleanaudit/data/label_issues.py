@@ -19,7 +19,7 @@ import pandas as pd
 from cleanaudit.errors import InputError
 
 if TYPE_CHECKING:
-    from cleanaudit.io.dataset import Dataset
+    from cleanaudit.data.dataset import Dataset
 
 _HINT = "pass the issues.parquet/issues.csv that find-issues or audit wrote (--out DIR) for this same data"
 
@@ -40,7 +40,7 @@ def read_label_issues(path: str | Path, dataset: Dataset) -> LabelIssues:
     >>> read_label_issues("out/issues.parquet", dataset).is_issue.sum()  # doctest: +SKIP
     np.int64(64)
     """
-    from cleanaudit.io.load import read_table
+    from cleanaudit.data.load import read_table
 
     path = Path(path)
     name = str(path)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cleanaudit.errors import InputError
-from cleanaudit.io.load import encode_labels, expand_paths, load_dataset, read_table
+from cleanaudit.data.load import encode_labels, expand_paths, load_dataset, read_table
 
 
 def assert_one_line_error(excinfo, *needles: str) -> None:

@@ -121,7 +121,7 @@ def run_audit(
     >>> [row["issue_type"] for row in result.summary()]
     ['null', 'class_imbalance']
     """
-    from cleanaudit.checks.knn import SharedKnn
+    from cleanaudit.checks.graph.knn import SharedKnn
 
     specs = select_checks(checks)
     params = resolve_params(specs, check_params)
@@ -161,7 +161,7 @@ def run_audit(
 
 
 def _encode(features: "pd.DataFrame") -> np.ndarray:
-    from cleanaudit.features import distance_features
+    from cleanaudit.data.features import distance_features
 
     return np.ascontiguousarray(distance_features(features), dtype=np.float64)
 
@@ -172,7 +172,7 @@ def parse_check_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     >>> parse_check_params(["outlier.k=20", "label.filter_by=both"])
     {'outlier': {'k': 20}, 'label': {'filter_by': 'both'}}
     """
-    from cleanaudit.models import parse_model_params
+    from cleanaudit.models.specs import parse_model_params
 
     parsed: dict[str, dict[str, Any]] = {}
     for item in items:

@@ -1,7 +1,7 @@
 """Checks before any work: can an output be written there without replacing an input?
 
 :func:`check_folder_target` (``--out DIR``, written as a whole by
-:class:`cleanaudit.io.write.FolderSet`) and :func:`check_file_target` (one file) raise
+:class:`cleanaudit.data.write.FolderSet`) and :func:`check_file_target` (one file) raise
 ``InputError`` or ``ConfigError`` with one line naming both paths. They only look (and probe with
 a temp entry they remove at once): nothing is left behind.
 """

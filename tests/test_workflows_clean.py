@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from cleanaudit import engine
-from cleanaudit.cleaning import class_weights, detect_label_issues, detection_from_issues, plan_cleaning
-from cleanaudit.ensembles import Member, ensemble_issues_result, member_weights, mix_pred_probs
+from cleanaudit.workflows.clean import class_weights, detect_label_issues, detection_from_issues, plan_cleaning
+from cleanaudit.models.ensemble import Member, ensemble_issues_result, member_weights, mix_pred_probs
 from cleanaudit.errors import ConfigError, InputError, ModelError
-from cleanaudit.io.cleaned import cleaned_table, manifest_path, source_table
-from cleanaudit.io.label_issues import read_label_issues
-from cleanaudit.io.load import load_dataset
-from cleanaudit.io.noise_matrix import read_noise_matrix, validate_noise_matrix
-from cleanaudit.merging import parse_merges
+from cleanaudit.data.cleaned import cleaned_table, manifest_path, source_table
+from cleanaudit.data.label_issues import read_label_issues
+from cleanaudit.data.load import load_dataset
+from cleanaudit.data.noise_matrix import read_noise_matrix, validate_noise_matrix
+from cleanaudit.workflows.merging import parse_merges
 
 NAMES = ["blue", "purple", "seafoam green", "yellow"]
 
@@ -236,8 +236,8 @@ class NotTrusted:
 
 def test_saved_model_round_trip_and_refusals(tmp_path, tutorial_dir):
     sio = pytest.importorskip("skops.io")
-    from cleanaudit.persist import SavedModel, load_model, pred_probs_from_saved, save_model
-    from cleanaudit.scoring import fit_model
+    from cleanaudit.models.persist import SavedModel, load_model, pred_probs_from_saved, save_model
+    from cleanaudit.models.fit import fit_model
 
     ds = load_dataset([tutorial_dir / "train.csv"], label="y", ignore=["y_int"])
     model, _ = fit_model("logreg", ds.features, ds.labels)
@@ -259,7 +259,7 @@ def test_saved_model_round_trip_and_refusals(tmp_path, tutorial_dir):
 
 
 def test_sample_weights_need_a_model_that_takes_them():
-    from cleanaudit.scoring import fit_model
+    from cleanaudit.models.fit import fit_model
 
     X = pd.DataFrame({"x": [0.0, 0.1, 1.0, 1.1]})
     with pytest.raises(ModelError, match="sample weights"):

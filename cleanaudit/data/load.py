@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from cleanaudit.errors import InputError, one_line as _one_line, name_list as _names
-from cleanaudit.io.columns import check_repeated_header, nested_columns, refuse_nested
-from cleanaudit.io.dataset import Dataset
+from cleanaudit.data.columns import check_repeated_header, nested_columns, refuse_nested
+from cleanaudit.data.dataset import Dataset
 
 STDIN = "-"
 CSV_SUFFIXES = (".csv", ".txt")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cleanaudit.errors import InputError
-from cleanaudit.io.pred_probs import read_pred_probs, validate_pred_probs
+from cleanaudit.data.pred_probs import read_pred_probs, validate_pred_probs
 
 NAMES = ["blue", "purple", "seafoam green", "yellow"]
 

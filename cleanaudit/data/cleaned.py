@@ -38,7 +38,7 @@ def manifest_path(output: Path) -> Path:
 
 def source_table(frame: pd.DataFrame, paths: Sequence[Path], output: Path) -> pd.DataFrame:
     """The table to clean: the inputs re-read as text when CSV goes to CSV, else the loaded ``frame``."""
-    from cleanaudit.io.load import _kind_of
+    from cleanaudit.data.load import _kind_of
 
     if Path(output).suffix.lower() != ".csv" or not paths or any(str(p) == "-" for p in paths):
         return frame

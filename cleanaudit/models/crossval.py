@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from cleanaudit.errors import ConfigError, InputError, ModelError, one_line as _one_line
-from cleanaudit.models import build_model
+from cleanaudit.models.specs import build_model
 
 if TYPE_CHECKING:
-    from cleanaudit.io.dataset import Dataset
+    from cleanaudit.data.dataset import Dataset
 
 Progress = Callable[[str, int, int], None]
 
@@ -94,7 +94,7 @@ def cross_val_pred_probs(
 def cross_val_pred_probs_for_dataset(dataset: Dataset, **options: Any) -> PredProbsResult:
     """``cross_val_pred_probs`` on a loaded ``Dataset`` (its features, labels and class names).
 
-    >>> from cleanaudit.io.load import load_dataset
+    >>> from cleanaudit.data.load import load_dataset
     >>> ds = load_dataset(["sample_data/tutorial/train.csv"], label="y", ignore=["y_int"])  # doctest: +SKIP
     >>> cross_val_pred_probs_for_dataset(ds, model="logreg").pred_probs.shape  # doctest: +SKIP
     (250, 4)
@@ -108,7 +108,7 @@ def pred_probs_from_file(path: str | Path, *, class_names: Sequence, num_example
     >>> pred_probs_from_file("p.npy", class_names=["a", "b"], num_examples=3).model  # doctest: +SKIP
     'precomputed'
     """
-    from cleanaudit.io.pred_probs import read_pred_probs
+    from cleanaudit.data.pred_probs import read_pred_probs
 
     matrix = read_pred_probs(path, class_names=class_names, num_examples=num_examples)
     return PredProbsResult(matrix, "precomputed", None, None, str(path))

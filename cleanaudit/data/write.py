@@ -5,7 +5,7 @@ together (``--out DIR``): a :class:`FolderSet`, built in a hidden folder beside 
 place in one rename, so DIR holds the earlier complete set or the new one, never a mix. Several
 files in different places (clean's table, manifest and model): a :class:`FileSet`, staged beside
 each target and moved into place together. Whether a target can be written at all without
-replacing an input is checked before any work by :mod:`cleanaudit.io.targets`.
+replacing an input is checked before any work by :mod:`cleanaudit.data.targets`.
 
 Clean-up (removing a temp folder, putting an earlier set back) always runs to its end: a
 ``KeyboardInterrupt`` arriving meanwhile is held until it is done, then raised.
@@ -26,7 +26,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from cleanaudit.errors import CleanAuditError, ConfigError, InputError
-from cleanaudit.io.targets import Input, check_folder_target, foreign_entries, real_path, same_file
+from cleanaudit.data.targets import Input, check_folder_target, foreign_entries, real_path, same_file
 
 
 

@@ -12,7 +12,7 @@ import pytest
 from sklearn.base import clone
 
 from cleanaudit.errors import ConfigError
-from cleanaudit.models import (
+from cleanaudit.models.specs import (
     DEFAULT_TRUSTED_MODULES,
     PRESETS,
     build_model,

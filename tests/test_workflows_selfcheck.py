@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cleanaudit.selfcheck import flip_labels, score_flips
+from cleanaudit.workflows.selfcheck import flip_labels, score_flips
 from cleanaudit.status import ExitStatus
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cleanaudit.features import MISSING, build_preprocessor, column_kinds, encode_features, missing_value_summary
+from cleanaudit.data.features import MISSING, build_preprocessor, column_kinds, encode_features, missing_value_summary
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_missing_category_label():
 
 
 def test_id_like_columns_are_text_columns_unique_in_every_row():
-    from cleanaudit.features import id_like_columns
+    from cleanaudit.data.features import id_like_columns
 
     n = 40
     frame = pd.DataFrame({

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cleanaudit.checks.base import CheckSkipped
-from cleanaudit.checks.knn import (
+from cleanaudit.checks.graph.knn import (
     KnnGraph,
     SharedKnn,
     build_knn_graph,
@@ -134,7 +134,8 @@ def test_hnsw_search_when_faiss_is_installed() -> None:
 
 
 def test_auto_method_choice(monkeypatch) -> None:
-    from cleanaudit.checks import knn, knn_search
+    from cleanaudit.checks.graph import knn
+    from cleanaudit.checks.graph import search as knn_search
 
     assert knn.choose_method(5000, 50, "cosine") == "sklearn"
     assert knn.choose_method(10**6, 2, "euclidean") == "sklearn"  # KD-tree
@@ -215,7 +216,7 @@ def test_blocked_search_equals_one_shot_search() -> None:
 
 
 def test_blocked_search_across_tiles_and_blocks(monkeypatch) -> None:
-    from cleanaudit.checks import knn_search
+    from cleanaudit.checks.graph import search as knn_search
 
     monkeypatch.setattr(knn_search, "_TILE", 320)  # 1000 rows -> 4 column tiles, the last one partial
     monkeypatch.setattr(knn_search, "_ROWS", 96)

@@ -127,7 +127,7 @@ def _validate(features: np.ndarray) -> np.ndarray:
 
 def choose_method(n: int, d: int, metric: str) -> str:
     """The search ``auto`` picks for N rows of D columns (measurements in the module docstring)."""
-    from cleanaudit.checks.knn_search import has_faiss
+    from cleanaudit.checks.graph.search import has_faiss
 
     if n <= SKLEARN_MAX_ROWS or (metric == "euclidean" and d <= 15):
         return "sklearn"
@@ -230,7 +230,7 @@ def build_knn_graph(
         raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
     if method == "auto":
         method = choose_method(n, d, metric)
-    from cleanaudit.checks import knn_search
+    from cleanaudit.checks.graph import search as knn_search
 
     searches = {
         "sklearn": knn_search.search_sklearn,

@@ -104,7 +104,7 @@ def _read_npy(path: Path, name: str) -> np.ndarray:
 
 
 def _read_table(path: Path, name: str, suffix: str, class_names: Sequence, num_examples: int) -> np.ndarray:
-    from cleanaudit.io.load import read_table
+    from cleanaudit.data.load import read_table
 
     table = read_table(path)
     labels = [str(c) for c in class_names]

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cleanaudit.cleaning import CleaningPlan
-from cleanaudit.models import build_model
+from cleanaudit.workflows.clean import CleaningPlan
+from cleanaudit.models.specs import build_model
 from cleanaudit.report.tables import TableData
-from cleanaudit.scoring import fit_model, run_quietly, supports_sample_weight
+from cleanaudit.models.fit import fit_model, run_quietly, supports_sample_weight
 
 
 @dataclass

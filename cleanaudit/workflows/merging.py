@@ -16,7 +16,7 @@ import numpy as np
 from cleanaudit.errors import ConfigError
 
 if TYPE_CHECKING:
-    from cleanaudit.io.dataset import Dataset
+    from cleanaudit.data.dataset import Dataset
 
 _SYNTAX_HINT = 'write FROM=TO with two class names, e.g. --merge "seafoam green=yellow" (FROM becomes TO)'
 

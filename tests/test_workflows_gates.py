@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cleanaudit.errors import ConfigError
-from cleanaudit.gates import Measurements, evaluate, gates_failed, parse_gate, parse_gates
+from cleanaudit.workflows.gates import Measurements, evaluate, gates_failed, parse_gate, parse_gates
 from cleanaudit.status import ExitStatus
 
 KNOWN = {"label", "outlier", "near_duplicate", "non_iid", "class_imbalance"}
@@ -242,8 +242,8 @@ def test_missing_baseline_is_input_error(cli, tutorial_dir, tmp_path):
     assert result.exit_code == ExitStatus.INPUT_ERROR and "nope.json" in result.stderr
 
 
-@pytest.mark.parametrize("module", ["cleanaudit.gates", "cleanaudit.config", "cleanaudit.baseline",
-                                    "cleanaudit.selfcheck", "cleanaudit.report.junit", "cleanaudit.report.index",
+@pytest.mark.parametrize("module", ["cleanaudit.workflows.gates", "cleanaudit.config", "cleanaudit.workflows.baseline",
+                                    "cleanaudit.workflows.selfcheck", "cleanaudit.report.junit", "cleanaudit.report.index",
                                     "cleanaudit.cli.batch"])
 def test_docstring_examples(module):
     import doctest

@@ -1,4 +1,4 @@
-"""Nearest-neighbour search back ends for :mod:`cleanaudit.checks.knn`.
+"""Nearest-neighbour search back ends for :mod:`cleanaudit.checks.graph.knn`.
 
 Each returns ``(indices, distances)``, N×k, self excluded, ascending distance, float64.
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cleanaudit.errors import ConfigError, one_line as _one_line
-from cleanaudit.features import build_preprocessor
+from cleanaudit.data.features import build_preprocessor
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline

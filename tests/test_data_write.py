@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cleanaudit.errors import ConfigError, InputError
-from cleanaudit.io.write import atomic_write_bytes, atomic_write_text, ensure_not_input, write_frame
+from cleanaudit.data.write import atomic_write_bytes, atomic_write_text, ensure_not_input, write_frame
 
 
 def leftovers(folder):
@@ -86,9 +86,9 @@ def test_ensure_not_input(tmp_path, monkeypatch):
 
 # --- sets of files: FolderSet (--out) and FileSet (clean's outputs) ----------------------------
 
-from cleanaudit.io import write as write_module  # noqa: E402
-from cleanaudit.io.targets import check_file_target, check_folder_target, foreign_entries  # noqa: E402
-from cleanaudit.io.write import FileSet, FolderSet  # noqa: E402
+from cleanaudit.data import write as write_module  # noqa: E402
+from cleanaudit.data.targets import check_file_target, check_folder_target, foreign_entries  # noqa: E402
+from cleanaudit.data.write import FileSet, FolderSet  # noqa: E402
 
 OWN = {"report.json", "issues.csv"}
 

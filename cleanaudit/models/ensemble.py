@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from cleanaudit import engine
-from cleanaudit.labels import FindIssuesResult
+from cleanaudit.workflows.labels import FindIssuesResult
 from cleanaudit.report.tables import TableData
 
 WEIGHTINGS = ("accuracy", "uniform", "log_loss_search")

@@ -1,0 +1,1 @@
+"""The neighbour graph every KNN check shares, and its search."""
