@@ -228,3 +228,51 @@ def test_pred_probs_from_file(tutorial_dir):
     assert isinstance(result, PredProbsResult)
     assert (result.model, result.cv_folds, result.seed, result.source) == ("precomputed", None, None, str(path))
     assert np.array_equal(result.pred_probs, np.load(path))
+
+
+# --- the one out-of-fold routine (also CleanLearning's) ------------------------------------
+
+
+def test_out_of_fold_is_the_same_sequential_or_in_joblib_workers(blobs):
+    from threadpoolctl import threadpool_limits
+
+    features, labels = blobs
+    model = build_model("logreg", features)
+    with threadpool_limits(limits=1):  # the joblib folds run on one BLAS thread: compare like with like
+        here, none = predict.out_of_fold_pred_probs(model, features, labels, labels, np.arange(3), folds=3, seed=1,
+                                                    sequential=True)
+    ticks = []
+    workers, _ = predict.out_of_fold_pred_probs(model, features, labels, labels, np.arange(3), folds=3, seed=1,
+                                                jobs=2, tick=lambda: ticks.append(1))
+    assert none == [] and len(ticks) == 3
+    assert np.array_equal(here, workers)
+    direct = cross_val_pred_probs(features, labels, model="logreg", cv=3, seed=1)
+    assert np.array_equal(direct.pred_probs, workers)
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class")
+def test_out_of_fold_borrows_an_example_for_a_class_missing_from_a_fold():
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.arange(12, dtype=float)[:, None]
+    codes = np.array([0] * 6 + [1] * 5 + [2])
+    values = np.array(["a", "b", "c"])[codes]
+    seen = []
+
+    def validation_func(X_holdout, y_holdout):
+        seen.append(list(y_holdout))
+        return {}
+
+    with pytest.warns(UserWarning, match=r"too few examples for 3-fold cross-validation"):
+        probs, messages = predict.out_of_fold_pred_probs(
+            LogisticRegression(), X, values, codes, np.array(["a", "b", "c"]), folds=3, seed=0, sequential=True,
+            borrow_for_missing_classes=True, fit_kwargs={"sample_weight": None}, validation_func=validation_func)
+    assert probs[-1].tolist() == [0.0, 0.0, 1.0]  # its given label, outright
+    assert messages == [] and sorted(v for fold in seen for v in fold) == sorted(values)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="has no examples"):
+        predict.out_of_fold_pred_probs(LogisticRegression(), X, codes, codes, np.arange(4), folds=3, seed=0,
+                                       sequential=True, borrow_for_missing_classes=True)
+    with pytest.raises(TypeError, match="validation_func must be a callable"):
+        predict.out_of_fold_pred_probs(LogisticRegression(), X, codes, codes, np.arange(3), folds=3, seed=0,
+                                       validation_func=3)

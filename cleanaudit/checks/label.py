@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from cleanaudit import engine
+from cleanaudit.engine.issues import label_issues
 from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, Limit, register
 
 NAME = "label"
@@ -198,26 +199,18 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     else:
         raise CheckSkipped("needs pred_probs or features")
 
-    py, noise, inverse, calibrated = engine.estimate_py_and_noise_matrices_from_probabilities(
-        labels, pred_probs, converge_latent_estimates=False
-    )
-    calibrated = np.asarray(calibrated)
-    summary = _summary(labels, pred_probs, inputs.class_names, py, noise, inverse, calibrated)
-    del py, noise, inverse  # K x K each: not kept past the summary (200 MB apiece at 5,000 classes)
     filter_by = params.get("filter_by", "prune_by_noise_rate")
-    # As CleanLearning: the calibrated joint is handed to the filter, except for confident_learning.
-    cj = None if filter_by == "confident_learning" else np.asarray(calibrated, dtype=int)  # no copy when int
     with warnings.catch_warnings(record=True) as caught:
         # The engine warns about classes too small to flag; the report shows it instead.
         warnings.simplefilter("always")
-        is_issue = engine.find_label_issues(
-            labels,
-            pred_probs,
-            filter_by=filter_by,
-            min_examples_per_class=int(params.get("min_examples_per_class", 10)),
-            confident_joint=cj,
-        )
-    quality = engine.get_label_quality_scores(labels, pred_probs, method=params.get("rank_by", "self_confidence"))
+        # As CleanLearning: the calibrated joint is handed to the filter, except for confident_learning.
+        found = label_issues(labels, pred_probs, filter_by=filter_by, estimate_noise=True,
+                             min_examples_per_class=int(params.get("min_examples_per_class", 10)),
+                             rank_by=params.get("rank_by", "self_confidence"))
+    is_issue, quality = found.is_issue, found.label_quality
+    summary = _summary(labels, pred_probs, inputs.class_names, found.py, found.noise_matrix,
+                       found.inverse_noise_matrix, found.confident_joint)
+    del found  # its K x K matrices are not kept past the summary (200 MB apiece at 5,000 classes)
     names = np.asarray(list(inputs.class_names), dtype=object)
     health = summary.pop("health_score")
     info = {

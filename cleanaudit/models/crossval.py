@@ -2,7 +2,8 @@
 
 Folds come from ``StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)`` and the model
 gets ``random_state=seed``, so the same inputs and seed give the same ``pred_probs`` to the bit,
-whatever the number of parallel jobs.
+whatever the number of parallel jobs. :func:`out_of_fold_pred_probs` is the one cross-validation:
+the commands reach it through :func:`cross_val_pred_probs`, ``CleanLearning`` calls it directly.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cleanaudit.errors import ConfigError, InputError, ModelError, one_line as _one_line
+from cleanaudit.models.estimator import align_columns, preview, take_rows
 from cleanaudit.models.specs import build_model
 
 if TYPE_CHECKING:
@@ -149,30 +151,132 @@ def _check_class_counts(labels: np.ndarray, num_classes: int, cv: int, class_nam
 # --- cross-validation ------------------------------------------------------------------
 
 
-def _splits(labels: np.ndarray, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def out_of_fold_pred_probs(
+    model: Any,
+    X: Any,
+    targets: np.ndarray,
+    codes: np.ndarray,
+    classes: np.ndarray,
+    *,
+    folds: int,
+    seed: int | None,
+    jobs: int | None = None,
+    sequential: bool = False,
+    borrow_for_missing_classes: bool = False,
+    copy: Callable[[Any], Any] | None = None,
+    fit_kwargs: dict | None = None,
+    validation_func: Callable[[Any, np.ndarray], dict] | None = None,
+    tick: Callable[[], None] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Out-of-fold ``predict_proba`` of ``model`` for every row (spec §1.7): the one cross-validation.
+
+    Folds are ``StratifiedKFold(folds, shuffle=True, random_state=seed)`` on ``codes`` (0..K-1).
+    Each fold fits ``copy(model)`` (default ``sklearn.base.clone``) on the rows of ``X`` and
+    ``targets`` (what the model learns: the codes, or the label values), with ``fit_kwargs`` and
+    what ``validation_func(X_holdout, targets_holdout)`` returns; columns follow ``classes`` (the
+    values of ``model.classes_``), zeros for a class the fold's model never saw. With
+    ``borrow_for_missing_classes``, a class absent from a training fold borrows its first holdout
+    example (with a warning), whose out-of-fold prediction is then one-hot on its given label.
+
+    Each fold is a joblib task on ``jobs`` workers with one BLAS thread, and the model's warnings
+    come back as distinct messages (the second item); ``sequential`` fits the folds here, in order,
+    and lets warnings reach the caller (no messages). ``tick`` is called after each fold.
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[0.0], [0.1], [0.2], [1.0], [1.1], [1.2]]); y = np.array([0, 0, 0, 1, 1, 1])
+    >>> probs, _ = out_of_fold_pred_probs(LogisticRegression(), X, y, y, np.arange(2), folds=3, seed=0)
+    >>> probs.shape, bool((probs.argmax(axis=1) == y).all())
+    ((6, 2), True)
+    """
+    from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold
 
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    return list(folds.split(np.zeros((len(labels), 1)), labels))
+    if validation_func is not None and not callable(validation_func):
+        raise TypeError("validation_func must be a callable taking (X_holdout, y_holdout) and returning fit kwargs")
+    codes = np.asarray(codes)
+    if borrow_for_missing_classes:
+        _check_every_class_present(codes, classes)
+    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros((len(codes), 1)), codes)
+    holdouts: dict[int, tuple[np.ndarray, list[tuple[int, int]]]] = {}
+
+    def fold_tasks():
+        for index, (train, holdout) in enumerate(splits):
+            lent = _borrowed(codes, train, holdout, classes, folds) if borrow_for_missing_classes else []
+            if lent:
+                train = np.concatenate([train, holdout[[pos for _, pos in lent]]])
+            holdouts[index] = (holdout, lent)
+            yield index, train, holdout
+
+    pred_probs = np.zeros((len(codes), len(classes)), dtype=np.float64)
+    messages: dict[str, None] = {}  # ordered set
+    fold_args = (model, X, targets, classes, copy or clone, dict(fit_kwargs or {}), validation_func)
+    if sequential:
+        results = ((index, _fold(train, holdout, *fold_args), []) for index, train, holdout in fold_tasks())
+    else:
+        from joblib import Parallel, delayed
+
+        tasks = (delayed(_isolated_fold)(index, train, holdout, *fold_args) for index, train, holdout in fold_tasks())
+        results = Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks)
+    for index, probs, fold_messages in results:
+        holdout, lent = holdouts[index]
+        for c, pos in lent:
+            probs[pos] = 0.0
+            probs[pos, c] = 1.0
+        pred_probs[holdout] = probs
+        messages.update(dict.fromkeys(fold_messages))
+        if tick is not None:
+            tick()
+    return pred_probs, list(messages)
 
 
-def _fit_fold(pipeline: Any, features: pd.DataFrame, labels: np.ndarray, train: np.ndarray, test: np.ndarray):
-    """Fit on ``train``, predict ``test``; runs in a joblib worker, so it returns warnings instead of showing them.
+def _check_every_class_present(codes: np.ndarray, classes: np.ndarray) -> None:
+    counts = np.bincount(codes, minlength=len(classes))
+    if counts.min() == 0:
+        raise ValueError(f"class {preview(classes[counts == 0])} has no examples, so it cannot be "
+                         "cross-validated; pass pred_probs instead")
+
+
+def _borrowed(codes: np.ndarray, train: np.ndarray, holdout: np.ndarray, classes: np.ndarray,
+              folds: int) -> list[tuple[int, int]]:
+    """(class, position in holdout) of the first holdout example of each class missing from ``train``.
+
+    A class missing from the training fold would leave the fold's model unable to predict it: that
+    example is also trained on, and its prediction is its given label outright.
+    """
+    present = np.zeros(len(classes), dtype=bool)
+    present[codes[train]] = True
+    lent = [(c, int(np.flatnonzero(codes[holdout] == c)[0])) for c in np.flatnonzero(~present)]
+    if lent:
+        warnings.warn(f"classes {[classes[c] for c, _ in lent]} have too few examples for "
+                      f"{folds}-fold cross-validation: one example each was also put in the training fold",
+                      stacklevel=5)
+    return lent
+
+
+def _fold(train, holdout, model, X, targets, classes, copy, fit_kwargs, validation_func) -> np.ndarray:
+    """Fit a copy of ``model`` on ``train``, predict ``holdout`` (columns in ``classes`` order)."""
+    fitted = copy(model)
+    X_holdout = take_rows(X, holdout)
+    extra = validation_func(X_holdout, targets[holdout]) if validation_func is not None else {}
+    fitted.fit(take_rows(X, train), targets[train], **fit_kwargs, **extra)  # fit's return value may be None
+    return np.array(align_columns(fitted, fitted.predict_proba(X_holdout), classes), dtype=float)
+
+
+def _isolated_fold(index: int, *args: Any) -> tuple[int, np.ndarray, list[str]]:
+    """``_fold`` in a joblib worker: it returns warnings instead of showing them.
 
     One thread per fold: parallelism comes from running folds side by side (``jobs``). Nested
     BLAS/OpenMP thread pools oversubscribe the cores, and on a busy machine that makes small
     fits (hist-gb above all) tens of times slower.
     """
-    from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
     with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
         warnings.simplefilter("always")
-        model = clone(pipeline).fit(features.iloc[train], labels[train])
-        probs = model.predict_proba(features.iloc[test])
+        probs = _fold(*args)
     messages = [f"{w.category.__name__}: {_one_line(w.message)}" for w in caught
                 if not issubclass(w.category, _DEVELOPER_WARNINGS)]
-    return test, np.asarray(probs), np.asarray(model.classes_), messages
+    return index, probs, messages
 
 
 def _cross_validate(
@@ -186,24 +290,17 @@ def _cross_validate(
     jobs: int | None,
     tick: Callable[[], None],
 ) -> tuple[np.ndarray, list[str]]:
-    from joblib import Parallel, delayed
-
-    pred_probs = np.zeros((len(labels), num_classes), dtype=np.float64)
-    messages: dict[str, None] = {}  # ordered set
-    tasks = (delayed(_fit_fold)(pipeline, features, labels, train, test) for train, test in _splits(labels, cv, seed))
+    """The CLI's cross-validation: codes as targets, joblib folds, failures as one-line ``ModelError``."""
     try:
-        for test, probs, classes, fold_messages in Parallel(n_jobs=jobs, return_as="generator_unordered")(tasks):
-            # classes_ are the codes seen in training; a class missing from a fold keeps probability 0
-            # (cannot happen after _check_class_counts, since every class has >= cv examples).
-            pred_probs[np.ix_(test, classes.astype(np.intp))] = probs
-            messages.update(dict.fromkeys(fold_messages))
-            tick()
+        # A class missing from a training fold keeps probability 0 (cannot happen after
+        # _check_class_counts, since every class has >= cv examples).
+        return out_of_fold_pred_probs(pipeline, features, labels, labels, np.arange(num_classes), folds=cv,
+                                      seed=seed, jobs=jobs, tick=tick)
     except (ModelError, ConfigError, InputError, KeyboardInterrupt, MemoryError):
         raise
     except Exception as err:
         raise ModelError(f"model '{name}' failed to fit: {type(err).__name__}: {_one_line(err)}",
                          hint="check --model-param values, or try another --model") from None
-    return pred_probs, list(messages)
 
 
 # --- auto --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from cleanaudit import engine
+from cleanaudit.engine.issues import label_issues
 from cleanaudit.workflows.labels import FindIssuesResult
 from cleanaudit.report.tables import TableData
 
@@ -118,16 +119,13 @@ def ensemble_issues_result(
     weights = member_weights(labels, pred_probs_list, weighting)
     mixed = mix_pred_probs(pred_probs_list, weights)
     rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
-    is_issue = np.asarray(engine.find_label_issues(labels, mixed, filter_by=filter_by,
-                                                   min_examples_per_class=min_examples_per_class,
-                                                   frac_noise=frac_noise), dtype=bool)
     quality = engine.get_label_quality_ensemble_scores(labels, list(pred_probs_list), method=rank_by,
                                                        weight_ensemble_members_by=weighting, verbose=False,
                                                        **rank_kwargs)
-    flagged = np.flatnonzero(is_issue)
-    ranked = flagged[np.argsort(quality[flagged])]
+    found = label_issues(labels, mixed, filter_by=filter_by, min_examples_per_class=min_examples_per_class,
+                         frac_noise=frac_noise, label_quality=quality)
     return EnsembleIssuesResult(
-        ranked_rows=ranked, is_issue=is_issue, label_quality=quality, given=labels,
-        predicted=mixed.argmax(axis=1), class_names=list(class_names), ids=ids, filter_by=filter_by,
+        ranked_rows=found.ranked_indices, is_issue=found.is_issue, label_quality=found.label_quality, given=labels,
+        predicted=found.predicted_labels, class_names=list(class_names), ids=ids, filter_by=filter_by,
         rank_by=f"ensemble {rank_by}", ensemble=describe_members(labels, members, weights, weighting),
     )

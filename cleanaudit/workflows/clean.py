@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cleanaudit import engine
+from cleanaudit.engine.issues import label_issues
+from cleanaudit.choices import CLEAN_STRATEGIES
 from cleanaudit.errors import ConfigError
-from cleanaudit.report.tables import TableData
 
-STRATEGIES = ("drop", "relabel", "weight")
+STRATEGIES = CLEAN_STRATEGIES  # the CLI's --strategy choices are built from the same tuple
 MIN_EXAMPLES_PER_CLASS = 10  # CleanLearning's default for find_label_issues
 MIN_NOISE_RATE_FOR_WEIGHTS = 1e-3
 
@@ -53,16 +53,13 @@ def detect_label_issues(labels: np.ndarray, pred_probs: np.ndarray, *, noise_mat
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _, estimated, _, cj = engine.estimate_py_and_noise_matrices_from_probabilities(
-            labels, pred_probs, converge_latent_estimates=False)
-        is_issue = engine.find_label_issues(labels, pred_probs, confident_joint=cj,
-                                            min_examples_per_class=MIN_EXAMPLES_PER_CLASS)
+        found = label_issues(labels, pred_probs, estimate_noise=True, min_examples_per_class=MIN_EXAMPLES_PER_CLASS)
     return Detection(
-        is_issue=np.asarray(is_issue, dtype=bool),
-        label_quality=np.asarray(engine.get_label_quality_scores(labels, pred_probs), dtype=np.float64),
-        predicted=pred_probs.argmax(axis=1).astype(np.intp),
+        is_issue=found.is_issue,
+        label_quality=np.asarray(found.label_quality, dtype=np.float64),
+        predicted=found.predicted_labels.astype(np.intp),
         confidence=pred_probs.max(axis=1).astype(np.float64),
-        noise_matrix=noise_matrix if noise_matrix is not None else np.asarray(estimated),
+        noise_matrix=noise_matrix if noise_matrix is not None else np.asarray(found.noise_matrix),
         source="confident learning, as CleanLearning",
         notes=list(dict.fromkeys(str(w.message) for w in caught)),
     )
@@ -162,34 +159,7 @@ class CleaningPlan:
             "rows_out": int(self.keep.sum()),
             "detection": self.detection.source,
             **({"relabel_threshold": self.relabel_threshold} if self.strategy == "relabel" else {}),
-        }
-
-    def summary_table(self, merges: Sequence[str] = ()) -> TableData:
-        p = self.payload()
-        rows = [["label issues found", p["num_label_issues"]], ["removed", p["removed"]],
-                ["relabelled", p["relabelled"]], ["kept unchanged", p["kept"]]]
-        if self.strategy == "weight":
-            rows.append(["weighted (sample_weight column)", p["weighted"]])
-        rows.append(["rows in the cleaned data", p["rows_out"]])
-        caption = f"strategy {self.strategy}; issues: {self.detection.source}"
-        if merges:
-            caption += f"; merged classes: {', '.join(merges)}"
-        return TableData("Cleaning summary", ["", "rows"], rows, caption=caption)
-
-    def changes_table(self, ids: np.ndarray | None, top: int | None) -> TableData:
-        """The rows that change (removed or relabelled), lowest label quality first; no id column without ids."""
-        changed = np.flatnonzero(self.actions != "kept") if self.strategy != "weight" else \
-            np.flatnonzero(self.detection.is_issue)
-        order = changed[np.argsort(np.nan_to_num(self.detection.label_quality[changed], nan=np.inf), kind="stable")]
-        shown = order if top is None else order[:top]
-        frame = self.manifest(ids if ids is not None else np.arange(len(self.given))).iloc[shown]
-        columns = ["row", "id", "action", "given_label", "suggested_label", "label_quality"]
-        if ids is None:
-            columns.remove("id")
-        rows = [[_plain(v) for v in r] for r in frame[columns].itertuples(index=False)]
-        caption = f"{len(order)} rows" + (f"; showing the {len(shown)} with the lowest label quality" if len(shown) < len(order) else "")
-        return TableData("Rows that change" if self.strategy != "weight" else "Label issues (kept, weighted)",
-                         columns, rows, caption=caption)
+        }  # the plan's tables (summary, rows that change) are in cleanaudit.report.clean_tables
 
 
 def plan_cleaning(
@@ -264,11 +234,3 @@ def _issue_reason(detection: Detection, names: list[Any], given: int, i: int) ->
     if np.isfinite(quality):
         text += f", label quality {quality:.4f}"
     return text
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
