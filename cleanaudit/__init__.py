@@ -1,7 +1,8 @@
 """cleanaudit: audit classification datasets for label errors and other data issues.
 
-The engine's array functions, ``load_dataset`` and ``cross_val_pred_probs`` are importable
-from here; they load on first use so that ``cleanaudit --help`` stays fast.
+The engine's array functions, ``load_dataset``, ``cross_val_pred_probs``, one ``run_<command>``
+workflow per command (with its request class) and ``CleanLearning`` are importable from here;
+they load on first use so that ``cleanaudit --help`` stays fast.
 
 >>> import cleanaudit
 >>> callable(cleanaudit.find_label_issues)
@@ -39,6 +40,21 @@ _LOCATIONS = {
     "Dataset": "cleanaudit.data.dataset",
     "cross_val_pred_probs": "cleanaudit.models.crossval",
     "run_audit": "cleanaudit.workflows.audit",
+    "AuditRequest": "cleanaudit.workflows.audit",
+    "run_find_issues": "cleanaudit.workflows.find_issues",
+    "FindIssuesRequest": "cleanaudit.workflows.find_issues",
+    "run_health": "cleanaudit.workflows.health",
+    "HealthRequest": "cleanaudit.workflows.health",
+    "run_overlap": "cleanaudit.workflows.overlap",
+    "OverlapRequest": "cleanaudit.workflows.overlap",
+    "run_noise_matrix": "cleanaudit.workflows.noise_matrix",
+    "NoiseMatrixRequest": "cleanaudit.workflows.noise_matrix",
+    "run_clean": "cleanaudit.workflows.clean_run",
+    "CleanRequest": "cleanaudit.workflows.clean_run",
+    "run_batch": "cleanaudit.workflows.batch",
+    "BatchRequest": "cleanaudit.workflows.batch",
+    "Note": "cleanaudit.events",
+    "CollectingEvents": "cleanaudit.events",
     "CleanLearning": "cleanaudit.learning",
 }
 

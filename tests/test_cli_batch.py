@@ -149,7 +149,7 @@ def _snapshot(folder):
 
 def test_out_over_the_input_folder_is_refused(cli, folder, monkeypatch):
     # An input named index.csv was replaced by the batch index (exit 0, input gone).
-    import cleanaudit.cli.sources
+    import cleanaudit.workflows.sources
 
     (folder / "index.csv").write_bytes((folder / "good.csv").read_bytes())
     before = _snapshot(folder)
@@ -157,7 +157,7 @@ def test_out_over_the_input_folder_is_refused(cli, folder, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("data loaded before the output paths were checked")
 
-    monkeypatch.setattr(cleanaudit.cli.sources, "load_data", refuse)
+    monkeypatch.setattr(cleanaudit.workflows.sources, "load_data", refuse)
     result = _batch(cli, folder, "--out", folder)
     assert result.exit_code == ExitStatus.INPUT_ERROR, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -167,7 +167,7 @@ def test_out_over_the_input_folder_is_refused(cli, folder, monkeypatch):
 
 
 def test_a_failure_before_the_index_is_written_keeps_the_earlier_batch(cli, folder, tmp_path, monkeypatch):
-    import cleanaudit.cli.batch
+    import cleanaudit.report.outdir
 
     (folder / "corrupt.parquet").unlink()
     out = tmp_path / "out"
@@ -179,7 +179,7 @@ def test_a_failure_before_the_index_is_written_keeps_the_earlier_batch(cli, fold
         def broken(*args, **kwargs):
             raise failure
 
-        monkeypatch.setattr(cleanaudit.cli.batch, "index_table", broken)
+        monkeypatch.setattr(cleanaudit.report.outdir, "index_table", broken)
         result = _batch(cli, folder, "--out", out, "--seed", "1", "-q")  # another seed: another report
         assert result.exit_code == status, result.stderr
         assert _snapshot(out) == before

@@ -260,12 +260,12 @@ REPORT_SET = {"report.json", "report.md", "report.html", "issues.parquet", "issu
 @pytest.fixture()
 def no_loading(monkeypatch):
     """Fail the command if it gets as far as reading its data (the checks must come first)."""
-    import cleanaudit.cli.sources
+    import cleanaudit.workflows.sources
 
     def refuse(*args, **kwargs):
         raise AssertionError("data loaded before the output paths were checked")
 
-    monkeypatch.setattr(cleanaudit.cli.sources, "load_data", refuse)
+    monkeypatch.setattr(cleanaudit.workflows.sources, "load_data", refuse)
 
 
 def _snapshot(folder):
@@ -414,12 +414,12 @@ def test_a_swallowed_interrupt_still_stops_the_run(cli, small, tmp_path, monkeyp
 
 
 def test_closed_stdout_is_141_and_quiet(cli, small, tmp_path, monkeypatch):
-    import cleanaudit.cli.runtime
+    import cleanaudit.report.terminal
 
     def closed(*args, **kwargs):
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr(cleanaudit.cli.runtime, "_print_tables", closed)
+    monkeypatch.setattr(cleanaudit.report.terminal, "print_tables", closed)
     np.save(tmp_path / "p.npy", small[1])
     result = cli("health", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy")
     assert result.exit_code == 141 and result.stderr == ""

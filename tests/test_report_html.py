@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cleanaudit.workflows.audit import AuditResult, SkippedCheck
+from cleanaudit.checks.runner import ChecksResult, SkippedCheck
 from cleanaudit.checks.base import CheckResult
 from cleanaudit.data.dataset import Dataset
 from cleanaudit.report import plots
-from cleanaudit.report.audit_report import audit_payload, audit_tables, example_rows
+from cleanaudit.report.audit_report import audit_tables
+from cleanaudit.workflows.audit_payload import audit_payload, example_rows
 from cleanaudit.report.envelope import build_envelope
 from cleanaudit.report.html import PLOTS_HINT, render_html
 
@@ -154,7 +155,7 @@ def label_check(labels: np.ndarray, pred_probs: np.ndarray) -> CheckResult:
     )
 
 
-def make_result(dataset: Dataset, pred_probs: np.ndarray | None, *, with_label: bool = True) -> AuditResult:
+def make_result(dataset: Dataset, pred_probs: np.ndarray | None, *, with_label: bool = True) -> ChecksResult:
     n = dataset.num_examples
     results: dict[str, CheckResult] = {
         "null": CheckResult("null", np.zeros(n, bool), np.ones(n), 1.0, info={"average_null_score": 1.0}),
@@ -169,10 +170,10 @@ def make_result(dataset: Dataset, pred_probs: np.ndarray | None, *, with_label: 
                                              info={"rarest_class": NASTY, "threshold": 0.1})
     results["non_iid"] = CheckResult("non_iid", np.zeros(n, bool), np.ones(n), 0.61, info={"p_value": 0.61})
     skipped = [SkippedCheck("underperforming_group", "needs pred_probs and features")]
-    return AuditResult(n, list(dataset.class_names), results, skipped, {})
+    return ChecksResult(n, list(dataset.class_names), results, skipped, {})
 
 
-def render(dataset: Dataset, pred_probs: np.ndarray | None, result: AuditResult) -> tuple[str, list[str]]:
+def render(dataset: Dataset, pred_probs: np.ndarray | None, result: ChecksResult) -> tuple[str, list[str]]:
     tables = audit_tables(result, dataset.ids, 5)
     envelope = build_envelope(
         "audit",

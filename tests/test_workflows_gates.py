@@ -244,7 +244,7 @@ def test_missing_baseline_is_input_error(cli, tutorial_dir, tmp_path):
 
 @pytest.mark.parametrize("module", ["cleanaudit.workflows.gates", "cleanaudit.config", "cleanaudit.workflows.baseline",
                                     "cleanaudit.workflows.selfcheck", "cleanaudit.report.junit", "cleanaudit.report.index",
-                                    "cleanaudit.cli.batch"])
+                                    "cleanaudit.workflows.batch"])
 def test_docstring_examples(module):
     import doctest
     import importlib

@@ -2,7 +2,7 @@
 
 A check is a function ``run(inputs, params) -> CheckResult`` registered once with
 :func:`register`, together with the inputs it needs and its parameters' defaults. The audit
-(``cleanaudit.workflows.audit``) decides which checks can run, gives them one :class:`CheckInputs`
+(:mod:`cleanaudit.checks.runner`) decides which checks can run, gives them one :class:`CheckInputs`
 (whose neighbour graph is built once and shared) and collects their results. Checks never
 print, never read files, and raise :class:`CheckSkipped` when they cannot say anything useful.
 """
@@ -14,14 +14,12 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from cleanaudit.checks.skipped import CheckSkipped  # noqa: F401 - re-exported: every check imports it from here
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from cleanaudit.checks.graph.knn import SharedKnn
-
-
-class CheckSkipped(Exception):
-    """A check could not run on this data; the message says why (shown to the user)."""
 
 
 @dataclass

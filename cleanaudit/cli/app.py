@@ -183,8 +183,12 @@ def _root(
 
 
 def _register() -> None:
-    # Command modules import only light modules at import time, so --help stays fast.
-    from cleanaudit.cli import audit_command, clean_command, label_commands  # noqa: F401
+    # The command modules define their commands; this module adds them (they never import it, so there
+    # is no import cycle). They import only light modules at import time, so --help stays fast.
+    from cleanaudit.cli import audit_command, clean_command, label_commands
+
+    for module in (audit_command, clean_command, label_commands):
+        module.register(app)
 
 
 _register()

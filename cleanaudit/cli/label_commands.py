@@ -1,40 +1,27 @@
-"""The label commands: find-issues, health, overlap, noise-matrix."""
+"""The label commands: find-issues, health, overlap, noise-matrix.
+
+Each parses its options, builds its request, calls its workflow (``cleanaudit.workflows.find_issues``,
+``.health``, ``.overlap``, ``.noise_matrix``) and renders the result. :func:`register` adds them to the app.
+"""
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from cleanaudit.cli.app import app
-from cleanaudit.cli.options import DataOptions, EnsembleWeighting, OutputFormat, data_command
+from cleanaudit import choices
+from cleanaudit.cli.options import DataOptions, EnsembleWeighting, choice_enum, data_command, data_request, examples
 
-# Mirrors cleanaudit.workflows.labels (kept here so --help does not import the engine).
-FilterBy = Enum("FilterBy", {m: m for m in (
-    "prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
-    "low_normalized_margin", "low_self_confidence")}, type=str)
-RankBy = Enum("RankBy", {m: m for m in ("self_confidence", "normalized_margin", "confidence_weighted_entropy")},
-              type=str)
-PyMethod = Enum("PyMethod", {m: m for m in ("cnt", "eqn", "marginal", "marginal_ps")}, type=str)
+FilterBy = choice_enum("FilterBy", choices.FILTER_BY)
+RankBy = choice_enum("RankBy", choices.RANK_BY)
+PyMethod = choice_enum("PyMethod", choices.PY_METHODS)
 
 TABLE_TOP_DEFAULT = 20
 PAIRS_TOP_DEFAULT = 100  # overlap lists this many pairs unless --top says otherwise (K classes make K(K-1)/2)
 
 
-@app.command(
-    "find-issues",
-    epilog=(
-        "Examples:\n\n"
-        "  cleanaudit find-issues data.csv --label y\n\n"
-        "  cleanaudit find-issues data.parquet -l y --pred-probs probs.npy --top 10\n\n"
-        "  cleanaudit find-issues data.csv -l y --filter-by both --format json > issues.json\n\n"
-        "  cleanaudit find-issues test.csv -l y --train train.csv\n\n"
-        "  cleanaudit find-issues data.csv -l y -m logreg -m random-forest --ensemble-weighting accuracy\n\n"
-        "  cleanaudit find-issues new.csv -l y --from-model model.skops"
-    ),
-)
 @data_command
 def find_issues(
     opts: DataOptions,
@@ -57,57 +44,25 @@ def find_issues(
              "weighted mean pred_probs and ranked by the ensembled label quality).")] = EnsembleWeighting.accuracy,
 ) -> int:
     """Find label errors: rows whose given label is probably wrong, most severe first."""
-    from cleanaudit.cli.runtime import emit, prepare
-    from cleanaudit.workflows.gates import Measurements
-    from cleanaudit.models.ensemble import ensemble_issues_result
-    from cleanaudit.workflows.labels import find_issues_result
+    from cleanaudit.cli.render import table_top
+    from cleanaudit.workflows.find_issues import FindIssuesRequest, run_find_issues
 
-    prepared = prepare(opts, ensemble_weighting=ensemble_weighting.value, train=train)
-    ds = prepared.dataset
-    settings = dict(filter_by=filter_by.value, rank_by=rank_by.value, adjust_pred_probs=adjust_pred_probs,
-                    min_examples_per_class=min_examples_per_class, frac_noise=frac_noise)
-    if len(prepared.members) > 1:
-        result = ensemble_issues_result(ds.labels, prepared.members, ds.class_names, ids=ds.ids,
-                                        weighting=ensemble_weighting.value, **settings)
-    else:
-        result = find_issues_result(ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, **settings)
+    request = data_request(opts, FindIssuesRequest, filter_by=filter_by.value, rank_by=rank_by.value,
+                           adjust_pred_probs=adjust_pred_probs, min_examples_per_class=min_examples_per_class,
+                           frac_noise=frac_noise, top=top, train=train, ensemble_weighting=ensemble_weighting.value)
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
-    measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
-    return emit("find-issues", prepared, opts, payload=result.payload(top or None),
-                tables=result.tables(_table_top(top, opts.format)), per_row=result.per_row_frame_columns(),
-                measured=measured)
+    return _run(run_find_issues, request, opts,
+                lambda result: result.tables(table_top(top, opts.format, TABLE_TOP_DEFAULT)))
 
 
-@app.command(
-    epilog=(
-        "Examples:\n\n"
-        "  cleanaudit health data.csv --label y\n\n"
-        "  cleanaudit health data.csv -l y --pred-probs probs.npy --format json\n\n"
-        "  cleanaudit health new.csv -l y --from-model model.skops"
-    ),
-)
 @data_command
 def health(opts: DataOptions) -> int:
     """Overall label health score (share of labels that look right) and label quality per class."""
-    from cleanaudit.cli.runtime import emit, prepare
-    from cleanaudit.workflows.gates import Measurements
-    from cleanaudit.workflows.labels import health_result
+    from cleanaudit.workflows.health import HealthRequest, run_health
 
-    prepared = prepare(opts)
-    ds = prepared.dataset
-    result = health_result(ds.labels, prepared.pred_probs, ds.class_names)
-    measured = Measurements(ds.num_examples, {"label": result.num_label_issues}, health=result.health_score,
-                            command="health")
-    return emit("health", prepared, opts, payload=result.payload(), tables=result.tables(), measured=measured)
+    return _run(run_health, data_request(opts, HealthRequest), opts, lambda result: result.tables())
 
 
-@app.command(
-    epilog=(
-        "Examples:\n\n"
-        "  cleanaudit overlap data.csv --label y\n\n"
-        "  cleanaudit overlap data.csv -l y --asymmetric --top 5"
-    ),
-)
 @data_command
 def overlap(
     opts: DataOptions,
@@ -118,27 +73,13 @@ def overlap(
                     "many pairs were left out (pairs_total, pairs_left_out).", show_default=False)] = None,
 ) -> int:
     """Class pairs that overlap: candidates to merge, relabel, or define better."""
-    from cleanaudit.cli.runtime import emit, prepare
-    from cleanaudit.workflows.labels import overlap_result
+    from cleanaudit.workflows.overlap import OverlapRequest, run_overlap
 
-    prepared = prepare(opts)
-    ds = prepared.dataset
     keep = PAIRS_TOP_DEFAULT if top is None else (top or None)
-    result = overlap_result(ds.labels, prepared.pred_probs, ds.class_names, asymmetric=asymmetric, top=keep)
-    if len(result.pairs) < result.num_pairs:
-        prepared.notes.note(f"listing the {len(result.pairs)} most overlapping of {result.num_pairs:,} class pairs "
-                            "(--top N to change, --top 0 for all)")
-    return emit("overlap", prepared, opts, payload=result.payload(), tables=result.tables())
+    request = data_request(opts, OverlapRequest, asymmetric=asymmetric, top=keep)
+    return _run(run_overlap, request, opts, lambda result: result.tables())
 
 
-@app.command(
-    "noise-matrix",
-    epilog=(
-        "Examples:\n\n"
-        "  cleanaudit noise-matrix data.csv --label y\n\n"
-        "  cleanaudit noise-matrix data.csv -l y --converge-latent-estimates --format json"
-    ),
-)
 @data_command
 def noise_matrix(
     opts: DataOptions,
@@ -147,17 +88,46 @@ def noise_matrix(
     py_method: Annotated[PyMethod, typer.Option(help="How the prior of true labels is estimated.")] = PyMethod.cnt,
 ) -> int:
     """Estimate label noise: py, noise matrix, inverse noise matrix, confident joint and joint."""
-    from cleanaudit.cli.runtime import emit, prepare
-    from cleanaudit.workflows.labels import noise_matrix_result
+    from cleanaudit.workflows.noise_matrix import NoiseMatrixRequest, run_noise_matrix
 
-    prepared = prepare(opts)
-    ds = prepared.dataset
-    result = noise_matrix_result(ds.labels, prepared.pred_probs, ds.class_names,
-                                 converge_latent_estimates=converge_latent_estimates, py_method=py_method.value)
-    return emit("noise-matrix", prepared, opts, payload=result.payload(), tables=result.tables())
+    request = data_request(opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates,
+                           py_method=py_method.value)
+    return _run(run_noise_matrix, request, opts, lambda result: result.tables())
 
 
-def _table_top(top: Optional[int], fmt: OutputFormat) -> Optional[int]:
-    if top is None:
-        return TABLE_TOP_DEFAULT if fmt is OutputFormat.table else None
-    return top or None
+def _run(workflow: Any, request: Any, opts: DataOptions, tables: Any) -> int:
+    """Run ``workflow`` with notes and progress on stderr, then render its result."""
+    from cleanaudit.cli.console import RichEvents
+    from cleanaudit.cli.render import emit
+
+    events = RichEvents(opts.quiet, opts.debug)
+    try:
+        result = workflow(request, events=events)
+    finally:
+        events.close()
+    return emit(result.context, opts, events, tables=tables(result))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the label commands to ``app``."""
+    app.command("find-issues", epilog=examples(
+        "cleanaudit find-issues data.csv --label y",
+        "cleanaudit find-issues data.parquet -l y --pred-probs probs.npy --top 10",
+        "cleanaudit find-issues data.csv -l y --filter-by both --format json > issues.json",
+        "cleanaudit find-issues test.csv -l y --train train.csv",
+        "cleanaudit find-issues data.csv -l y -m logreg -m random-forest --ensemble-weighting accuracy",
+        "cleanaudit find-issues new.csv -l y --from-model model.skops",
+    ))(find_issues)
+    app.command(epilog=examples(
+        "cleanaudit health data.csv --label y",
+        "cleanaudit health data.csv -l y --pred-probs probs.npy --format json",
+        "cleanaudit health new.csv -l y --from-model model.skops",
+    ))(health)
+    app.command(epilog=examples(
+        "cleanaudit overlap data.csv --label y",
+        "cleanaudit overlap data.csv -l y --asymmetric --top 5",
+    ))(overlap)
+    app.command("noise-matrix", epilog=examples(
+        "cleanaudit noise-matrix data.csv --label y",
+        "cleanaudit noise-matrix data.csv -l y --converge-latent-estimates --format json",
+    ))(noise_matrix)

@@ -15,6 +15,9 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 
+from cleanaudit import choices
+from cleanaudit.workflows.request import DEFAULT_CV, DEFAULT_MODEL, DEFAULT_SEED
+
 
 class OutputFormat(str, Enum):
     table = "table"
@@ -24,12 +27,12 @@ class OutputFormat(str, Enum):
     junit = "junit"
 
 
-# Mirrors cleanaudit.models.ensemble.WEIGHTINGS (kept here so --help does not import the engine).
-EnsembleWeighting = Enum("EnsembleWeighting", {m: m for m in ("accuracy", "uniform", "log_loss_search")}, type=str)
+def choice_enum(name: str, values: tuple[str, ...]) -> Any:
+    """An option's choices as the str Enum Typer wants, from the core's values (:mod:`cleanaudit.choices`)."""
+    return Enum(name, {v: v for v in values}, type=str)
 
-DEFAULT_MODEL = "auto"
-DEFAULT_CV = 5
-DEFAULT_SEED = 0
+
+EnsembleWeighting = choice_enum("EnsembleWeighting", choices.ENSEMBLE_WEIGHTING)
 MAX_SEED = 2**32 - 1  # NumPy's RandomState, which scikit-learn seeds, takes 0 .. 2**32 - 1
 
 DATA_PANEL = "Data"
@@ -309,6 +312,27 @@ def apply_config(flags: dict[str, Any]) -> DataOptions:
                           hint="give 1 or more, or -1 for all cores")
     return DataOptions(**merged, severity=dict(config.severity), checks=config.checks,
                        check_params=dict(config.check_params))
+
+
+def data_request(opts: DataOptions, request_class: Any, **own: Any) -> Any:
+    """The workflow request (``request_class``, a :class:`~cleanaudit.workflows.request.DataRequest`) the
+    shared options and the command's ``own`` options ask for."""
+    return request_class(
+        data=list(opts.data), label=opts.label, features=split_columns(opts.features),
+        ignore=split_columns(opts.ignore), id_column=opts.id_column,
+        model=list(opts.model) if opts.model_given else None, default_model=list(opts.model),
+        model_params=list(opts.model_param or []), trusted_modules=list(opts.trust_module), cv=opts.cv,
+        seed=opts.seed, jobs=opts.jobs, pred_probs=list(opts.pred_probs), from_model=opts.from_model,
+        fail_on=list(opts.fail_on), fail_under=opts.fail_under, severity=dict(opts.severity), **own)
+
+
+def examples(*commands: str) -> str:
+    """A command's ``--help`` epilog: its example command lines.
+
+    >>> examples("cleanaudit health d.csv -l y")
+    'Examples:\\n\\n  cleanaudit health d.csv -l y'
+    """
+    return "Examples:\n\n" + "\n\n".join(f"  {c}" for c in commands)
 
 
 def split_columns(value: Optional[str]) -> Optional[list[str]]:

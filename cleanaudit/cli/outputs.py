@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cleanaudit.report.outdir import INDEX_FILES, OWN_NAMES, REPORT_FILES  # noqa: F401 - what an --out set holds
+
 # Parameters naming files a command reads (parameter name -> option, for messages).
 INPUT_OPTIONS = {
     "pred_probs": "--pred-probs",
@@ -32,9 +34,6 @@ INPUT_OPTIONS = {
     "config": "--config",
     "from_model": "--from-model",
 }
-REPORT_FILES = frozenset({"report.json", "report.md", "report.html", "issues.parquet", "issues.csv"})
-INDEX_FILES = frozenset({"index.json", "index.csv", "index.md"})
-OWN_NAMES = REPORT_FILES | INDEX_FILES  # what an --out folder of ours holds (a batch: also DIR/<dataset>/)
 
 
 def check_command_paths(params: Mapping[str, Any]) -> None:

@@ -6,7 +6,6 @@ nothing prints, nothing writes, and input files are only ever opened for reading
 
 from __future__ import annotations
 
-import difflib
 import glob
 import hashlib
 import io
@@ -14,12 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cleanaudit.errors import InputError, one_line as _one_line, name_list as _names
-from cleanaudit.data.columns import check_repeated_header, nested_columns, refuse_nested
+from cleanaudit.data.columns import check_repeated_header
 from cleanaudit.data.dataset import Dataset
+from cleanaudit.data.frame import dataset_from_frame, encode_labels
+
+__all__ = ["read_table", "load_dataset", "expand_paths", "encode_labels", "dataset_from_frame"]
 
 STDIN = "-"
 CSV_SUFFIXES = (".csv", ".txt")
@@ -73,43 +74,9 @@ def load_dataset(
     frame = _concat(tables, names)
     where = names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} more)"
 
-    columns = [str(c) for c in frame.columns]
-    frame.columns = columns
-    _require_column(label, columns, where, what="label column", option="--label")
-    if id_column is not None:
-        _require_column(id_column, columns, where, what="id column", option="--id-column")
-    for name in ignore or ():
-        _require_column(name, columns, where, what="ignored column", option="--ignore")
-    feature_columns = _select_features(columns, label, features, ignore, id_column, where)
-    refuse_nested(frame, label, what="label column", option="--label", where=where)
-    refuse_nested(frame, id_column, what="id column", option="--id-column", where=where)
-    notes = []
-    nested = nested_columns(frame, feature_columns)
-    if nested and features is not None:
-        raise InputError(f"feature column(s) {_names(nested)} in {where} hold lists or structs, which cannot be "
-                         "used as features yet", hint="leave them out of --features")
-    if nested:  # until nested values can be encoded (embeddings), leave them out rather than crash
-        feature_columns = [c for c in feature_columns if c not in nested]
-        notes.append(f"note: left out column(s) {_names(nested)} of {where}: they hold lists or structs, which "
-                     "cannot be used as features yet")
-
-    labels, class_names = encode_labels(frame[label], column=label, where=where)
-    ids = _read_ids(frame[id_column], column=id_column, where=where) if id_column else None
-    feature_frame = frame[feature_columns]
-    _reject_infinite(feature_frame, where)
-
-    return Dataset(
-        frame=frame,
-        features=feature_frame,
-        labels=labels,
-        class_names=class_names,
-        label_column=label,
-        ids=ids,
-        id_column=id_column,
-        paths=[Path(p) for p in paths],
-        sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
-        notes=notes,
-    )
+    return dataset_from_frame(frame, label=label, features=features, ignore=ignore, id_column=id_column,
+                              where=where, paths=[Path(p) for p in paths],
+                              sha256=digests[0] if len(digests) == 1 else _combine_digests(digests))
 
 
 def expand_paths(paths: Sequence[str | Path], *, recursive: bool = False) -> list[Path]:
@@ -142,42 +109,6 @@ def expand_paths(paths: Sequence[str | Path], *, recursive: bool = False) -> lis
         else:
             expanded.append(path)  # read_table reports it as missing
     return expanded
-
-
-def encode_labels(values: pd.Series, *, column: str = "label", where: str = "the data") -> tuple[np.ndarray, list]:
-    """Turn label values into codes 0..K-1 and the sorted class names (Python scalars).
-
-    >>> encode_labels(pd.Series(["b", "a", "b"]))
-    (array([1, 0, 1]), ['a', 'b'])
-    """
-    missing = values.isna().to_numpy()
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        raise InputError(
-            f"label column '{column}' in {where} has {len(rows)} missing value(s) (rows {_preview(rows)})",
-            hint="drop those rows or fill in their labels",
-        )
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(values.cat.categories.dtype)
-    if pd.api.types.is_float_dtype(values.dtype):
-        numbers = values.to_numpy(dtype="float64")
-        if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)):
-            bad = numbers[~(np.isfinite(numbers) & (numbers == np.round(numbers)))][0]
-            raise InputError(
-                f"label column '{column}' in {where} holds non-integer numbers (e.g. {bad})",
-                hint="a classification label needs discrete values; pick a categorical column or round them",
-            )
-        values = pd.Series(numbers.astype("int64"), index=values.index)
-    if values.dtype == object and pd.api.types.infer_dtype(values).startswith("mixed"):
-        values = values.astype(str)  # e.g. ints and strings in one column: only text sorts them all
-    codes, uniques = pd.factorize(values, sort=True)
-    class_names = [u.item() if isinstance(u, np.generic) else u for u in np.asarray(uniques, dtype=object)]
-    if len(class_names) < 2:
-        raise InputError(
-            f"label column '{column}' in {where} has a single class ({class_names[0]!r})",
-            hint="an audit needs at least two classes; check the --label column",
-        )
-    return codes.astype(np.intp, copy=False), class_names
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -287,90 +218,8 @@ def _combine_digests(digests: list[str]) -> str:
     return hashlib.sha256(b"".join(bytes.fromhex(d) for d in digests)).hexdigest()
 
 
-# --- columns ----------------------------------------------------------------------------
-
-
-def _require_column(name: str, columns: list[str], where: str, *, what: str, option: str) -> None:
-    if name in columns:
-        return
-    close = _closest(name, columns)
-    suggestion = f"did you mean '{close[0]}'? " if close else ""
-    raise InputError(
-        f"{what} '{name}' not found in {where} (columns: {_names(columns)})",
-        hint=f"{suggestion}pass {option} with one of the columns listed",
-    )
-
-
-def _select_features(
-    columns: list[str],
-    label: str,
-    features: Sequence[str] | None,
-    ignore: Sequence[str] | None,
-    id_column: str | None,
-    where: str,
-) -> list[str]:
-    ignored = set(ignore or ())
-    if features is None:
-        return [c for c in columns if c != label and c != id_column and c not in ignored]
-    chosen = list(dict.fromkeys(features))  # keep order, drop repeats
-    for name in chosen:
-        _require_column(name, columns, where, what="feature column", option="--features")
-    for special, option in ((label, "--label"), (id_column, "--id-column")):
-        if special in chosen:
-            raise InputError(
-                f"column '{special}' is both a feature and the {option} column",
-                hint="remove it from --features",
-            )
-    return [c for c in chosen if c not in ignored]
-
-
-def _read_ids(values: pd.Series, *, column: str, where: str) -> np.ndarray:
-    missing = values.isna().to_numpy()
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        raise InputError(
-            f"id column '{column}' in {where} has {len(rows)} missing value(s) (rows {_preview(rows)})",
-            hint="give every row an id, or leave out --id-column to use row positions",
-        )
-    duplicated = values.duplicated(keep=False).to_numpy()
-    if duplicated.any():
-        repeats = pd.unique(values[duplicated])
-        raise InputError(
-            f"id column '{column}' in {where} has {len(repeats)} repeated value(s) (e.g. {_preview(repeats)})",
-            hint="ids must be unique; pick another --id-column or leave it out to use row positions",
-        )
-    return values.to_numpy()
-
-
-def _reject_infinite(features: pd.DataFrame, where: str) -> None:
-    bad = []
-    for name in features.columns:
-        column = features[name]
-        if pd.api.types.is_float_dtype(column.dtype):
-            numbers = column.to_numpy(dtype="float64", na_value=np.nan)
-            if np.isinf(numbers).any():
-                bad.append(name)
-    if bad:
-        raise InputError(
-            f"feature column(s) {_names(bad)} in {where} hold infinite values",
-            hint="replace inf/-inf with a finite value or leave the cell empty, or --ignore the column",
-        )
-
-
 # --- formatting -------------------------------------------------------------------------
 
 
 def _display(path: str | Path) -> str:
     return "stdin" if str(path) == STDIN else str(path)
-
-
-def _preview(values: Sequence, limit: int = 5) -> str:
-    values = list(values)
-    shown = ", ".join(str(v.item() if isinstance(v, np.generic) else v) for v in values[:limit])
-    return shown + (", ..." if len(values) > limit else "")
-
-
-def _closest(name: str, options: Sequence[str]) -> list[str]:
-    """The option the user probably meant: same name in another case, else the nearest spelling."""
-    same = [o for o in options if o.lower() == name.lower()]
-    return same[:1] or difflib.get_close_matches(name, options, n=1)

@@ -7,15 +7,22 @@ relabelled labels for ``relabel``), with the plan's sample weights when the mode
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional, Protocol
 
 import numpy as np
 import pandas as pd
 
-from cleanaudit.workflows.clean import CleaningPlan
-from cleanaudit.models.specs import build_model
-from cleanaudit.report.tables import TableData
 from cleanaudit.models.fit import fit_model, run_quietly, supports_sample_weight
+from cleanaudit.models.specs import build_model
+
+
+class CleaningPlan(Protocol):
+    """What a fit needs of ``clean``'s plan (:class:`cleanaudit.workflows.clean.CleaningPlan`)."""
+
+    given: np.ndarray  # the labels as given, one per row
+    new_labels: np.ndarray  # the labels after relabelling
+    keep: np.ndarray  # rows the cleaned model trains on
+    train_weight: Optional[np.ndarray]  # their weights (CleanLearning's rule), or None
 
 
 @dataclass
@@ -36,15 +43,7 @@ class Evaluation:
             "test_macro_f1": dict(self.macro_f1),
             "evaluation": {"model": self.model, "test_file": self.test_path, "num_test_examples": self.num_test,
                            "train_rows": dict(self.train_rows), "notes": list(self.notes)},
-        }
-
-    def table(self) -> TableData:
-        rows = [[name, self.train_rows[key], self.accuracy[key], self.macro_f1[key]]
-                for key, name in (("baseline", "original data"), ("cleaned", "cleaned data"))]
-        gain = self.accuracy["cleaned"] - self.accuracy["baseline"]
-        caption = f"model {self.model}; accuracy {gain:+.3f} on {self.num_test} test rows of {self.test_path}"
-        return TableData("Test accuracy, trained on", ["training data", "rows", "accuracy", "macro F1"], rows,
-                         caption=caption, notes=list(self.notes))
+        }  # its table is cleanaudit.report.clean_tables.evaluation_table
 
 
 def fit_cleaned_model(

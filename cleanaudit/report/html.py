@@ -19,7 +19,7 @@ import numpy as np
 from cleanaudit.report.tables import TableData, format_cell
 
 if TYPE_CHECKING:
-    from cleanaudit.workflows.audit import AuditResult
+    from cleanaudit.workflows.audit import ChecksResult
     from cleanaudit.data.dataset import Dataset
     from cleanaudit.report.plots import Plot
 
@@ -64,7 +64,7 @@ footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--line);
 def render_html(
     envelope: dict[str, Any],
     tables: Sequence[TableData],
-    result: "AuditResult",
+    result: "ChecksResult",
     dataset: "Dataset",
     pred_probs: np.ndarray | None,
     note: Callable[[str], None],
@@ -73,28 +73,30 @@ def render_html(
 
     ``envelope`` is the JSON report, ``tables`` the terminal's tables (summary first, then the
     most severe examples per issue type). Plots need matplotlib; without it the page says how
-    to add them and ``note`` is told once.
+    to add them and ``note`` is told once. The run's notes (``envelope["notes"]``) get a section,
+    but for skipped checks (listed in the summary) and notes a table already shows.
 
     >>> import pandas as pd
-    >>> from cleanaudit.workflows.audit import AuditResult
+    >>> from cleanaudit.workflows.audit import ChecksResult
     >>> from cleanaudit.data.dataset import Dataset
     >>> ds = Dataset(frame=pd.DataFrame(), features=pd.DataFrame(), labels=np.array([0, 1]),
     ...              class_names=["cat", "dog"], label_column="y")
     >>> notes = []
     >>> envelope = {"command": "audit", "dataset": {"path": "pets.csv", "num_examples": 2}, "run": {}}
     >>> page = render_html(envelope, [TableData("Issues found", ["issue type", "issues"], [["label", 0]])],
-    ...                    AuditResult(2, ["cat", "dog"], {}), ds, None, note=notes.append)
+    ...                    ChecksResult(2, ["cat", "dog"], {}), ds, None, note=notes.append)
     >>> page.startswith("<!DOCTYPE html>"), "pets.csv" in page
     (True, True)
     """
     plots, missing_matplotlib = _plots(result, dataset, pred_probs)
     if missing_matplotlib:
-        note(f"note: report.html has no plots because matplotlib is not installed; {PLOTS_HINT} adds them")
+        note(f"report.html has no plots because matplotlib is not installed; {PLOTS_HINT} adds them")
     summary, examples = (tables[0], list(tables[1:])) if tables else (None, [])
     sections = [
         _header(envelope, dataset),
         _summary_section(summary, envelope),
         _findings_section(envelope),
+        _notes_section(envelope, tables),
         _plots_section(plots, missing_matplotlib),
         _examples_section(examples),
         _footer(envelope),
@@ -178,6 +180,15 @@ def _findings_section(envelope: dict[str, Any]) -> str:
         return ""
     items = "\n".join(f"<dt>{_e(term)}</dt><dd>{desc}</dd>" for term, desc in rows)
     return _section("findings", "Dataset-level findings", [f'<dl class="findings">\n{items}\n</dl>'])
+
+
+def _notes_section(envelope: dict[str, Any], tables: Sequence[TableData]) -> str:
+    """What the run decided for the user (columns left out, imputed values, model warnings, ...)."""
+    shown = {n for t in tables for n in t.notes}
+    notes = [n for n in envelope.get("notes") or [] if n.get("kind") != "check_skipped" and n.get("message") not in shown]
+    if not notes:
+        return ""
+    return _section("notes", "Notes", [_list(_e(n.get("message")) for n in notes)])
 
 
 def _plots_section(plots: list["Plot"], missing_matplotlib: bool) -> str:
@@ -299,7 +310,7 @@ def _non_iid_text(info: dict[str, Any]) -> str:
     return text + ' — <span class="ok">no sign of order effects</span>'
 
 
-def _plots(result: "AuditResult", dataset: "Dataset", pred_probs: np.ndarray | None) -> tuple[list["Plot"], bool]:
+def _plots(result: "ChecksResult", dataset: "Dataset", pred_probs: np.ndarray | None) -> tuple[list["Plot"], bool]:
     """The figures, and whether they are missing because matplotlib is not installed."""
     from cleanaudit.report import plots
 

@@ -11,9 +11,12 @@ a Rich table; all from the same :class:`~cleanaudit.report.tables.TableData`.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from cleanaudit.report.tables import TableData
+
+if TYPE_CHECKING:
+    from cleanaudit.workflows.batch import BatchItem, BatchResult
 
 STATUS_NAMES = {0: "ok", 1: "gate failed", 2: "input error", 3: "internal error"}
 
@@ -33,6 +36,29 @@ class IndexRow:
     failed_gates: list[str] = field(default_factory=list)
     error: Optional[str] = None
     out_dir: Optional[str] = None
+
+
+def index_row(item: BatchItem) -> IndexRow:
+    """The index row of one dataset of a batch."""
+    row = IndexRow(item.name, str(item.path), int(item.status), error=item.error,
+                   out_dir=str(item.out_dir) if item.out_dir is not None and item.error is None else None)
+    row.rows, row.classes = item.num_examples, item.num_classes
+    if item.measured is not None:
+        row.health = item.measured.health
+        row.issues = dict(item.measured.counts)
+    if item.gates:
+        failed = [g for g in item.gates if not g.passed]
+        row.failed_gates = [f"{g.severity}: {g.message}" for g in failed]
+        row.gates = ("fail" if any(g.severity == "error" for g in failed) else "warn") if failed else "pass"
+    return row
+
+
+def index_envelope(result: BatchResult, rows: list[IndexRow]) -> dict[str, Any]:
+    """index.json (and the batch's ``--format json``): the envelope with the batch's run and notes."""
+    from cleanaudit.report.envelope import build_envelope
+
+    return build_envelope("audit", dataset={"batch": True, "num_datasets": len(rows)}, run=result.run,
+                          payload=index_payload(rows), notes=result.notes)
 
 
 def index_payload(rows: list[IndexRow]) -> dict[str, Any]:

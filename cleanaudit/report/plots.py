@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+# P(given, true) for the heatmap comes from the workflow layer (which may call the engine), not from here.
+from cleanaudit.workflows.audit_payload import estimated_joint
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from cleanaudit.workflows.audit import AuditResult
+    from cleanaudit.workflows.audit import ChecksResult
     from cleanaudit.data.dataset import Dataset
 
 MAX_POINTS = 5_000  # the data map draws at most this many rows (a deterministic sample)
@@ -48,7 +51,7 @@ def matplotlib_missing() -> bool:
     return False
 
 
-def audit_plots(result: "AuditResult", dataset: "Dataset", pred_probs: np.ndarray | None) -> list[Plot]:
+def audit_plots(result: "ChecksResult", dataset: "Dataset", pred_probs: np.ndarray | None) -> list[Plot]:
     """Every figure whose inputs are present, in reading order (requires matplotlib)."""
     candidates = [
         data_map_plot(result, dataset),
@@ -62,7 +65,7 @@ def audit_plots(result: "AuditResult", dataset: "Dataset", pred_probs: np.ndarra
 # --- the figures -------------------------------------------------------------------------------
 
 
-def data_map_plot(result: "AuditResult", dataset: "Dataset", *, max_points: int = MAX_POINTS) -> Plot | None:
+def data_map_plot(result: "ChecksResult", dataset: "Dataset", *, max_points: int = MAX_POINTS) -> Plot | None:
     """The data in 2-D (the two features, else a PCA projection), coloured by given label."""
     features = dataset.features
     if features is None or features.shape[1] == 0 or dataset.num_examples == 0:
@@ -110,7 +113,7 @@ def data_map_plot(result: "AuditResult", dataset: "Dataset", *, max_points: int 
 
 
 def joint_plot(
-    result: "AuditResult", labels: np.ndarray | None, pred_probs: np.ndarray | None, class_names: Sequence[Any]
+    result: "ChecksResult", labels: np.ndarray | None, pred_probs: np.ndarray | None, class_names: Sequence[Any]
 ) -> Plot | None:
     """The estimated joint distribution of given and true labels, as an annotated heatmap.
 
@@ -170,7 +173,7 @@ def _heatmap(joint: np.ndarray, class_names: Sequence[Any]) -> bytes:
     return _png(fig)
 
 
-def class_quality_plot(result: "AuditResult") -> Plot | None:
+def class_quality_plot(result: "ChecksResult") -> Plot | None:
     """Per-class label quality (from the label check's ``classes_by_label_quality``), worst first."""
     label_check = result.results.get("label")
     classes = list(label_check.info.get("classes_by_label_quality") or []) if label_check is not None else []
@@ -198,7 +201,7 @@ def class_quality_plot(result: "AuditResult") -> Plot | None:
                 _png(fig))
 
 
-def label_quality_histogram(result: "AuditResult") -> Plot | None:
+def label_quality_histogram(result: "ChecksResult") -> Plot | None:
     """Distribution of per-row label-quality scores, rows flagged as label issues apart."""
     label_check = result.results.get("label")
     if label_check is None:
@@ -221,33 +224,6 @@ def label_quality_histogram(result: "AuditResult") -> Plot | None:
     return Plot("Label quality scores",
                 "How confident the model is in each row's given label; flagged rows pile up on the left.",
                 _png(fig))
-
-
-# --- inputs ------------------------------------------------------------------------------------
-
-
-def estimated_joint(
-    result: "AuditResult", labels: np.ndarray | None, pred_probs: np.ndarray | None
-) -> np.ndarray | None:
-    """P(given, true): the label check's confident joint normalised, else estimated from pred_probs.
-
-    >>> from cleanaudit.workflows.audit import AuditResult
-    >>> from cleanaudit.checks.base import CheckResult
-    >>> label = CheckResult("label", np.zeros(8, bool), np.ones(8), 1.0, info={"confident_joint": [[3, 1], [0, 4]]})
-    >>> estimated_joint(AuditResult(8, ["a", "b"], {"label": label}), None, None).tolist()
-    [[0.375, 0.125], [0.0, 0.5]]
-    """
-    label_check = result.results.get("label")
-    confident_joint = label_check.info.get("confident_joint") if label_check is not None else None
-    if confident_joint is not None:
-        counts = np.asarray(confident_joint, dtype=float)
-        total = float(counts.sum())
-        return counts / total if total > 0 else None
-    if labels is None or pred_probs is None:
-        return None
-    from cleanaudit.engine import estimate_joint
-
-    return np.asarray(estimate_joint(np.asarray(labels), np.asarray(pred_probs)), dtype=float)
 
 
 def _sample_rows(n: int, max_points: int) -> np.ndarray:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cleanaudit.data.dataset import Dataset
 
 
 @dataclass
@@ -50,6 +53,15 @@ class TableData:
         writer.writerow(self.columns)
         writer.writerows(self.rows)
         return buffer.getvalue()
+
+
+def headline(dataset: Dataset) -> str:
+    """What was read, above every report: ``train.csv: 250 rows, 4 classes (blue, purple, ...)``."""
+    from cleanaudit.errors import name_list
+
+    names = name_list(dataset.class_names, limit=20)  # thousands of class names would bury the report
+    where = ", ".join(str(p) for p in dataset.paths) or "the data"
+    return f"{where}: {dataset.num_examples} rows, {dataset.num_classes} classes ({names})"
 
 
 def format_cell(value: Any) -> str:

@@ -1,169 +1,205 @@
-"""Run the selected data-quality checks on one dataset and collect an :class:`AuditResult`.
+"""audit: every data-quality check on one dataset, with an optional baseline and self-check.
 
-The checks share one neighbour graph (built on first use with the largest ``k`` any selected
-check asked for). A check whose inputs are absent, or that cannot say anything useful on this
-data, is recorded as skipped with its reason; the others still run.
+:func:`run_audit` validates the request before any data is read (check names and parameters,
+gates, the self-check rate), loads the data, obtains pred_probs, runs the checks (through
+:func:`cleanaudit.checks.runner.run_checks`), compares with ``--baseline`` and runs
+``--self-check``. Several data files make a batch (:mod:`cleanaudit.workflows.batch`).
+
+>>> from cleanaudit.workflows.audit import AuditRequest, run_audit
+>>> result = run_audit(AuditRequest("sample_data/tutorial/train.csv", label="y", features=["x1", "x2"],
+...                                 pred_probs="sample_data/tutorial/pred_probs_cv3_logreg_by_name.npy"))
+>>> [row["issue_type"] for row in result.summary()][:3], round(result.health_score, 3)
+(['null', 'label', 'outlier'], 0.756)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from cleanaudit.checks import all_checks
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, CheckSpec, validate_param
-from cleanaudit.errors import ConfigError
+from cleanaudit.checks.runner import ChecksResult, SkippedCheck, resolve_params, run_checks, select_checks
+from cleanaudit.errors import ConfigError, InputError
+from cleanaudit.workflows.request import DataRequest
+from cleanaudit.workflows.result import CommandOutcome, RunContext
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Progress = Callable[[str, int, int], None]
+    from cleanaudit.events import Events
+    from cleanaudit.workflows.prepare import Prepared
+    from cleanaudit.workflows.selfcheck import SelfCheckResult
+
+__all__ = ["AuditRequest", "AuditResult", "ChecksResult", "SkippedCheck", "run_audit", "check_frame",
+           "validate_audit", "parse_check_params", "check_catalogue"]
 
 
 @dataclass
-class SkippedCheck:
-    name: str
-    reason: str
+class AuditRequest(DataRequest):
+    """audit's own options. ``check_params`` maps check -> parameter -> value (a config file's);
+    ``check_param`` holds ``check.param=value`` items as ``--check-param`` takes them (they win)."""
+
+    checks: Optional[Sequence[str]] = None
+    check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    check_param: Sequence[str] = ()
+    num_examples: int = 5  # most severe examples per issue type in the report
+    self_check: Optional[float] = None
+    baseline: Optional[Path] = None
+    recursive: bool = False
+    ensemble_weighting: str = "accuracy"
 
 
 @dataclass
-class AuditResult:
-    """The outcome of an audit: one :class:`CheckResult` per check that ran, and the skipped ones."""
+class AuditResult(CommandOutcome):
+    """The checks' results, the baseline comparison and the self-check of one audited dataset."""
 
-    num_examples: int
-    class_names: list[Any]
-    results: dict[str, CheckResult]
-    skipped: list[SkippedCheck] = field(default_factory=list)
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checks: ChecksResult
+    num_examples_shown: int = 5
+    baseline: Optional[dict[str, Any]] = None  # the payload's "baseline": path, matched_by, issues per type
+    self_check: "Optional[SelfCheckResult]" = None
+    context: Optional[RunContext] = field(default=None, repr=False, compare=False)
 
     def summary(self) -> list[dict[str, Any]]:
-        """One row per check that ran: issue type, number of issues, dataset-level score."""
-        return [
-            {"issue_type": name, "num_issues": r.num_issues, "score": float(r.summary_score)}
-            for name, r in self.results.items()
-        ]
+        return self.checks.summary()
 
     @property
-    def health_score(self) -> float | None:
-        """The label check's score (1 - estimated label errors / N), when it ran."""
-        label = self.results.get("label")
-        return float(label.summary_score) if label is not None else None
-
-    def per_row_columns(self) -> dict[str, np.ndarray]:
-        """Every check's per-row columns, for issues.csv: ``is_<type>_issue``, ``<type>_score``, extras."""
-        columns: dict[str, np.ndarray] = {}
-        for name, r in self.results.items():
-            columns[f"is_{name}_issue"] = np.asarray(r.is_issue, dtype=bool)
-            columns[f"{name}_score"] = np.asarray(r.score, dtype=float)
-            columns.update(r.columns)
-        return columns
+    def health_score(self) -> Optional[float]:
+        return self.checks.health_score
 
 
-def select_checks(names: Sequence[str] | None) -> dict[str, CheckSpec]:
-    """The checks to run: the defaults, or ``names`` in run order (unknown names raise ConfigError)."""
-    registry = all_checks()
-    if names is None:
-        return {name: spec for name, spec in registry.items() if spec.default}
-    unknown = [n for n in names if n not in registry]
-    if unknown:
-        raise ConfigError(
-            f"unknown check {', '.join(repr(n) for n in unknown)} in --checks",
-            hint=f"choose from: {', '.join(registry)}",
-        )
-    return {name: spec for name, spec in registry.items() if name in names}
+@dataclass
+class AuditPlan:
+    """A validated request: the dataset files and the merged check parameters."""
+
+    files: list[Path]
+    check_params: dict[str, dict[str, Any]]
 
 
-def resolve_params(
-    specs: Mapping[str, CheckSpec], overrides: Mapping[str, Mapping[str, Any]] | None
-) -> dict[str, dict[str, Any]]:
-    """Each check's parameters: its defaults updated by ``overrides`` (validated by name)."""
-    registry = all_checks()
-    params = {name: dict(spec.params) for name, spec in specs.items()}
-    for check, values in (overrides or {}).items():
-        if check not in registry:
-            raise ConfigError(f"unknown check {check!r} in --check-param", hint=f"choose from: {', '.join(registry)}")
-        if check not in params:
-            continue  # a parameter for a check that is not selected changes nothing
-        for key, value in values.items():
-            if key not in params[check]:
-                valid = ", ".join(params[check]) or "none"
-                raise ConfigError(f"check {check!r} has no parameter {key!r}", hint=f"its parameters: {valid}")
-            spec = specs[check]
-            try:
-                params[check][key] = validate_param(check, key, value, spec.params[key], spec.limits.get(key))
-            except ValueError as err:
-                raise ConfigError(f"check parameter {err}", hint=f"fix --check-param {check}.{key} (or "
-                                  f"check_params.{check}.{key} in the config file); see 'cleanaudit audit "
-                                  "--list-checks'") from None
-    return params
+def validate_audit(request: AuditRequest) -> AuditPlan:
+    """Everything about the request that can be wrong, checked before any data is read or model fitted."""
+    from cleanaudit.workflows.prepare import parse_request_gates
+
+    select_checks(request.checks)  # fail fast on unknown names, before the model is fitted
+    parse_request_gates(request)  # and on bad gate expressions, before any dataset is read
+    overrides = {name: dict(values) for name, values in request.check_params.items()}
+    for name, values in parse_check_params(list(request.check_param)).items():
+        overrides.setdefault(name, {}).update(values)
+    resolve_params(select_checks(request.checks), overrides)  # bad values fail here, before any data is read
+    files: list[Path] = []
+    if request.frame is None:
+        from cleanaudit.data.load import expand_paths
+
+        files = expand_paths(request.paths, recursive=request.recursive)
+    if request.baseline is not None and len(files) > 1 and not Path(request.baseline).is_dir():
+        raise ConfigError(f"--baseline {request.baseline} is one report, but DATA names {len(files)} datasets",
+                          hint="give the --out folder of the earlier batch run (BASE/<dataset>/report.json)")
+    if request.self_check is not None:
+        from cleanaudit.workflows.selfcheck import check_rate
+
+        check_rate(request.self_check)  # before any fitting
+    return AuditPlan(files, overrides)
 
 
-def run_audit(
+def run_audit(request: AuditRequest, *, events: "Optional[Events]" = None) -> AuditResult:
+    """Audit one dataset (several files are a batch: :func:`cleanaudit.workflows.batch.run_batch`)."""
+    from cleanaudit.workflows.audit_payload import audit_measurements, audit_payload
+    from cleanaudit.workflows.prepare import prepare
+
+    plan = validate_audit(request)
+    if len(plan.files) > 1:
+        raise ConfigError(f"{request.describe_data()} names {len(plan.files)} datasets; audit them as a batch",
+                          hint="use cleanaudit.workflows.batch.run_batch, or give one file")
+    if plan.files:
+        request = replace(request, data=plan.files)  # one file, even found in a folder or by a glob
+    earlier = None
+    if request.baseline is not None:  # read before fitting: a bad baseline should fail fast
+        from cleanaudit.workflows.baseline import load_baseline
+
+        earlier = load_baseline(Path(request.baseline), id_column=request.id_column)
+    prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting)
+    ds, log = prepared.dataset, prepared.log
+    checks = check_frame(labels=ds.labels, pred_probs=prepared.pred_probs, features=ds.features,
+                         class_names=ds.class_names, checks=request.checks, check_params=plan.check_params,
+                         progress=log.progress)
+    for skipped in checks.skipped:
+        log.note("check_skipped", f"skipped {skipped.name}: {skipped.reason}")
+    if not checks.results:
+        # Nothing was checked: passing would tell CI the data is fine when nobody looked.
+        reasons = "; ".join(f"{s.name}: {s.reason}" for s in checks.skipped) or "no checks selected"
+        raise InputError(f"no check could run on {ds.paths[0] if ds.paths else 'the data'} ({reasons})",
+                         hint="give the inputs the checks need (features, --pred-probs) or choose --checks")
+    measured = audit_measurements(checks)
+    payload = audit_payload(checks, ds.ids, request.num_examples)
+    result = AuditResult(checks, request.num_examples)
+    if earlier is not None:
+        from cleanaudit.workflows.baseline import compare
+
+        keys = ds.ids if request.id_column is not None else np.arange(ds.num_examples)
+        changes = compare(earlier, {name: r.is_issue for name, r in checks.results.items()}, keys)
+        measured.new_counts = {name: c["new"] for name, c in changes.items()}
+        result.baseline = payload["baseline"] = {"path": str(earlier.path), "matched_by": earlier.matched_by,
+                                                 "issues": changes}
+    if request.self_check is not None and "label" in checks.results:
+        result.self_check = _self_check(prepared, request, checks)
+        payload["self_check"] = result.self_check.payload()
+    elif request.self_check is not None:
+        log.note("self_check_skipped", "self-check skipped: the label check did not run")
+    result.context = prepared.conclude("audit", payload, measured=measured, per_row=checks.per_row_columns())
+    return result
+
+
+def check_frame(
     *,
-    labels: np.ndarray | None,
-    pred_probs: np.ndarray | None,
-    features: "pd.DataFrame | None",
+    labels: Optional[np.ndarray],
+    pred_probs: Optional[np.ndarray],
+    features: "Optional[pd.DataFrame]",
     class_names: Sequence[Any],
-    checks: Sequence[str] | None = None,
-    check_params: Mapping[str, Mapping[str, Any]] | None = None,
-    progress: Progress | None = None,
-) -> AuditResult:
-    """Run the checks whose inputs are present and return their results.
+    checks: Optional[Sequence[str]] = None,
+    check_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    progress: Any = None,
+) -> ChecksResult:
+    """The checks on arrays and a feature table (encoded here for the neighbour graph).
 
     >>> import pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> X = pd.DataFrame(rng.normal(size=(60, 2)), columns=["a", "b"])
-    >>> y = np.array([0, 1] * 30)
-    >>> result = run_audit(labels=y, pred_probs=None, features=X, class_names=["p", "q"],
-    ...                    checks=["class_imbalance", "null"])
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 2)), columns=["a", "b"])
+    >>> result = check_frame(labels=np.array([0, 1] * 30), pred_probs=None, features=X, class_names=["p", "q"],
+    ...                      checks=["class_imbalance", "null"])
     >>> [row["issue_type"] for row in result.summary()]
     ['null', 'class_imbalance']
     """
-    from cleanaudit.checks.graph.knn import SharedKnn
-
-    specs = select_checks(checks)
-    params = resolve_params(specs, check_params)
-    n = len(labels) if labels is not None else len(pred_probs) if pred_probs is not None else len(features)
     has_features = features is not None and features.shape[1] > 0
-    encoded = _encode(features) if has_features else None
-    inputs = CheckInputs(
-        num_examples=int(n),
-        class_names=list(class_names),
-        labels=labels,
-        pred_probs=pred_probs,
-        features=encoded,
-        raw_features=features if has_features else None,
-        knn=SharedKnn(encoded, progress=progress) if encoded is not None else None,
-    )
-    runnable: dict[str, CheckSpec] = {}
-    skipped: list[SkippedCheck] = []
-    for name, spec in specs.items():
-        reason = spec.missing_inputs(inputs)
-        if reason:
-            skipped.append(SkippedCheck(name, reason))
-        else:
-            runnable[name] = spec
-            if inputs.knn is not None and "k" in params[name]:
-                inputs.knn.reserve(int(params[name]["k"]))
-    results: dict[str, CheckResult] = {}
-    for done, (name, spec) in enumerate(runnable.items()):
-        if progress:
-            progress(f"Checking {name}", done, len(runnable))
-        try:
-            results[name] = spec.run(inputs, params[name])
-        except CheckSkipped as exc:
-            skipped.append(SkippedCheck(name, str(exc)))
-    if progress:
-        progress("Checks done", len(runnable), len(runnable))
-    return AuditResult(int(n), list(class_names), results, skipped, params)
+    encoded = None
+    if has_features:
+        from cleanaudit.data.features import distance_features
+
+        encoded = np.ascontiguousarray(distance_features(features), dtype=np.float64)
+    return run_checks(labels=labels, pred_probs=pred_probs, features=encoded,
+                      raw_features=features if has_features else None, class_names=class_names, checks=checks,
+                      check_params=check_params, progress=progress)
 
 
-def _encode(features: "pd.DataFrame") -> np.ndarray:
-    from cleanaudit.data.features import distance_features
+def _self_check(prepared: "Prepared", request: AuditRequest, result: ChecksResult) -> "SelfCheckResult":
+    """Flip labels, get pred_probs for the flipped copy, rerun the label check, score the flips."""
+    from cleanaudit.workflows.selfcheck import flip_labels, score_flips
+    from cleanaudit.workflows.sources import mixed_pred_probs, obtain_members
 
-    return np.ascontiguousarray(distance_features(features), dtype=np.float64)
+    ds, rate = prepared.dataset, float(request.self_check)  # type: ignore[arg-type]
+    noisy = flip_labels(ds.labels, rate, seed=request.seed)
+    if request.pred_probs_list or request.from_model is not None:
+        # Given probabilities never saw the flips, so detection is easier than it would be: say so.
+        pred_probs, how = prepared.pred_probs, "pred_probs reused as given (optimistic)"
+    else:
+        prepared.log.note("self_check_refit", f"self-check: cross-validating again on labels with {rate:.1%} flipped")
+        members, _ = obtain_members(replace(ds, labels=noisy), request, prepared.log)
+        pred_probs = members[0].pred_probs if len(members) == 1 else mixed_pred_probs(
+            members, noisy, request.ensemble_weighting)[0]
+        how = "cross-validated again on the flipped labels"
+    again = run_checks(labels=noisy, pred_probs=pred_probs, features=None, class_names=ds.class_names,
+                       checks=["label"], check_params={"label": result.params.get("label", {})})
+    return score_flips(ds.labels, noisy, again.results["label"].is_issue, result.results["label"].is_issue,
+                       rate=rate, pred_probs=how)
 
 
 def parse_check_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -184,3 +220,15 @@ def parse_check_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
         value = parse_model_params([f"{param}={item.split('=', 1)[1]}"])
         parsed.setdefault(check, {}).update(value)
     return parsed
+
+
+def check_catalogue() -> list[dict[str, Any]]:
+    """Every check in run order: name, whether it runs by default, its inputs, parameters and purpose.
+
+    >>> [c["check"] for c in check_catalogue()][:2]
+    ['null', 'label']
+    """
+    from cleanaudit.checks import all_checks
+
+    return [{"check": name, "default": spec.default, "needs": list(spec.needs), "params": dict(spec.params),
+             "description": spec.description} for name, spec in all_checks().items()]

@@ -1,5 +1,9 @@
 """Results of the label commands (find-issues, health, overlap, noise-matrix), as plain data.
 
+The workflows ``run_find_issues``, ``run_health``, ``run_overlap`` and ``run_noise_matrix``
+(:mod:`cleanaudit.workflows.find_issues`, ``.health``, ``.overlap``, ``.noise_matrix``) return these
+results with their ``context`` (dataset, run record, notes, gates) set.
+
 Each ``*_result`` function runs the engine on ``labels`` and ``pred_probs`` and returns a
 dataclass; each dataclass knows its JSON payload (the keys of DESIGN.md's contract) and the
 tables a person reads. Nothing here prints or writes files.
@@ -13,7 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from cleanaudit import engine
+from cleanaudit.engine.issues import label_issues
 from cleanaudit.report.tables import TableData
+from cleanaudit.workflows.result import CommandOutcome, RunContext
 
 
 def _names(class_names: Sequence[Any], codes: np.ndarray) -> list[Any]:
@@ -21,7 +27,7 @@ def _names(class_names: Sequence[Any], codes: np.ndarray) -> list[Any]:
 
 
 @dataclass
-class FindIssuesResult:
+class FindIssuesResult(CommandOutcome):
     """Label issues ranked most severe first, with per-row scores for every example."""
 
     ranked_rows: np.ndarray
@@ -33,6 +39,7 @@ class FindIssuesResult:
     ids: np.ndarray | None
     filter_by: str
     rank_by: str
+    context: RunContext | None = field(default=None, repr=False, compare=False)  # set by run_find_issues
 
     @property
     def num_issues(self) -> int:
@@ -101,23 +108,14 @@ def find_issues_result(
     [5, 4]
     """
     rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
-    is_issue = engine.find_label_issues(
-        labels,
-        pred_probs,
-        filter_by=filter_by,
-        min_examples_per_class=min_examples_per_class,
-        frac_noise=frac_noise,
-    )
-    quality = engine.get_label_quality_scores(labels, pred_probs, method=rank_by, **rank_kwargs)
-    # What engine.order_label_issues does, reusing the scores instead of computing them again.
-    flagged = np.flatnonzero(is_issue)
-    ranked = flagged[np.argsort(quality[flagged])]
+    found = label_issues(labels, pred_probs, filter_by=filter_by, min_examples_per_class=min_examples_per_class,
+                         frac_noise=frac_noise, rank_by=rank_by, rank_by_kwargs=rank_kwargs)
     return FindIssuesResult(
-        ranked_rows=ranked,
-        is_issue=np.asarray(is_issue, dtype=bool),
-        label_quality=quality,
+        ranked_rows=found.ranked_indices,
+        is_issue=found.is_issue,
+        label_quality=found.label_quality,
         given=np.asarray(labels),
-        predicted=pred_probs.argmax(axis=1),
+        predicted=found.predicted_labels,
         class_names=list(class_names),
         ids=ids,
         filter_by=filter_by,
@@ -126,13 +124,14 @@ def find_issues_result(
 
 
 @dataclass
-class HealthResult:
+class HealthResult(CommandOutcome):
     """Overall label health score and per-class label quality."""
 
     health_score: float
     num_label_issues: int
     num_examples: int
     classes: list[dict[str, Any]]
+    context: RunContext | None = field(default=None, repr=False, compare=False)  # set by run_health
 
     def payload(self) -> dict[str, Any]:
         return {"health_score": self.health_score, "num_label_issues": self.num_label_issues, "classes": self.classes}
@@ -173,12 +172,13 @@ def health_result(labels: np.ndarray, pred_probs: np.ndarray, class_names: Seque
 
 
 @dataclass
-class OverlapResult:
+class OverlapResult(CommandOutcome):
     """Class pairs that the model confuses, largest joint probability first."""
 
     pairs: list[dict[str, Any]]
     asymmetric: bool
     pairs_total: int | None = None  # every class pair, listed or not (None: all are listed)
+    context: RunContext | None = field(default=None, repr=False, compare=False)  # set by run_overlap
 
     @property
     def num_pairs(self) -> int:
@@ -234,7 +234,7 @@ MAX_SQUARE_CLASSES = 50  # noise-matrix tables (terminal, Markdown) up to this m
 
 
 @dataclass
-class NoiseMatrixResult:
+class NoiseMatrixResult(CommandOutcome):
     """Prior of true labels, noise matrices, confident joint and joint (rows/columns in class order)."""
 
     class_names: list[Any]
@@ -244,6 +244,7 @@ class NoiseMatrixResult:
     confident_joint: np.ndarray
     joint: np.ndarray
     settings: dict[str, Any] = field(default_factory=dict)
+    context: RunContext | None = field(default=None, repr=False, compare=False)  # set by run_noise_matrix
 
     def payload(self) -> dict[str, Any]:
         return {

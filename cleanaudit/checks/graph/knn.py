@@ -46,7 +46,7 @@ from typing import Callable
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckSkipped
+from cleanaudit.checks.skipped import CheckSkipped
 
 Progress = Callable[[str, int, int], None]
 

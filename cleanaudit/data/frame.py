@@ -1,0 +1,197 @@
+"""A table already in memory (a pandas DataFrame) → ``Dataset``: column roles, label codes, row ids.
+
+:func:`cleanaudit.data.load.load_dataset` reads files and hands the table to
+:func:`dataset_from_frame`; Python callers may pass a DataFrame straight to it. Everything here
+raises ``InputError`` with one line naming the column; nothing prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cleanaudit.data.columns import nested_columns, refuse_nested
+from cleanaudit.data.dataset import Dataset
+from cleanaudit.errors import InputError, name_list as _names
+from cleanaudit.events import Note
+
+
+def dataset_from_frame(
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    features: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    id_column: str | None = None,
+    where: str = "the DataFrame",
+    paths: Sequence[Path] = (),
+    sha256: str | None = None,
+) -> Dataset:
+    """Split ``frame`` into features, label codes and ids (``where`` names it in messages).
+
+    ``sha256`` is the digest of the bytes the frame was read from; a DataFrame given directly
+    gets the digest of its contents (pandas' row hashes), so the same frame gives the same digest.
+
+    >>> ds = dataset_from_frame(pd.DataFrame({"x": [0.1, 0.2, 0.3], "y": ["b", "a", "b"]}), label="y")
+    >>> ds.class_names, ds.labels.tolist(), ds.paths, len(ds.sha256)
+    (['a', 'b'], [1, 0, 1], [], 64)
+    """
+    frame = frame if all(isinstance(c, str) for c in frame.columns) else frame.rename(columns=str)
+    columns = list(frame.columns)
+    _require_column(label, columns, where, what="label column", option="--label")
+    if id_column is not None:
+        _require_column(id_column, columns, where, what="id column", option="--id-column")
+    for name in ignore or ():
+        _require_column(name, columns, where, what="ignored column", option="--ignore")
+    feature_columns = _select_features(columns, label, features, ignore, id_column, where)
+    refuse_nested(frame, label, what="label column", option="--label", where=where)
+    refuse_nested(frame, id_column, what="id column", option="--id-column", where=where)
+    notes = []
+    nested = nested_columns(frame, feature_columns)
+    if nested and features is not None:
+        raise InputError(f"feature column(s) {_names(nested)} in {where} hold lists or structs, which cannot be "
+                         "used as features yet", hint="leave them out of --features")
+    if nested:  # until nested values can be encoded (embeddings), leave them out rather than crash
+        feature_columns = [c for c in feature_columns if c not in nested]
+        notes.append(Note("columns_left_out", f"left out column(s) {_names(nested)} of {where}: they hold lists or "
+                          "structs, which cannot be used as features yet", columns=nested))
+
+    labels, class_names = encode_labels(frame[label], column=label, where=where)
+    ids = _read_ids(frame[id_column], column=id_column, where=where) if id_column else None
+    feature_frame = frame[feature_columns]
+    _reject_infinite(feature_frame, where)
+    return Dataset(
+        frame=frame,
+        features=feature_frame,
+        labels=labels,
+        class_names=class_names,
+        label_column=label,
+        ids=ids,
+        id_column=id_column,
+        paths=list(paths),
+        sha256=sha256 if sha256 is not None else frame_digest(frame),
+        notes=notes,
+    )
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """SHA-256 of a DataFrame's column names and row hashes (stands in for a file's digest)."""
+    digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def encode_labels(values: pd.Series, *, column: str = "label", where: str = "the data") -> tuple[np.ndarray, list]:
+    """Turn label values into codes 0..K-1 and the sorted class names (Python scalars).
+
+    >>> encode_labels(pd.Series(["b", "a", "b"]))
+    (array([1, 0, 1]), ['a', 'b'])
+    """
+    _refuse_missing(values, f"label column '{column}' in {where}", hint="drop those rows or fill in their labels")
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(values.cat.categories.dtype)
+    if pd.api.types.is_float_dtype(values.dtype):
+        numbers = values.to_numpy(dtype="float64")
+        if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)):
+            bad = numbers[~(np.isfinite(numbers) & (numbers == np.round(numbers)))][0]
+            raise InputError(
+                f"label column '{column}' in {where} holds non-integer numbers (e.g. {bad})",
+                hint="a classification label needs discrete values; pick a categorical column or round them",
+            )
+        values = pd.Series(numbers.astype("int64"), index=values.index)
+    if values.dtype == object and pd.api.types.infer_dtype(values).startswith("mixed"):
+        values = values.astype(str)  # e.g. ints and strings in one column: only text sorts them all
+    codes, uniques = pd.factorize(values, sort=True)
+    class_names = [u.item() if isinstance(u, np.generic) else u for u in np.asarray(uniques, dtype=object)]
+    if len(class_names) < 2:
+        raise InputError(
+            f"label column '{column}' in {where} has a single class ({class_names[0]!r})",
+            hint="an audit needs at least two classes; check the --label column",
+        )
+    return codes.astype(np.intp, copy=False), class_names
+
+
+def _require_column(name: str, columns: list[str], where: str, *, what: str, option: str) -> None:
+    if name in columns:
+        return
+    close = _closest(name, columns)
+    suggestion = f"did you mean '{close[0]}'? " if close else ""
+    raise InputError(
+        f"{what} '{name}' not found in {where} (columns: {_names(columns)})",
+        hint=f"{suggestion}pass {option} with one of the columns listed",
+    )
+
+
+def _select_features(
+    columns: list[str],
+    label: str,
+    features: Sequence[str] | None,
+    ignore: Sequence[str] | None,
+    id_column: str | None,
+    where: str,
+) -> list[str]:
+    ignored = set(ignore or ())
+    if features is None:
+        return [c for c in columns if c != label and c != id_column and c not in ignored]
+    chosen = list(dict.fromkeys(features))  # keep order, drop repeats
+    for name in chosen:
+        _require_column(name, columns, where, what="feature column", option="--features")
+    for special, option in ((label, "--label"), (id_column, "--id-column")):
+        if special in chosen:
+            raise InputError(
+                f"column '{special}' is both a feature and the {option} column",
+                hint="remove it from --features",
+            )
+    return [c for c in chosen if c not in ignored]
+
+
+def _read_ids(values: pd.Series, *, column: str, where: str) -> np.ndarray:
+    _refuse_missing(values, f"id column '{column}' in {where}",
+                    hint="give every row an id, or leave out --id-column to use row positions")
+    duplicated = values.duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        repeats = pd.unique(values[duplicated])
+        raise InputError(
+            f"id column '{column}' in {where} has {len(repeats)} repeated value(s) (e.g. {_preview(repeats)})",
+            hint="ids must be unique; pick another --id-column or leave it out to use row positions",
+        )
+    return values.to_numpy()
+
+
+def _reject_infinite(features: pd.DataFrame, where: str) -> None:
+    bad = []
+    for name in features.columns:
+        column = features[name]
+        if pd.api.types.is_float_dtype(column.dtype):
+            numbers = column.to_numpy(dtype="float64", na_value=np.nan)
+            if np.isinf(numbers).any():
+                bad.append(name)
+    if bad:
+        raise InputError(
+            f"feature column(s) {_names(bad)} in {where} hold infinite values",
+            hint="replace inf/-inf with a finite value or leave the cell empty, or --ignore the column",
+        )
+
+
+def _refuse_missing(values: pd.Series, what: str, *, hint: str) -> None:
+    missing = values.isna().to_numpy()
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise InputError(f"{what} has {len(rows)} missing value(s) (rows {_preview(rows)})", hint=hint)
+
+
+def _preview(values: Sequence, limit: int = 5) -> str:
+    values = list(values)
+    shown = ", ".join(str(v.item() if isinstance(v, np.generic) else v) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def _closest(name: str, options: Sequence[str]) -> list[str]:
+    """The option the user probably meant: same name in another case, else the nearest spelling."""
+    same = [o for o in options if o.lower() == name.lower()]
+    return same[:1] or difflib.get_close_matches(name, options, n=1)

@@ -1,0 +1,165 @@
+"""Batch runs: audit several datasets one by one (or several at a time with ``jobs``).
+
+One dataset's failure (unreadable file, bad column, a bug) is recorded in its item and the others
+still run; the batch's status is the worst of all datasets. Everything runs in one process (or in
+``jobs`` worker processes), so a folder of many small files pays the start-up cost once.
+
+After each dataset, ``finish(result, name, staging)`` is called (the CLI writes the dataset's
+``--out`` folder and reports its gates there); a failure in it counts as the dataset's failure.
+
+>>> dataset_names([Path("a/x.csv"), Path("b/x.csv"), Path("y.parquet")])
+['x', 'x-2', 'y']
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from cleanaudit.errors import CleanAuditError
+from cleanaudit.status import ExitStatus
+from cleanaudit.workflows.result import NoteLog
+
+if TYPE_CHECKING:
+    from cleanaudit.events import Events, Note
+    from cleanaudit.workflows.audit import AuditRequest, AuditResult
+    from cleanaudit.workflows.gates import GateResult, Measurements
+
+# finish(result, the dataset's index name, where to build its --out folder or None)
+Finish = Callable[["AuditResult", str, Optional[Path]], None]
+
+
+@dataclass
+class BatchRequest:
+    """Audit each of ``files`` with ``audit`` (its data is replaced by each file).
+
+    ``out`` is where the reports will be (``out/<name>/``, named in the index and the reports);
+    ``staging`` is where they are built meanwhile (``staging/<name>/``). With a ``baseline``
+    folder, each dataset is compared with ``baseline/<name>/report.json``.
+    """
+
+    audit: "AuditRequest"
+    files: list[Path]
+    out: Optional[Path] = None
+    staging: Optional[Path] = None
+
+
+@dataclass
+class BatchItem:
+    """One dataset of a batch: its status and what was measured, or the error that stopped it."""
+
+    name: str
+    path: Path
+    status: int
+    out_dir: Optional[Path] = None
+    num_examples: Optional[int] = None
+    num_classes: Optional[int] = None
+    measured: "Optional[Measurements]" = None
+    gates: list["GateResult"] = field(default_factory=list)
+    seconds: float = 0.0
+    error: Optional[str] = None
+    traceback: Optional[str] = None  # for an internal error (a bug of ours)
+    failure: "Optional[Note]" = field(default=None, repr=False)  # the dataset_failed note, as emitted
+
+
+@dataclass
+class BatchResult:
+    """Every dataset's item, in input order, and the batch's own run record and notes."""
+
+    items: list[BatchItem]
+    run: dict[str, Any]
+    notes: list["Note"]
+
+    @property
+    def status(self) -> int:
+        return max((i.status for i in self.items), default=int(ExitStatus.OK))
+
+
+def dataset_names(files: list[Path]) -> list[str]:
+    """Unique, folder-safe names for ``--out DIR/<name>/``: the file stem, made longer on a clash."""
+    names: list[str] = []
+    for path in files:
+        base = path.name.split(".")[0] or "data"
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base}-{n}"
+        names.append(name)
+    return names
+
+
+def run_batch(request: BatchRequest, *, events: "Optional[Events]" = None, finish: Optional[Finish] = None,
+              checkpoint: Optional[Callable[[], None]] = None) -> BatchResult:
+    """Audit each file; ``checkpoint()`` is called before each dataset and after each failure
+    (the CLI raises there after a Ctrl-C, which stops the whole batch)."""
+    from cleanaudit.workflows.prepare import library_versions
+
+    started = time.perf_counter()
+    log = NoteLog(events)
+    names = dataset_names(request.files)
+    jobs = request.audit.jobs or 1
+    work = []
+    for path, name in zip(request.files, names):
+        baseline = request.audit.baseline
+        one = replace(request.audit, data=[path], baseline=Path(baseline) / name / "report.json" if baseline else None)
+        out = request.out / name if request.out is not None else None
+        stage = request.staging / name if request.staging is not None else None
+        work.append((name, path, one, out, stage))
+    if jobs != 1 and len(request.files) > 1:
+        # Datasets in parallel worker processes (each pays the imports once, not once per file);
+        # folds inside a dataset then run one at a time so the cores are not oversubscribed.
+        from joblib import Parallel, delayed
+
+        log.note("batch_jobs", f"auditing {len(request.files)} datasets with --jobs {jobs}")
+        items = list(Parallel(n_jobs=jobs)(
+            delayed(_audit_one)(name, path, replace(one, jobs=1), out, stage, log.events, finish, checkpoint)
+            for name, path, one, out, stage in work))
+        for item in items:
+            log.keep(item.failure)
+    else:
+        items = []
+        for name, path, one, out, stage in work:
+            log.note("batch_dataset", f"auditing {path}")
+            items.append(_audit_one(name, path, one, out, stage, log.events, finish, checkpoint))
+            log.keep(items[-1].failure)
+    run = {"versions": library_versions(), "seconds": round(time.perf_counter() - started, 3)}
+    return BatchResult(items, run, log.notes)
+
+
+def _audit_one(name: str, path: Path, request: "AuditRequest", out: Optional[Path], staging: Optional[Path],
+               events: "Events", finish: Optional[Finish], checkpoint: Optional[Callable[[], None]]) -> BatchItem:
+    # Errors are caught per dataset so that one bad file does not stop the batch; Ctrl-C still does,
+    # also when it surfaces as another error (a library that turned the KeyboardInterrupt into one).
+    from cleanaudit.workflows.audit import run_audit
+
+    if checkpoint is not None:
+        checkpoint()
+    try:
+        result = run_audit(request, events=events)
+        if finish is not None:
+            finish(result, name, staging)
+        context = result.context
+        assert context is not None
+        status = ExitStatus.GATE_FAILED if context.gates_failed else ExitStatus.OK
+        return BatchItem(name, path, int(status), out, context.dataset.num_examples, context.dataset.num_classes,
+                         context.measured, list(context.gates), context.seconds)
+    except CleanAuditError as exc:
+        return _failed(name, path, int(exc.exit_status), str(exc), events, checkpoint)
+    except Exception as exc:  # a bug of ours on this dataset: record it, go on with the others
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        return _failed(name, path, int(ExitStatus.INTERNAL_ERROR), message, events, checkpoint,
+                       trace=traceback.format_exc(), hint=" (rerun with --debug for the traceback and report it)")
+
+
+def _failed(name: str, path: Path, status: int, message: str, events: "Events",
+            checkpoint: Optional[Callable[[], None]], *, trace: Optional[str] = None, hint: str = "") -> BatchItem:
+    from cleanaudit.events import Note
+
+    if checkpoint is not None:
+        checkpoint()
+    note = Note("dataset_failed", f"{name}: {message}{hint}", details={"traceback": trace} if trace else None)
+    events.note(note)
+    return BatchItem(name, path, status, error=message, traceback=trace, failure=note)

@@ -1,0 +1,57 @@
+"""find-issues: label errors, most severe first (one model, an ensemble, or a model fit on ``train``).
+
+>>> from cleanaudit.workflows.find_issues import FindIssuesRequest, run_find_issues
+>>> result = run_find_issues(FindIssuesRequest("sample_data/tutorial/train.csv", label="y", ignore=["y_int"],
+...                                            pred_probs="sample_data/tutorial/pred_probs_cv3_logreg_by_name.npy"))
+>>> result.num_issues, result.issues(top=1)[0]["row"]
+(64, 99)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from cleanaudit.workflows.request import DataRequest
+
+if TYPE_CHECKING:
+    from cleanaudit.events import Events
+    from cleanaudit.workflows.labels import FindIssuesResult
+
+
+@dataclass
+class FindIssuesRequest(DataRequest):
+    """find-issues' own options; ``top`` limits the issues listed in the payload (``None``: all)."""
+
+    filter_by: str = "prune_by_noise_rate"
+    rank_by: str = "self_confidence"
+    adjust_pred_probs: bool = False
+    min_examples_per_class: int = 1
+    frac_noise: float = 1.0
+    top: Optional[int] = None
+    train: Optional[Path] = None  # fit the model on this file and score the data with it
+    ensemble_weighting: str = "accuracy"
+
+
+def run_find_issues(request: FindIssuesRequest, *, events: "Optional[Events]" = None) -> "FindIssuesResult":
+    """Flag and rank the label issues of the request's data; the result's ``context`` holds the run."""
+    from cleanaudit.models.ensemble import ensemble_issues_result
+    from cleanaudit.workflows import labels
+    from cleanaudit.workflows.gates import Measurements
+    from cleanaudit.workflows.prepare import prepare
+
+    train = Path(request.train) if request.train is not None else None
+    prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting, train=train)
+    ds = prepared.dataset
+    settings = dict(filter_by=request.filter_by, rank_by=request.rank_by, adjust_pred_probs=request.adjust_pred_probs,
+                    min_examples_per_class=request.min_examples_per_class, frac_noise=request.frac_noise)
+    if len(prepared.members) > 1:
+        result = ensemble_issues_result(ds.labels, prepared.members, ds.class_names, ids=ds.ids,
+                                        weighting=request.ensemble_weighting, **settings)
+    else:
+        result = labels.find_issues_result(ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, **settings)
+    measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
+    result.context = prepared.conclude("find-issues", result.payload(request.top or None), measured=measured,
+                                       per_row=result.per_row_frame_columns())
+    return result

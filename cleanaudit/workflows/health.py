@@ -1,0 +1,39 @@
+"""health: the overall label health score and label quality per class.
+
+>>> from cleanaudit.workflows.health import HealthRequest, run_health
+>>> result = run_health(HealthRequest("sample_data/tutorial/train.csv", label="y", ignore=["y_int"],
+...                                   pred_probs="sample_data/tutorial/pred_probs_cv3_logreg_by_name.npy"))
+>>> round(result.health_score, 3), result.classes[0]["class"]
+(0.756, 'seafoam green')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from cleanaudit.workflows.request import DataRequest
+
+if TYPE_CHECKING:
+    from cleanaudit.events import Events
+    from cleanaudit.workflows.labels import HealthResult
+
+
+@dataclass
+class HealthRequest(DataRequest):
+    """health takes only the shared options."""
+
+
+def run_health(request: HealthRequest, *, events: "Optional[Events]" = None) -> "HealthResult":
+    """Score the label health of the request's data; the result's ``context`` holds the run."""
+    from cleanaudit.workflows import labels
+    from cleanaudit.workflows.gates import Measurements
+    from cleanaudit.workflows.prepare import prepare
+
+    prepared = prepare(request, events)
+    ds = prepared.dataset
+    result = labels.health_result(ds.labels, prepared.pred_probs, ds.class_names)
+    measured = Measurements(ds.num_examples, {"label": result.num_label_issues}, health=result.health_score,
+                            command="health")
+    result.context = prepared.conclude("health", result.payload(), measured=measured)
+    return result

@@ -1,0 +1,121 @@
+"""What every data command does around its own work: parse gates, load, get pred_probs, conclude.
+
+:func:`prepare` parses the gates (a bad expression fails before anything is read), checks the
+pred_probs sources, loads the dataset and obtains its pred_probs (see
+:mod:`cleanaudit.workflows.sources`; several models make an ensemble). :meth:`Prepared.conclude`
+evaluates the gates on what the command measured and returns the :class:`RunContext` of the
+result. Nothing here prints: notes go to the :class:`NoteLog`.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from cleanaudit.workflows.result import NoteLog, RunContext
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from cleanaudit.data.dataset import Dataset
+    from cleanaudit.events import Events
+    from cleanaudit.workflows.gates import Gate, Measurements
+    from cleanaudit.workflows.request import DataRequest
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that decide the numbers of a run, so it can be repeated exactly."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for dist in ("cleanaudit", "numpy", "scikit-learn", "pandas", "pyarrow"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            found[dist] = "unknown"
+    return found
+
+
+def parse_request_gates(request: DataRequest, known: Optional[list[str]] = None) -> list[Gate]:
+    """The request's ``fail_on``/``fail_under`` gates, parsed (ConfigError on a bad expression)."""
+    if not request.fail_on and request.fail_under is None:
+        return []
+    from cleanaudit.workflows.gates import parse_gates
+
+    if known is None:
+        from cleanaudit.checks import all_checks
+
+        known = list(all_checks())
+    return parse_gates(list(request.fail_on), request.fail_under, known=known)
+
+
+@dataclass
+class Prepared:
+    """A loaded dataset, its pred_probs, and how they were obtained.
+
+    With an ensemble, ``members`` holds each member's pred_probs and ``pred_probs`` their
+    weighted mean; otherwise ``members`` holds the one source. ``pred_probs`` is ``None`` only
+    for a command that needed none (``clean`` with ``--label-issues``).
+    """
+
+    request: "DataRequest"
+    dataset: "Dataset"
+    pred_probs: "Optional[np.ndarray]"
+    run: dict[str, Any]
+    log: NoteLog
+    started: float
+    members: list[Any] = field(default_factory=list)
+    gates: list[Any] = field(default_factory=list)
+
+    def conclude(self, command: str, payload: dict[str, Any], *, measured: "Optional[Measurements]" = None,
+                 per_row: Optional[dict[str, Any]] = None, dataset: "Optional[Dataset]" = None) -> RunContext:
+        """Evaluate the gates on ``measured`` and record the run (its seconds end here).
+
+        A command that measures nothing fails every gate given to it.
+        """
+        from cleanaudit.workflows.gates import Measurements, evaluate
+
+        dataset = dataset if dataset is not None else self.dataset
+        run = dict(self.run, versions=library_versions(), seconds=round(time.perf_counter() - self.started, 3))
+        if measured is None:
+            measured = Measurements(dataset.num_examples, command=command)
+        gate_results = evaluate(self.gates, measured, dict(self.request.severity))
+        if gate_results:
+            payload = dict(payload, gates=[g.payload() for g in gate_results])
+        return RunContext(command, dataset, run, self.log.notes, payload, measured, gate_results, per_row,
+                          self.pred_probs)
+
+
+def start(request: DataRequest, events: "Optional[Events]" = None, *,
+          known_checks: Optional[list[str]] = None) -> tuple[NoteLog, list[Gate], float]:
+    """The note log, the parsed gates and the start time of a run (gates fail fast)."""
+    started = time.perf_counter()
+    log = NoteLog(events)
+    return log, parse_request_gates(request, known_checks), started
+
+
+def prepare(request: DataRequest, events: "Optional[Events]" = None, *, ensemble_weighting: Optional[str] = None,
+            train: Optional[Path] = None) -> Prepared:
+    """Load the request's data and obtain its pred_probs.
+
+    Several models or pred_probs make an ensemble, allowed only when the command gives
+    ``ensemble_weighting``; ``train`` fits the model on that file instead of cross-validating.
+    """
+    from cleanaudit.workflows import sources
+
+    log, gates, started = start(request, events)  # bad gate expressions fail before any loading or fitting
+    sources.check_sources(request, ensemble=ensemble_weighting is not None, train=train)
+    dataset = sources.load_data(request)
+    for note in dataset.notes:
+        log.add(note)
+    members, run = sources.obtain_members(dataset, request, log, train=train)
+    if len(members) > 1:
+        pred_probs, run["ensemble"] = sources.mixed_pred_probs(members, dataset.labels, str(ensemble_weighting))
+        weights = ", ".join(f"{m['model']} {m['weight']:.3f}" for m in run["ensemble"]["members"])
+        log.note("ensemble_weights", f"ensemble of {len(members)} ({ensemble_weighting} weights): {weights}")
+    else:
+        pred_probs = members[0].pred_probs
+    return Prepared(request, dataset, pred_probs, run, log, started, members, gates)

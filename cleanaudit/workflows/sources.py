@@ -1,0 +1,259 @@
+"""Where a command's pred_probs come from: cross-validation (one model or several), given
+pred_probs (files or arrays), a saved model (``from_model``) or a model fit on another file
+(``find-issues --train``).
+
+Each source yields one :class:`~cleanaudit.models.ensemble.Member` per model or file, and the ``run``
+record of the JSON contract saying how they were obtained. What the sources decide for the user
+(imputed values, id-like columns, model warnings, the ``--model auto`` comparison, in-sample
+probabilities) becomes a note.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import numpy as np
+
+from cleanaudit.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from cleanaudit.data.dataset import Dataset
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.workflows.request import DataRequest
+    from cleanaudit.workflows.result import NoteLog
+
+IN_SAMPLE_NOTE = ("pred_probs come from a saved model's predict_proba, not from cross-validation: for rows "
+                  "the model was trained on they are not out-of-sample, so their label issues are underestimated")
+
+
+def check_sources(request: DataRequest, *, ensemble: bool, train: Optional[Path] = None,
+                  model_needed: bool = False) -> None:
+    """Fail fast (before any fitting) on option combinations that cannot work together.
+
+    ``model_needed`` says the command fits the model for something else than pred_probs
+    (``clean --test``), so a model beside given pred_probs is not ignored there.
+    """
+    given_pred_probs = request.pred_probs_list
+    models = request.models
+    given = [name for name, on in (("--pred-probs", bool(given_pred_probs)), ("--from-model", request.from_model),
+                                   ("--train", train)) if on]
+    if len(given) > 1:
+        raise ConfigError(f"{' and '.join(given)} both say where the probabilities come from",
+                          hint="pass only one of them")
+    given_probs = "--pred-probs" if given_pred_probs else "--from-model" if request.from_model else None
+    if given_probs and not model_needed and (request.model_given or request.model_params):
+        # The model would be silently ignored: the probabilities are given, nothing is fitted.
+        option = "--model" if request.model_given else "--model-param"
+        raise ConfigError(f"{option} has no effect with {given_probs}: the probabilities are given, no model "
+                          "is fitted", hint=f"pass either {option} or {given_probs}")
+    files = [str(p) for p in given_pred_probs if isinstance(p, Path)]
+    for option, values in (("--model", models), ("--pred-probs", files)):
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ConfigError(f"{option} {repeated[0]} is given twice", hint=f"give each {option} once")
+    members = len(given_pred_probs) if given_pred_probs else 1 if request.from_model else len(models)
+    if members > 1 and not ensemble:
+        option = "--pred-probs" if given_pred_probs else "--model"
+        raise ConfigError(f"{option} is given {members} times, but this command uses one model",
+                          hint="ensembles of several models are for find-issues and audit; give one")
+    if len(models) > 1 and request.model_params and not (given_pred_probs or request.from_model):
+        raise ConfigError("--model-param with several --model options is ambiguous",
+                          hint="give parameters to one model at a time, or use presets without --model-param")
+    from cleanaudit.models.specs import check_model_spec, trusted_module_list
+
+    # Every model spec (from --model or a config file) that will be fitted, before any data is read:
+    # a module:Class is imported only from a trusted, installed package, and nothing is constructed here.
+    trusted = trusted_module_list(list(request.trusted_modules))
+    if model_needed or not (given_pred_probs or request.from_model):
+        for spec in models:
+            check_model_spec(spec, trusted_modules=trusted)
+
+
+def load_data(request: DataRequest, paths: Optional[list[Path]] = None, *,
+              features: Optional[list[str]] = None) -> Dataset:
+    """Load ``paths`` (default: the request's data) with the request's label, feature and id columns."""
+    from cleanaudit.data.load import dataset_from_frame, load_dataset
+
+    if not request.label:
+        raise ConfigError("missing option '--label'", hint="name the column holding the class labels, e.g. --label y")
+    columns = dict(label=request.label,
+                   features=features if features is not None else _listed(request.features),
+                   ignore=None if features is not None else _listed(request.ignore),
+                   id_column=request.id_column)
+    if paths is None and request.frame is not None:
+        return dataset_from_frame(request.frame, **columns)
+    return load_dataset(paths if paths is not None else request.paths, **columns)
+
+
+def obtain_members(
+    dataset: Dataset, request: DataRequest, log: NoteLog, *, train: Optional[Path] = None
+) -> tuple[list[Member], dict[str, Any]]:
+    """The pred_probs of ``dataset`` from the source the request names, and the ``run`` record."""
+    if request.from_model is not None:
+        return _from_model(dataset, Path(request.from_model), log)
+    if request.pred_probs_list:
+        return _from_given(dataset, request.pred_probs_list)
+    if train is not None:
+        return _from_training_file(dataset, request, train, log)
+    _require_features(dataset, ", ".join(str(p) for p in dataset.paths) or "the data")
+    note_features(dataset, log)
+    members, runs = [], []
+    for spec in request.models:
+        member, run = _cross_validate(dataset, request, log, spec)
+        members.append(member)
+        runs.append(run)
+    if len(runs) == 1:
+        return members, runs[0]
+    return members, {"model": [m.name for m in members], "cv_folds": request.cv, "seed": request.seed,
+                     "pred_probs_source": "cross-validation"}
+
+
+def _from_given(dataset: Dataset, sources: list[Any]) -> tuple[list[Member], dict[str, Any]]:
+    from cleanaudit.data.pred_probs import read_pred_probs, validate_pred_probs
+    from cleanaudit.models.ensemble import Member
+
+    members, names = [], []
+    for position, source in enumerate(sources):
+        shape = dict(class_names=dataset.class_names, num_examples=dataset.num_examples)
+        if isinstance(source, Path):
+            name, probs = str(source), read_pred_probs(source, **shape)
+        else:
+            name = "pred_probs array" if len(sources) == 1 else f"pred_probs array {position}"
+            probs = validate_pred_probs(np.asarray(source), name=name, **shape)
+        members.append(Member(name, probs, name))
+        names.append(name)
+    source: Any = names[0] if len(names) == 1 else names
+    return members, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": source}
+
+
+def _from_model(dataset: Dataset, path: Path, log: NoteLog) -> tuple[list[Member], dict[str, Any]]:
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.models.persist import load_model, pred_probs_from_saved
+
+    saved = load_model(path)
+    pred_probs = pred_probs_from_saved(saved, dataset, path=path)
+    if saved.info.get("trained_on_sha256") == dataset.sha256:
+        log.note("in_sample_pred_probs", f"this is the data the model in {path} was trained on: {IN_SAMPLE_NOTE}")
+    run = {
+        "model": saved.spec,
+        "cv_folds": None,
+        "seed": None,
+        "pred_probs_source": f"model file {path}",
+        "out_of_sample": False,
+        "note": IN_SAMPLE_NOTE,
+        "model_file": {"path": str(path), "label_column": saved.label_column,
+                       "feature_columns": saved.feature_columns, **saved.info},
+    }
+    return [Member(saved.spec, pred_probs, f"model file {path}")], run
+
+
+def _from_training_file(
+    dataset: Dataset, request: DataRequest, train_path: Path, log: NoteLog
+) -> tuple[list[Member], dict[str, Any]]:
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.models.fit import score_with_training_data
+
+    train = load_data(request, [train_path])
+    _require_features(train, "--train " + str(train_path))
+    note_features(train, log)
+    params = request.model_param_dict()
+    members = []
+    for spec in request.models:
+        probs, resolved, messages = score_with_training_data(train, dataset, spec, model_params=params, cv=request.cv,
+                                                             seed=request.seed, jobs=request.jobs,
+                                                             progress=log.progress)
+        _note_warnings(log, messages)
+        if resolved.candidates:
+            note_candidates(log, resolved.label, resolved.candidates)
+        members.append(Member(resolved.label, probs, f"fit on {train_path}"))
+    names = [m.name for m in members]
+    run = {
+        "model": names[0] if len(names) == 1 else names,
+        "cv_folds": None,
+        "seed": request.seed,
+        "pred_probs_source": f"model fit on {train_path}",
+        "train": {"path": str(train_path), "sha256": train.sha256, "num_examples": train.num_examples},
+    }
+    return members, run
+
+
+def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: str) -> tuple[Member, dict[str, Any]]:
+    from cleanaudit.models.crossval import cross_val_pred_probs
+    from cleanaudit.models.ensemble import Member
+    from cleanaudit.models.specs import trusted_module_list
+
+    result = cross_val_pred_probs(dataset.features, dataset.labels, model=spec, model_params=request.model_param_dict(),
+                                  cv=request.cv, seed=request.seed, jobs=request.jobs, progress=log.progress,
+                                  class_names=dataset.class_names,
+                                  trusted_modules=trusted_module_list(list(request.trusted_modules)))
+    _note_warnings(log, result.warnings)
+    if result.candidates:
+        note_candidates(log, result.model, result.candidates)
+    run: dict[str, Any] = {
+        "model": result.model,
+        "cv_folds": result.cv_folds,
+        "seed": result.seed,
+        "pred_probs_source": result.source,
+    }
+    if result.candidates:
+        run["model_candidates"] = [
+            {"model": c.name, "log_loss": c.log_loss, "accuracy": c.accuracy, "seconds": c.seconds,
+             "error": c.error}
+            for c in result.candidates
+        ]
+    return Member(result.model, result.pred_probs, result.source), run
+
+
+def note_features(dataset: Dataset, log: NoteLog) -> None:
+    """Notes on features the model will see: imputed values, and id-like columns worth leaving out."""
+    from cleanaudit.data.features import id_like_columns, missing_value_summary
+
+    missing = missing_value_summary(dataset.features)
+    if missing:
+        columns = ", ".join(f"{c} ({n})" for c, n in missing.items())
+        log.note("missing_values_imputed", f"imputing missing feature values in {columns}: median for numbers, "
+                 "most frequent for categories", columns=list(missing))
+    for column in id_like_columns(dataset.features):
+        log.note("id_like_column", f"feature column {column} has a different value in every row, like an id, and "
+                 f"only adds noise to the model; pass --id-column {column} (or --ignore {column}) to leave it out",
+                 columns=[column])
+
+
+def _require_features(dataset: Dataset, where: str) -> None:
+    if dataset.features.shape[1] == 0:
+        raise InputError(
+            f"no feature columns left in {where} to train a model on",
+            hint="pass --features, or give out-of-sample probabilities with --pred-probs FILE",
+        )
+
+
+def _note_warnings(log: NoteLog, messages: list[str]) -> None:
+    for warning in messages:
+        log.note("model_warning", warning)
+
+
+def note_candidates(log: NoteLog, chosen_label: str, candidates: list[Any]) -> None:
+    """The ``--model auto`` comparison: a sentence, and the scores for a table (``details``)."""
+    chosen = chosen_label.split(":", 1)[-1]
+    ranked = sorted(candidates, key=lambda c: c.log_loss)
+    scores = ", ".join(f"{c.name} failed" if c.error else f"{c.name} {c.log_loss:.4f}" for c in ranked)
+    rows = [{"model": c.name, "log_loss": c.log_loss, "accuracy": c.accuracy, "seconds": c.seconds,
+             "error": c.error, "chosen": c.name == chosen} for c in ranked]
+    log.note("model_selection", f"--model auto chose {chosen}, the lowest out-of-fold log loss against the given "
+             f"labels ({scores})", details={"candidates": rows})
+
+
+def mixed_pred_probs(members: list[Member], labels: np.ndarray, weighting: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """The ensemble's weighted mean pred_probs and its ``run.ensemble`` record."""
+    from cleanaudit.models.ensemble import describe_members, member_weights, mix_pred_probs
+
+    weights = member_weights(labels, [m.pred_probs for m in members], weighting)
+    return mix_pred_probs([m.pred_probs for m in members], weights), describe_members(labels, members, weights,
+                                                                                       weighting)
+
+
+def _listed(value: Any) -> Optional[list[str]]:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
