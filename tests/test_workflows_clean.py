@@ -11,7 +11,9 @@ import pytest
 
 from cleanaudit import engine
 from cleanaudit.workflows.clean import class_weights, detect_label_issues, detection_from_issues, plan_cleaning
-from cleanaudit.models.ensemble import Member, ensemble_issues_result, member_weights, mix_pred_probs
+from cleanaudit.models.ensemble import Member, member_weights, mix_pred_probs
+from cleanaudit.report.label_tables import find_issues_tables
+from cleanaudit.workflows.labels import ensemble_issues_result
 from cleanaudit.errors import ConfigError, InputError, ModelError
 from cleanaudit.data.cleaned import cleaned_table, manifest_path, source_table
 from cleanaudit.data.label_issues import read_label_issues
@@ -224,7 +226,7 @@ def test_reported_weights_are_the_engines(tutorial_dir, weighting):
     assert np.allclose(result.label_quality, expected)
     assert np.array_equal(result.is_issue, engine.find_label_issues(labels, mix_pred_probs(members, weights)))
     assert np.all(np.diff(result.label_quality[result.ranked_rows]) >= 0)
-    assert f"({weighting} weights: 0 " in result.tables()[0].caption
+    assert f"({weighting} weights: 0 " in find_issues_tables(result)[0].caption
 
 
 # --- saved models -------------------------------------------------------------------------

@@ -45,6 +45,7 @@ def find_issues(
 ) -> int:
     """Find label errors: rows whose given label is probably wrong, most severe first."""
     from cleanaudit.cli.render import table_top
+    from cleanaudit.report.label_tables import find_issues_tables
     from cleanaudit.workflows.find_issues import FindIssuesRequest, run_find_issues
 
     request = data_request(opts, FindIssuesRequest, filter_by=filter_by.value, rank_by=rank_by.value,
@@ -52,15 +53,16 @@ def find_issues(
                            frac_noise=frac_noise, top=top, train=train, ensemble_weighting=ensemble_weighting.value)
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
     return _run(run_find_issues, request, opts,
-                lambda result: result.tables(table_top(top, opts.format, TABLE_TOP_DEFAULT)))
+                lambda result: find_issues_tables(result, table_top(top, opts.format, TABLE_TOP_DEFAULT)))
 
 
 @data_command
 def health(opts: DataOptions) -> int:
     """Overall label health score (share of labels that look right) and label quality per class."""
+    from cleanaudit.report.label_tables import health_tables
     from cleanaudit.workflows.health import HealthRequest, run_health
 
-    return _run(run_health, data_request(opts, HealthRequest), opts, lambda result: result.tables())
+    return _run(run_health, data_request(opts, HealthRequest), opts, health_tables)
 
 
 @data_command
@@ -73,11 +75,12 @@ def overlap(
                     "many pairs were left out (pairs_total, pairs_left_out).", show_default=False)] = None,
 ) -> int:
     """Class pairs that overlap: candidates to merge, relabel, or define better."""
+    from cleanaudit.report.label_tables import overlap_tables
     from cleanaudit.workflows.overlap import OverlapRequest, run_overlap
 
     keep = PAIRS_TOP_DEFAULT if top is None else (top or None)
     request = data_request(opts, OverlapRequest, asymmetric=asymmetric, top=keep)
-    return _run(run_overlap, request, opts, lambda result: result.tables())
+    return _run(run_overlap, request, opts, overlap_tables)
 
 
 @data_command
@@ -88,11 +91,12 @@ def noise_matrix(
     py_method: Annotated[PyMethod, typer.Option(help="How the prior of true labels is estimated.")] = PyMethod.cnt,
 ) -> int:
     """Estimate label noise: py, noise matrix, inverse noise matrix, confident joint and joint."""
+    from cleanaudit.report.label_tables import noise_matrix_tables
     from cleanaudit.workflows.noise_matrix import NoiseMatrixRequest, run_noise_matrix
 
     request = data_request(opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates,
                            py_method=py_method.value)
-    return _run(run_noise_matrix, request, opts, lambda result: result.tables())
+    return _run(run_noise_matrix, request, opts, noise_matrix_tables)
 
 
 def _run(workflow: Any, request: Any, opts: DataOptions, tables: Any) -> int:

@@ -1,23 +1,18 @@
-"""Several models' pred_probs as one: member weights, mixed probabilities, ensembled label quality.
+"""Several models' pred_probs as one: member weights and mixed probabilities.
 
 Label-quality scores come from the engine's ``get_label_quality_ensemble_scores`` (spec §3.2).
 The weights it uses internally are recomputed here with the same rule so reports can say which
-member got which weight; label issues are flagged on the weighted mean of the members' pred_probs
-and ranked by the ensembled scores.
+member got which weight. The ensemble's label issues (flagged on the weighted mean of the members'
+pred_probs, ranked by the ensembled scores) are found by
+:func:`cleanaudit.workflows.labels.ensemble_issues_result`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
-
-from cleanaudit import engine
-from cleanaudit.engine.issues import label_issues
-from cleanaudit.workflows.labels import FindIssuesResult
-from cleanaudit.report.tables import TableData
 
 WEIGHTINGS = ("accuracy", "uniform", "log_loss_search")
 
@@ -78,54 +73,3 @@ def describe_members(labels: np.ndarray, members: Sequence[Member], weights: np.
             for m, w in zip(members, weights)
         ],
     }
-
-
-@dataclass
-class EnsembleIssuesResult(FindIssuesResult):
-    """Label issues found with an ensemble; the caption and payload name each member's weight."""
-
-    ensemble: dict[str, Any] = field(default_factory=dict)  # also in the JSON ``run.ensemble``
-
-    def tables(self, top: int | None = None) -> list[TableData]:
-        tables = super().tables(top)
-        weights = ", ".join(f"{m['model']} {m['weight']:.3f}" for m in self.ensemble["members"])
-        tables[0].caption += (f"; ensemble of {len(self.ensemble['members'])} ({self.ensemble['weighting']} "
-                              f"weights: {weights})")
-        return tables
-
-
-def ensemble_issues_result(
-    labels: np.ndarray,
-    members: Sequence[Member],
-    class_names: Sequence[Any],
-    *,
-    ids: np.ndarray | None = None,
-    weighting: str = "accuracy",
-    filter_by: str = "prune_by_noise_rate",
-    rank_by: str = "self_confidence",
-    adjust_pred_probs: bool = False,
-    min_examples_per_class: int = 1,
-    frac_noise: float = 1.0,
-) -> EnsembleIssuesResult:
-    """Flag issues on the weighted mean pred_probs; score and rank them by the ensembled label quality.
-
-    >>> P1 = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.7, .3], [.1, .9]])
-    >>> r = ensemble_issues_result(np.array([0, 0, 1, 1, 1, 0]), [Member("a", P1), Member("b", P1)], ["x", "y"])
-    >>> r.ranked_rows.tolist(), r.ensemble["members"][0]["weight"]
-    ([5, 4], 0.5)
-    """
-    labels = np.asarray(labels)
-    pred_probs_list = [m.pred_probs for m in members]
-    weights = member_weights(labels, pred_probs_list, weighting)
-    mixed = mix_pred_probs(pred_probs_list, weights)
-    rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
-    quality = engine.get_label_quality_ensemble_scores(labels, list(pred_probs_list), method=rank_by,
-                                                       weight_ensemble_members_by=weighting, verbose=False,
-                                                       **rank_kwargs)
-    found = label_issues(labels, mixed, filter_by=filter_by, min_examples_per_class=min_examples_per_class,
-                         frac_noise=frac_noise, label_quality=quality)
-    return EnsembleIssuesResult(
-        ranked_rows=found.ranked_indices, is_issue=found.is_issue, label_quality=found.label_quality, given=labels,
-        predicted=found.predicted_labels, class_names=list(class_names), ids=ids, filter_by=filter_by,
-        rank_by=f"ensemble {rank_by}", ensemble=describe_members(labels, members, weights, weighting),
-    )

@@ -36,7 +36,6 @@ class FindIssuesRequest(DataRequest):
 
 def run_find_issues(request: FindIssuesRequest, *, events: "Optional[Events]" = None) -> "FindIssuesResult":
     """Flag and rank the label issues of the request's data; the result's ``context`` holds the run."""
-    from cleanaudit.models.ensemble import ensemble_issues_result
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.gates import Measurements
     from cleanaudit.workflows.prepare import prepare
@@ -47,8 +46,8 @@ def run_find_issues(request: FindIssuesRequest, *, events: "Optional[Events]" = 
     settings = dict(filter_by=request.filter_by, rank_by=request.rank_by, adjust_pred_probs=request.adjust_pred_probs,
                     min_examples_per_class=request.min_examples_per_class, frac_noise=request.frac_noise)
     if len(prepared.members) > 1:
-        result = ensemble_issues_result(ds.labels, prepared.members, ds.class_names, ids=ds.ids,
-                                        weighting=request.ensemble_weighting, **settings)
+        result = labels.ensemble_issues_result(ds.labels, prepared.members, ds.class_names, ids=ds.ids,
+                                               weighting=request.ensemble_weighting, **settings)
     else:
         result = labels.find_issues_result(ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, **settings)
     measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")

@@ -5,8 +5,9 @@ The workflows ``run_find_issues``, ``run_health``, ``run_overlap`` and ``run_noi
 results with their ``context`` (dataset, run record, notes, gates) set.
 
 Each ``*_result`` function runs the engine on ``labels`` and ``pred_probs`` and returns a
-dataclass; each dataclass knows its JSON payload (the keys of DESIGN.md's contract) and the
-tables a person reads. Nothing here prints or writes files.
+dataclass; each dataclass knows its JSON payload (the keys of DESIGN.md's contract). The tables a
+person reads are built from these results by :mod:`cleanaudit.report.label_tables`. Nothing here
+prints or writes files.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from cleanaudit import engine
 from cleanaudit.engine.issues import label_issues
-from cleanaudit.report.tables import TableData
+from cleanaudit.models.ensemble import Member, describe_members, member_weights, mix_pred_probs
 from cleanaudit.workflows.result import CommandOutcome, RunContext
 
 
@@ -65,17 +66,6 @@ class FindIssuesResult(CommandOutcome):
             "num_issues": self.num_issues,
             "issues": self.issues(top),
         }
-
-    def tables(self, top: int | None = None) -> list[TableData]:
-        columns = ["row", "id", "given_label", "predicted_label", "label_quality"]
-        if self.ids is None:
-            columns.remove("id")
-        rows = [[issue[c] for c in columns] for issue in self.issues(top)]
-        shown = len(rows)
-        caption = f"{self.num_issues} label issues (filter_by={self.filter_by}, ranked by {self.rank_by})"
-        if shown < self.num_issues:
-            caption += f"; showing the {shown} most severe (--top to change)"
-        return [TableData("Label issues, most severe first", columns, rows, caption=caption)]
 
     def per_row_frame_columns(self) -> dict[str, Any]:
         """Columns of issues.csv / issues.parquet (one row per example)."""
@@ -124,6 +114,50 @@ def find_issues_result(
 
 
 @dataclass
+class EnsembleIssuesResult(FindIssuesResult):
+    """Label issues found with an ensemble; ``ensemble`` names each member's weight (table caption, JSON)."""
+
+    ensemble: dict[str, Any] = field(default_factory=dict)  # also in the JSON ``run.ensemble``
+
+
+def ensemble_issues_result(
+    labels: np.ndarray,
+    members: Sequence[Member],
+    class_names: Sequence[Any],
+    *,
+    ids: np.ndarray | None = None,
+    weighting: str = "accuracy",
+    filter_by: str = "prune_by_noise_rate",
+    rank_by: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    min_examples_per_class: int = 1,
+    frac_noise: float = 1.0,
+) -> EnsembleIssuesResult:
+    """Flag issues on the weighted mean pred_probs; score and rank them by the ensembled label quality.
+
+    >>> P1 = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.7, .3], [.1, .9]])
+    >>> r = ensemble_issues_result(np.array([0, 0, 1, 1, 1, 0]), [Member("a", P1), Member("b", P1)], ["x", "y"])
+    >>> r.ranked_rows.tolist(), r.ensemble["members"][0]["weight"]
+    ([5, 4], 0.5)
+    """
+    labels = np.asarray(labels)
+    pred_probs_list = [m.pred_probs for m in members]
+    weights = member_weights(labels, pred_probs_list, weighting)
+    mixed = mix_pred_probs(pred_probs_list, weights)
+    rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
+    quality = engine.get_label_quality_ensemble_scores(labels, list(pred_probs_list), method=rank_by,
+                                                       weight_ensemble_members_by=weighting, verbose=False,
+                                                       **rank_kwargs)
+    found = label_issues(labels, mixed, filter_by=filter_by, min_examples_per_class=min_examples_per_class,
+                         frac_noise=frac_noise, label_quality=quality)
+    return EnsembleIssuesResult(
+        ranked_rows=found.ranked_indices, is_issue=found.is_issue, label_quality=found.label_quality, given=labels,
+        predicted=found.predicted_labels, class_names=list(class_names), ids=ids, filter_by=filter_by,
+        rank_by=f"ensemble {rank_by}", ensemble=describe_members(labels, members, weights, weighting),
+    )
+
+
+@dataclass
 class HealthResult(CommandOutcome):
     """Overall label health score and per-class label quality."""
 
@@ -135,16 +169,6 @@ class HealthResult(CommandOutcome):
 
     def payload(self) -> dict[str, Any]:
         return {"health_score": self.health_score, "num_label_issues": self.num_label_issues, "classes": self.classes}
-
-    def tables(self) -> list[TableData]:
-        columns = ["class", "label_issues", "inverse_label_issues", "label_noise", "inverse_label_noise",
-                   "label_quality_score"]
-        rows = [[c[k] for k in columns] for c in self.classes]
-        caption = (
-            f"health score {self.health_score:.4f}: about {self.num_label_issues} of {self.num_examples} labels "
-            f"({self.num_label_issues / self.num_examples:.1%}) look wrong; classes worst first"
-        )
-        return [TableData("Label quality per class", columns, rows, caption=caption)]
 
 
 def health_result(labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any]) -> HealthResult:
@@ -189,17 +213,6 @@ class OverlapResult(CommandOutcome):
         return {"asymmetric": self.asymmetric, "pairs_total": self.num_pairs,
                 "pairs_left_out": self.num_pairs - len(shown), "pairs": shown}
 
-    def tables(self, top: int | None = None) -> list[TableData]:
-        columns = ["class_a", "class_b", "num_overlapping_examples", "joint_probability"]
-        shown = self.pairs[:top] if top else self.pairs
-        rows = [[p[c] for c in columns] for p in shown]
-        caption = "pairs worth merging or relabelling are at the top"
-        if self.asymmetric:
-            caption += "; asymmetric: class_a is the given label, class_b the likely true one"
-        if len(shown) < self.num_pairs:
-            caption += f"; the {len(shown)} largest of {self.num_pairs:,} pairs (--top to change, 0 = all)"
-        return [TableData("Overlapping classes", columns, rows, caption=caption)]
-
 
 def overlap_result(
     labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any], *, asymmetric: bool = False,
@@ -230,9 +243,6 @@ def overlap_result(
     return OverlapResult(pairs, asymmetric, total)
 
 
-MAX_SQUARE_CLASSES = 50  # noise-matrix tables (terminal, Markdown) up to this many classes
-
-
 @dataclass
 class NoiseMatrixResult(CommandOutcome):
     """Prior of true labels, noise matrices, confident joint and joint (rows/columns in class order)."""
@@ -255,28 +265,6 @@ class NoiseMatrixResult(CommandOutcome):
             "confident_joint": self.confident_joint.tolist(),
             "joint": self.joint.tolist(),
         }
-
-    def tables(self) -> list[TableData]:
-        names = [str(_plain(c)) for c in self.class_names]
-
-        def square(title: str, matrix: np.ndarray, corner: str, caption: str) -> TableData:
-            rows = [[names[i], *matrix[i].tolist()] for i in range(len(names))]
-            return TableData(title, [corner, *names], rows, caption=caption)
-
-        py_table = TableData("Prior of true labels (py)", ["class", "py"],
-                             [[n, float(v)] for n, v in zip(names, self.py)])
-        if len(names) > MAX_SQUARE_CLASSES:  # K x K tables this wide are unreadable and cost K^2 cells to render
-            py_table.notes.append(f"the {len(names)} x {len(names)} matrices are too wide to show here (more than "
-                                  f"{MAX_SQUARE_CLASSES} classes): --format json or --out DIR writes them in full")
-            return [py_table]
-        return [
-            py_table,
-            square("Confident joint", self.confident_joint, "given \\ true", "counts; rows sum to the class sizes"),
-            square("Joint", self.joint, "given \\ true", "P(given, true); sums to 1"),
-            square("Noise matrix", self.noise_matrix, "given \\ true", "P(given | true); columns sum to 1"),
-            square("Inverse noise matrix", self.inverse_noise_matrix, "true \\ given",
-                   "P(true | given); columns sum to 1"),
-        ]
 
 
 def noise_matrix_result(
