@@ -106,8 +106,13 @@ def run_ours(data: dict[str, np.ndarray], checks: tuple[str, ...], knn_method: s
         times[name] = time.perf_counter() - start
         flagged[name] = np.flatnonzero(result.is_issue).tolist()
     graph = knn.graph(10)
-    return {"times": times, "flagged": flagged, "peak_mb": peak_rss_mb(), "method": graph.method,
-            "metric": graph.metric}
+    return {
+        "times": times,
+        "flagged": flagged,
+        "peak_mb": peak_rss_mb(),
+        "method": graph.method,
+        "metric": graph.metric,
+    }
 
 
 def run_datalab(data: dict[str, np.ndarray], checks: tuple[str, ...]) -> dict[str, Any]:
@@ -150,9 +155,24 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def spawn(side: str, args: argparse.Namespace, size: int) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", side, "--size", str(size), "--dims", str(args.dims),
-           "--classes", str(args.classes), "--seed", str(args.seed), "--checks", args.checks,
-           "--knn-method", args.knn_method]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        side,
+        "--size",
+        str(size),
+        "--dims",
+        str(args.dims),
+        "--classes",
+        str(args.classes),
+        "--seed",
+        str(args.seed),
+        "--checks",
+        args.checks,
+        "--knn-method",
+        args.knn_method,
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -166,8 +186,10 @@ def spawn(side: str, args: argparse.Namespace, size: int) -> dict[str, Any]:
 
 def report(size: int, args: argparse.Namespace, ours: dict[str, Any], ref: dict[str, Any] | None) -> None:
     checks = args.checks.split(",")
-    print(f"\n## N={size:,}  D={args.dims}  K={args.classes}  "
-          f"(ours: {ours['metric']} graph by {ours['method']}; process wall {ours['wall']:.1f}s)")
+    print(
+        f"\n## N={size:,}  D={args.dims}  K={args.classes}  "
+        f"(ours: {ours['metric']} graph by {ours['method']}; process wall {ours['wall']:.1f}s)"
+    )
     head = f"{'step':<24}{'ours s':>10}{'#flag':>8}"
     if ref:
         head += f"{'datalab s':>12}{'#flag':>8}{'speed-up':>10}{'jaccard':>9}"

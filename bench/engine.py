@@ -27,7 +27,7 @@ import sys
 import time
 import tracemalloc
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -116,13 +116,27 @@ def bench(n: int, k: int, commands: list[str], cap_gib: float, seed: int, keep: 
         rows = []
         for command in commands:
             out = folder / f"out-{command}"
-            argv = [sys.executable, "-m", "cleanaudit", command, str(data), "-l", "y", "--pred-probs", str(probs),
-                    "--out", str(out), "-q"]
+            argv = [
+                sys.executable,
+                "-m",
+                "cleanaudit",
+                command,
+                str(data),
+                "-l",
+                "y",
+                "--pred-probs",
+                str(probs),
+                "--out",
+                str(out),
+                "-q",
+            ]
             measured = run(argv, int(cap_gib * 2**30))
             report = out / "report.json"
             html = out / "report.html"
             measured.update(
-                n=n, k=k, command=command,
+                n=n,
+                k=k,
+                command=command,
                 report_mib=report.stat().st_size / 2**20 if report.exists() and measured["rc"] == 0 else None,
                 html_mib=html.stat().st_size / 2**20 if html.exists() and measured["rc"] == 0 else None,
                 pred_probs_mib=probs.stat().st_size / 2**20,
@@ -135,15 +149,20 @@ def bench(n: int, k: int, commands: list[str], cap_gib: float, seed: int, keep: 
 
 
 def _print_header() -> None:
-    print(f"{'N':>7} {'K':>6} {'command':<13} {'peak RSS MiB':>12} {'report.json MiB':>15} "
-          f"{'report.html MiB':>15} {'seconds':>8}  status")
+    print(
+        f"{'N':>7} {'K':>6} {'command':<13} {'peak RSS MiB':>12} {'report.json MiB':>15} "
+        f"{'report.html MiB':>15} {'seconds':>8}  status"
+    )
 
 
 def _print_row(r: dict) -> None:
     size = lambda v: f"{v:.2f}" if v is not None else "-"  # noqa: E731
     status = "killed at the RSS cap" if r["killed"] else ("ok" if r["rc"] == 0 else f"exit {r['rc']}")
-    print(f"{r['n']:>7} {r['k']:>6} {r['command']:<13} {r['peak_mib']:>12.0f} {size(r['report_mib']):>15} "
-          f"{size(r['html_mib']):>15} {r['seconds']:>8.1f}  {status}", flush=True)
+    print(
+        f"{r['n']:>7} {r['k']:>6} {r['command']:<13} {r['peak_mib']:>12.0f} {size(r['report_mib']):>15} "
+        f"{size(r['html_mib']):>15} {r['seconds']:>8.1f}  {status}",
+        flush=True,
+    )
 
 
 def main() -> None:

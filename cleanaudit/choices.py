@@ -13,8 +13,15 @@ asserts that each equals the core's own constant, so they cannot drift apart:
 =====================  ==========================================================
 """
 
-FILTER_BY = ("prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
-             "low_normalized_margin", "low_self_confidence")
+FILTER_BY = (
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_normalized_margin",
+    "low_self_confidence",
+)
 RANK_BY = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
 ENSEMBLE_WEIGHTING = ("accuracy", "uniform", "log_loss_search")

@@ -37,7 +37,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from cleanaudit.errors import ConfigError
 
@@ -49,23 +49,23 @@ SEVERITIES = ("error", "warn", "off")
 class Config:
     """The settings a config file gives; ``None`` (or empty) means "not set here"."""
 
-    path: Optional[Path] = None
-    label: Optional[str] = None
-    features: Optional[list[str]] = None
-    ignore: Optional[list[str]] = None
-    id_column: Optional[str] = None
-    model: Optional[list[str]] = None
-    trusted_modules: Optional[list[str]] = None
-    cv: Optional[int] = None
-    seed: Optional[int] = None
-    checks: Optional[list[str]] = None
+    path: Path | None = None
+    label: str | None = None
+    features: list[str] | None = None
+    ignore: list[str] | None = None
+    id_column: str | None = None
+    model: list[str] | None = None
+    trusted_modules: list[str] | None = None
+    cv: int | None = None
+    seed: int | None = None
+    checks: list[str] | None = None
     check_params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fail_on: Optional[list[str]] = None
-    fail_under: Optional[float] = None
+    fail_on: list[str] | None = None
+    fail_under: float | None = None
     severity: dict[str, str] = field(default_factory=dict)
 
 
-def find_config(start: Path) -> Optional[Path]:
+def find_config(start: Path) -> Path | None:
     """The nearest ``cleanaudit.toml``, or ``pyproject.toml`` with ``[tool.cleanaudit]``, from ``start`` up."""
     for folder in [start, *start.parents]:
         candidate = folder / FILE_NAME
@@ -77,7 +77,7 @@ def find_config(start: Path) -> Optional[Path]:
     return None
 
 
-def load_config(path: Optional[Path] = None, *, cwd: Optional[Path] = None) -> Config:
+def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
     """Read the config named by ``--config`` or found upward from ``cwd``; an empty Config if none."""
     if path is not None and not path.is_file():
         raise ConfigError(f"--config {path} not found", hint="give the path of a cleanaudit.toml or pyproject.toml")
@@ -105,7 +105,8 @@ def _refuse_found_trust(names: list[str], where: str) -> None:
         raise ConfigError(
             f"{where} sets trusted_modules = {wider!r}, but it was found from the working folder, and only a "
             "config file passed with --config may trust more modules",
-            hint=f"move trusted_modules to a file you pass with --config FILE, or pass --trust-module {wider[0]}")
+            hint=f"move trusted_modules to a file you pass with --config FILE, or pass --trust-module {wider[0]}",
+        )
 
 
 def parse_config(table: dict[str, Any], where: str) -> Config:
@@ -125,8 +126,11 @@ def parse_config(table: dict[str, Any], where: str) -> Config:
         elif key == "trusted_modules":
             value = [value] if isinstance(value, str) else value
             if _set(config, key, value, list, "a list of package names", problems, items=str):
-                problems += [f"trusted_modules: {name!r} is not the import name of a top-level package"
-                             for name in value if not name.isidentifier()]
+                problems += [
+                    f"trusted_modules: {name!r} is not the import name of a top-level package"
+                    for name in value
+                    if not name.isidentifier()
+                ]
         elif key == "cv":
             if _set(config, key, value, int, "an integer", problems) and value < 2:
                 problems.append("cv: must be at least 2")
@@ -145,14 +149,17 @@ def parse_config(table: dict[str, Any], where: str) -> Config:
         else:
             problems.append(f"{key}: unknown key")
     if problems:
-        raise ConfigError(f"bad config in {where}: " + "; ".join(problems),
-                          hint="keys: label, features, ignore, id_column, model, trusted_modules, cv, seed, checks, "
-                               "check_params, gates (fail_on, fail_under), severity")
+        raise ConfigError(
+            f"bad config in {where}: " + "; ".join(problems),
+            hint="keys: label, features, ignore, id_column, model, trusted_modules, cv, seed, checks, "
+            "check_params, gates (fail_on, fail_under), severity",
+        )
     return config
 
 
-def _set(config: Config, key: str, value: Any, kind: type, what: str, problems: list[str],
-         items: Optional[type] = None) -> bool:
+def _set(
+    config: Config, key: str, value: Any, kind: type, what: str, problems: list[str], items: type | None = None
+) -> bool:
     # bool is an int in Python; a config saying cv = true is a mistake, not 1.
     ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
     if ok and items is not None:
@@ -207,7 +214,7 @@ def _gates(config: Config, value: Any, problems: list[str]) -> None:
 
 def _severity(config: Config, value: Any, checks: set[str], problems: list[str]) -> None:
     if not isinstance(value, dict):
-        problems.append(f"severity: expected a table of check = \"error\"|\"warn\"|\"off\", got {value!r}")
+        problems.append(f'severity: expected a table of check = "error"|"warn"|"off", got {value!r}')
         return
     for check, level in value.items():
         if check not in checks:

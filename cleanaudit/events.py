@@ -16,8 +16,9 @@ stderr; Python users get :data:`SILENT` by default, or :class:`CollectingEvents`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 # Every kind of note, with what it says: a stable snake_case word per decision (README, "Notes").
 KINDS: dict[str, str] = {

@@ -54,17 +54,31 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
 from cleanaudit import engine
-from cleanaudit.engine.issues import label_issues as find_issues, latent_from_noise_matrices
+from cleanaudit.engine.issues import label_issues as find_issues
+from cleanaudit.engine.issues import latent_from_noise_matrices
 from cleanaudit.models.crossval import out_of_fold_pred_probs
-from cleanaudit.models.estimator import (align_columns, checked_clf, decode_labels, take_rows, unfitted_copy,
-                                         with_input_tags_of)
-from cleanaudit.models.noisy_labels import (checked_sample_weights, encode_inputs, fit_kwargs, label_issue_options,
-                                            label_issues_frame, pruned_fit_weights, the_labels, with_y_second)
+from cleanaudit.models.estimator import (
+    align_columns,
+    checked_clf,
+    decode_labels,
+    take_rows,
+    unfitted_copy,
+    with_input_tags_of,
+)
+from cleanaudit.models.noisy_labels import (
+    checked_sample_weights,
+    encode_inputs,
+    fit_kwargs,
+    label_issue_options,
+    label_issues_frame,
+    pruned_fit_weights,
+    the_labels,
+    with_y_second,
+)
 
 __all__ = ["CleanLearning"]
 
 _log = logging.getLogger(__name__)
-
 
 
 class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
@@ -142,7 +156,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return with_input_tags_of(self._base_clf(), super().__sklearn_tags__())
 
     def _more_tags(self) -> dict:  # scikit-learn < 1.6
-        inner = getattr(self._base_clf(), "_get_tags", dict)()
+        inner: dict = getattr(self._base_clf(), "_get_tags", dict)()
         return {key: inner[key] for key in ("allow_nan", "X_types") if key in inner}
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -220,18 +234,27 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         if label_issues is None:
             frame, y_values, codes = self._find_label_issues(
-                X, y, pred_probs=pred_probs, thresholds=thresholds, noise_matrix=noise_matrix,
-                inverse_noise_matrix=inverse_noise_matrix, clf_kwargs=clf_kwargs, validation_func=validation_func)
+                X,
+                y,
+                pred_probs=pred_probs,
+                thresholds=thresholds,
+                noise_matrix=noise_matrix,
+                inverse_noise_matrix=inverse_noise_matrix,
+                clf_kwargs=clf_kwargs,
+                validation_func=validation_func,
+            )
         else:
             self._info("Using the given label_issues instead of finding label issues.")
             y_values, classes, codes, pred_probs, noise_matrix, inverse_noise_matrix = encode_inputs(
-                X, y, pred_probs, noise_matrix, inverse_noise_matrix, need_X=True)
+                X, y, pred_probs, noise_matrix, inverse_noise_matrix, need_X=True
+            )
             frame = label_issues_frame(label_issues, y_values)
             self._reuse_or_set_estimates(classes, codes, noise_matrix, inverse_noise_matrix)
             self.classes_ = classes
         if "label_quality" not in frame.columns and pred_probs is not None:
             frame["label_quality"] = engine.get_label_quality_scores(
-                codes, pred_probs, **(self.label_quality_scores_kwargs or {}))
+                codes, pred_probs, **(self.label_quality_scores_kwargs or {})
+            )
 
         keep = ~frame["is_label_issue"].to_numpy(dtype=bool)
         kept = np.flatnonzero(keep)
@@ -249,7 +272,7 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.clf_ = model
         return self
 
-    fit.__signature__ = with_y_second(fit)  # what inspect and scikit-learn see: (self, X, y=None, *, labels=None, ...)
+    fit.__signature__ = with_y_second(fit)  # type: ignore[attr-defined]  # what inspect and scikit-learn see: (self, X, y=None, *, labels=None, ...)
 
     def find_label_issues(
         self,
@@ -283,40 +306,79 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if labels is None:
             raise ValueError("find_label_issues needs labels: the given label of each example")
         frame, _, _ = self._find_label_issues(
-            X, labels, pred_probs=pred_probs, thresholds=thresholds, noise_matrix=noise_matrix,
-            inverse_noise_matrix=inverse_noise_matrix, clf_kwargs=clf_kwargs, validation_func=validation_func)
+            X,
+            labels,
+            pred_probs=pred_probs,
+            thresholds=thresholds,
+            noise_matrix=noise_matrix,
+            inverse_noise_matrix=inverse_noise_matrix,
+            clf_kwargs=clf_kwargs,
+            validation_func=validation_func,
+        )
         if not save_space:
             self.label_issues_df_ = frame
         return frame
 
-    def _find_label_issues(self, X, labels, *, pred_probs, thresholds, noise_matrix, inverse_noise_matrix,
-                           clf_kwargs, validation_func) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    def _find_label_issues(
+        self, X, labels, *, pred_probs, thresholds, noise_matrix, inverse_noise_matrix, clf_kwargs, validation_func
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """find_label_issues without storing the frame; also returns the label values and codes."""
         clf_kwargs = dict(clf_kwargs or {})
         X = self._as_2d(X)
         y_values, classes, codes, pred_probs, noise_matrix, inverse_noise_matrix = encode_inputs(
-            X, labels, pred_probs, noise_matrix, inverse_noise_matrix, need_X=pred_probs is None,
-            cv_folds=self.cv_n_folds)
+            X,
+            labels,
+            pred_probs,
+            noise_matrix,
+            inverse_noise_matrix,
+            need_X=pred_probs is None,
+            cv_folds=self.cv_n_folds,
+        )
         self.classes_ = classes
         self.py_ = self.noise_matrix_ = self.inverse_noise_matrix_ = self.confident_joint_ = None
-        options = label_issue_options(self.find_label_issues_kwargs, self.label_quality_scores_kwargs,
-                                      low_memory=self.low_memory, thresholds=thresholds, noise_matrix=noise_matrix,
-                                      inverse_noise_matrix=inverse_noise_matrix, pulearning=self.pulearning,
-                                      converge_latent_estimates=self.converge_latent_estimates)
+        options = label_issue_options(
+            self.find_label_issues_kwargs,
+            self.label_quality_scores_kwargs,
+            low_memory=self.low_memory,
+            thresholds=thresholds,
+            noise_matrix=noise_matrix,
+            inverse_noise_matrix=inverse_noise_matrix,
+            pulearning=self.pulearning,
+            converge_latent_estimates=self.converge_latent_estimates,
+        )
         if pred_probs is None:
             self._info(f"Computing out-of-sample pred_probs with {self.cv_n_folds}-fold cross-validation.")
             pred_probs, _ = out_of_fold_pred_probs(
-                checked_clf(self._base_clf()), X, y_values, codes, classes, folds=self.cv_n_folds, seed=self.seed,
-                sequential=True, borrow_for_missing_classes=True, copy=unfitted_copy, fit_kwargs=clf_kwargs,
-                validation_func=validation_func)
+                checked_clf(self._base_clf()),
+                X,
+                y_values,
+                codes,
+                classes,
+                folds=self.cv_n_folds,
+                seed=self.seed,
+                sequential=True,
+                borrow_for_missing_classes=True,
+                copy=unfitted_copy,
+                fit_kwargs=clf_kwargs,
+                validation_func=validation_func,
+            )
         if not self.low_memory:
             self._info("Finding label issues from pred_probs.")
         found = find_issues(codes, pred_probs, **options)
-        self.py_, self.noise_matrix_, self.inverse_noise_matrix_ = found.py, found.noise_matrix, found.inverse_noise_matrix
+        self.py_, self.noise_matrix_, self.inverse_noise_matrix_ = (
+            found.py,
+            found.noise_matrix,
+            found.inverse_noise_matrix,
+        )
         self.confident_joint_ = found.confident_joint
-        frame = pd.DataFrame({"is_label_issue": found.is_issue, "label_quality": found.label_quality,
-                              "given_label": decode_labels(codes, classes),
-                              "predicted_label": decode_labels(found.predicted_labels, classes)})
+        frame = pd.DataFrame(
+            {
+                "is_label_issue": found.is_issue,
+                "label_quality": found.label_quality,
+                "given_label": decode_labels(codes, classes),
+                "predicted_label": decode_labels(found.predicted_labels, classes),
+            }
+        )
         self._info(f"Found {found.num_issues} examples with label issues.")
         return frame, y_values, codes
 
@@ -324,10 +386,12 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """Estimates for ``fit(label_issues=...)``: given matrices, else those of an earlier call."""
         if noise_matrix is not None or inverse_noise_matrix is not None:
             self.py_, self.noise_matrix_, self.inverse_noise_matrix_ = latent_from_noise_matrices(
-                codes, noise_matrix, inverse_noise_matrix, num_classes=len(classes))
+                codes, noise_matrix, inverse_noise_matrix, num_classes=len(classes)
+            )
             self.confident_joint_ = None
-        elif getattr(self, "noise_matrix_", None) is None or not np.array_equal(getattr(self, "classes_", None),
-                                                                                 classes):
+        elif getattr(self, "noise_matrix_", None) is None or not np.array_equal(
+            getattr(self, "classes_", None), classes
+        ):
             self.py_ = self.noise_matrix_ = self.inverse_noise_matrix_ = self.confident_joint_ = None
 
     # --- using the fitted model ----------------------------------------------------------
@@ -382,8 +446,10 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         frame = getattr(self, "label_issues_df_", None)
         if frame is None:
-            raise NotFittedError("no label issues stored: call fit() or find_label_issues() first "
-                                 "(save_space() and find_label_issues(save_space=True) do not keep them)")
+            raise NotFittedError(
+                "no label issues stored: call fit() or find_label_issues() first "
+                "(save_space() and find_label_issues(save_space=True) do not keep them)"
+            )
         return frame
 
     def save_space(self) -> None:

@@ -22,8 +22,12 @@ def render() -> str:
     from cleanaudit.cli.app import app
 
     root = typer.main.get_command(app)
-    lines = ["# cleanaudit command-line reference", "",
-             "Generated from `--help` by `docs/generate_cli_md.py`; do not edit by hand.", ""]
+    lines = [
+        "# cleanaudit command-line reference",
+        "",
+        "Generated from `--help` by `docs/generate_cli_md.py`; do not edit by hand.",
+        "",
+    ]
     lines += [_text(root.help or ""), ""]
     lines += ["| command | what it does |", "| --- | --- |"]
     for name, command in root.commands.items():
@@ -35,17 +39,18 @@ def render() -> str:
 
 def _command(name: str, command) -> list[str]:
     ctx = command.make_context(name, [], resilient_parsing=True)
-    usage = command.get_usage(ctx).replace("Usage: ", f"cleanaudit ", 1)
+    usage = command.get_usage(ctx).replace("Usage: ", "cleanaudit ", 1)
     lines = [f"## cleanaudit {name}", "", "```", usage, "```", "", _text(command.help or ""), ""]
     if command.epilog:
-        lines += ["```", *[l.strip() for l in command.epilog.splitlines() if l.strip()], "```", ""]
+        lines += ["```", *[line.strip() for line in command.epilog.splitlines() if line.strip()], "```", ""]
     panels: dict[str, list[tuple[str, str]]] = {}
     for param in command.params:
         record = param.get_help_record(ctx)
         if record is None:
             continue
-        panel = getattr(param, "rich_help_panel", None) or ("Arguments" if param.param_type_name == "argument"
-                                                           else "Options")
+        panel = getattr(param, "rich_help_panel", None) or (
+            "Arguments" if param.param_type_name == "argument" else "Options"
+        )
         panels.setdefault(panel, []).append(record)
     for panel, records in panels.items():
         lines += [f"**{panel}**", "", "| option | description |", "| --- | --- |"]

@@ -46,12 +46,14 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("feature-is-label", ["health", D, "-l", "y", "--features", "x1,y", *PROBS], ["'y'", "--label"]),
     ("ignore-not-found", ["health", D, "-l", "y", "--ignore", "nope", *PROBS], ["nope", "not found"]),
     ("nested-label", ["health", "{nested}", "-l", "tags"], ["tags", "lists or structs"]),
-    ("nested-id", ["health", "{nested}", "-l", "y", "--id-column", "tags", "--ignore", "y_int", *PROBS],
-     ["tags", "lists or structs"]),
+    (
+        "nested-id",
+        ["health", "{nested}", "-l", "y", "--id-column", "tags", "--ignore", "y_int", *PROBS],
+        ["tags", "lists or structs"],
+    ),
     ("nested-feature-asked-for", ["health", "{nested}", "-l", "y", "--features", "x1,tags"], ["tags", "features"]),
     ("infinite-feature", ["health", "{infinite}", *LABEL], ["infinite.csv", "infinite"]),
-    ("no-features-left", ["health", D, "-l", "y", "--features", "y_int", "--ignore", "y_int"],
-     ["no feature columns"]),
+    ("no-features-left", ["health", D, "-l", "y", "--features", "y_int", "--ignore", "y_int"], ["no feature columns"]),
     # --- pred_probs ---
     ("probs-missing", ["health", D, *LABEL, "--pred-probs", "{nope}"], ["nope.csv", "not found"]),
     ("probs-folder", ["health", D, *LABEL, "--pred-probs", "{emptydir}"], ["folder"]),
@@ -60,10 +62,16 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("probs-nan", ["health", D, *LABEL, "--pred-probs", "{probs_nan}"], ["NaN"]),
     ("probs-negative", ["health", D, *LABEL, "--pred-probs", "{probs_negative}"], ["outside [0, 1]"]),
     ("probs-row-sums", ["health", D, *LABEL, "--pred-probs", "{probs_sums}"], ["do not sum to 1"]),
-    ("probs-named-typo", ["health", D, *LABEL, "--pred-probs", "{probs_typo}"],
-     ["do not match the class names", "yelow"]),
-    ("probs-unrelated-names", ["health", D, *LABEL, "--pred-probs", "{probs_unrelated}"],
-     ["do not match the class names", "p0"]),
+    (
+        "probs-named-typo",
+        ["health", D, *LABEL, "--pred-probs", "{probs_typo}"],
+        ["do not match the class names", "yelow"],
+    ),
+    (
+        "probs-unrelated-names",
+        ["health", D, *LABEL, "--pred-probs", "{probs_unrelated}"],
+        ["do not match the class names", "p0"],
+    ),
     ("probs-unknown-format", ["health", D, *LABEL, "--pred-probs", "{probs_txt}"], ["format"]),
     ("probs-pickled", ["health", D, *LABEL, "--pred-probs", "{probs_object}"], ["Python objects"]),
     ("probs-with-model", ["health", D, *FAST, "--model", "logreg"], ["--model", "--pred-probs"]),
@@ -82,11 +90,17 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("model-class-missing", ["health", D, *LABEL, "-m", "sklearn.linear_model:NoSuchModel"], ["NoSuchModel"]),
     ("model-not-probabilistic", ["health", D, *LABEL, "-m", "sklearn.svm:LinearSVC"], ["predict_proba"]),
     ("model-param-bad-value", ["health", D, *LABEL, "-m", "logreg", "--model-param", "C=-1"], ["'C' parameter"]),
-    ("model-untrusted-runs-nothing", ["health", D, *LABEL, "-m", "subprocess:Popen", "--model-param",
-                                      "args=['touch', '{pwned}']"], ["subprocess", "not trusted", "--trust-module"]),
+    (
+        "model-untrusted-runs-nothing",
+        ["health", D, *LABEL, "-m", "subprocess:Popen", "--model-param", "args=['touch', '{pwned}']"],
+        ["subprocess", "not trusted", "--trust-module"],
+    ),
     ("model-untrusted-import", ["health", D, *LABEL, "-m", "antigravity:X"], ["antigravity", "not trusted"]),
-    ("model-stdlib-even-if-trusted", ["health", D, *LABEL, "-m", "os:system", "--trust-module", "os"],
-     ["installed distribution"]),
+    (
+        "model-stdlib-even-if-trusted",
+        ["health", D, *LABEL, "-m", "os:system", "--trust-module", "os"],
+        ["installed distribution"],
+    ),
     ("model-twice", ["find-issues", D, *LABEL, "-m", "logreg", "-m", "logreg"], ["given twice"]),
     ("ensemble-on-health", ["health", D, *LABEL, "-m", "logreg", "-m", "knn"], ["one model"]),
     ("from-model-missing", ["health", D, *LABEL, "--from-model", "{nope}"], ["nope.csv"]),
@@ -103,8 +117,11 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("checks-unknown", ["audit", D, *FAST, "--checks", "label,outlierz"], ["outlierz"]),
     ("check-param-not-a-number", ["audit", D, *FAST, "--check-param", "outlier.k=abc"], ["outlier.k", "abc"]),
     ("check-param-negative", ["audit", D, *FAST, "--check-param", "outlier.k=-5"], ["outlier.k", "at least 1"]),
-    ("check-param-fraction", ["audit", D, *FAST, "--check-param", "class_imbalance.threshold=3"],
-     ["class_imbalance.threshold", "at most 1"]),
+    (
+        "check-param-fraction",
+        ["audit", D, *FAST, "--check-param", "class_imbalance.threshold=3"],
+        ["class_imbalance.threshold", "at most 1"],
+    ),
     ("check-param-choice", ["audit", D, *FAST, "--check-param", "label.filter_by=best"], ["filter_by", "best"]),
     ("check-param-form", ["audit", D, *FAST, "--check-param", "k=5"], ["check.param=value"]),
     ("check-param-unknown-check", ["audit", D, *FAST, "--check-param", "outlir.k=5"], ["outlir"]),
@@ -156,23 +173,31 @@ def workdir(tmp_path, tutorial_dir) -> dict[str, Path]:
     _write(files.setdefault("dup_header", inputs / "dup_header.csv"), "x1,x1,y\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n")
     train.assign(y="blue").to_csv(files.setdefault("one_class", inputs / "one_class.csv"), index=False)
     train.assign(rid=[None if i == 3 else f"r{i}" for i in range(len(train))]).to_csv(
-        files.setdefault("gappy_id", inputs / "gappy_id.csv"), index=False)
+        files.setdefault("gappy_id", inputs / "gappy_id.csv"), index=False
+    )
     train.assign(tags=[[i % 3] for i in range(len(train))]).to_parquet(
-        files.setdefault("nested", inputs / "nested.parquet"))
+        files.setdefault("nested", inputs / "nested.parquet")
+    )
     train.assign(x1=[np.inf if i == 5 else v for i, v in enumerate(train.x1)]).to_csv(
-        files.setdefault("infinite", inputs / "infinite.csv"), index=False)
+        files.setdefault("infinite", inputs / "infinite.csv"), index=False
+    )
     np.save(files.setdefault("probs_3cols", inputs / "probs_3cols.npy"), probs[:, :3] / probs[:, :3].sum(1)[:, None])
     np.save(files.setdefault("probs_t", inputs / "probs_t.npy"), probs.T)
     np.save(files.setdefault("probs_nan", inputs / "probs_nan.npy"), np.where(np.eye(250, 4) > 0, np.nan, probs))
     np.save(files.setdefault("probs_negative", inputs / "probs_negative.npy"), probs - 0.3)
     np.save(files.setdefault("probs_sums", inputs / "probs_sums.npy"), probs * 0.9)
     pd.DataFrame(probs, columns=["blue", "purple", "seafoam green", "yelow"]).to_csv(
-        files.setdefault("probs_typo", inputs / "probs_typo.csv"), index=False)
+        files.setdefault("probs_typo", inputs / "probs_typo.csv"), index=False
+    )
     pd.DataFrame(probs, columns=["p0", "p1", "p2", "p3"]).to_parquet(
-        files.setdefault("probs_unrelated", inputs / "probs_unrelated.parquet"))
+        files.setdefault("probs_unrelated", inputs / "probs_unrelated.parquet")
+    )
     np.savetxt(files.setdefault("probs_txt", inputs / "probs.txt"), probs)
-    np.save(files.setdefault("probs_object", inputs / "probs_object.npy"), np.array([{"a": 1}] * 3, dtype=object),
-            allow_pickle=True)
+    np.save(
+        files.setdefault("probs_object", inputs / "probs_object.npy"),
+        np.array([{"a": 1}] * 3, dtype=object),
+        allow_pickle=True,
+    )
     _write(files.setdefault("bad_toml", inputs / "bad.toml"), "label = [unclosed\n")
     _write(files.setdefault("config_unknown_key", inputs / "unknown.toml"), 'colour = "blue"\n')
     _write(files.setdefault("config_cv_text", inputs / "cv.toml"), 'cv = "five"\n')
@@ -186,8 +211,11 @@ def workdir(tmp_path, tutorial_dir) -> dict[str, Path]:
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_enough_cases():
@@ -215,8 +243,14 @@ def test_bad_input_is_one_line_and_exit_2(cli, workdir, tmp_path, args, needles)
 
 def test_step_summary_pointing_at_an_input_is_refused(cli, workdir, tmp_path):
     before = _digests(tmp_path / "inputs")
-    result = cli("health", workdir["train"], *FAST[:3], "--pred-probs", workdir["probs"],
-                 env={"GITHUB_STEP_SUMMARY": str(workdir["train"])})
+    result = cli(
+        "health",
+        workdir["train"],
+        *FAST[:3],
+        "--pred-probs",
+        workdir["probs"],
+        env={"GITHUB_STEP_SUMMARY": str(workdir["train"])},
+    )
     assert result.exit_code == ExitStatus.INPUT_ERROR, result.stderr
     assert "GITHUB_STEP_SUMMARY" in result.stderr and result.stderr.count("cleanaudit: error:") == 1
     assert _digests(tmp_path / "inputs") == before

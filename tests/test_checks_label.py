@@ -32,8 +32,14 @@ def tutorial(tutorial_dir):
 
 def _inputs(names, pred_probs=None, x=None):
     classes, codes = np.unique(names, return_inverse=True)
-    return CheckInputs(len(codes), classes.tolist(), labels=codes, pred_probs=pred_probs, features=x,
-                       knn=SharedKnn(x) if x is not None else None)
+    return CheckInputs(
+        len(codes),
+        classes.tolist(),
+        labels=codes,
+        pred_probs=pred_probs,
+        features=x,
+        knn=SharedKnn(x) if x is not None else None,
+    )
 
 
 def _reference(Datalab, names, **data):
@@ -78,7 +84,10 @@ def test_registered_with_spec_defaults():
     spec = REGISTRY["label"]
     assert spec.needs == ("pred_probs", "features") and spec.needs_labels
     assert dict(spec.params) == {
-        "k": 10, "filter_by": "prune_by_noise_rate", "min_examples_per_class": 10, "rank_by": "self_confidence"
+        "k": 10,
+        "filter_by": "prune_by_noise_rate",
+        "min_examples_per_class": 10,
+        "rank_by": "self_confidence",
     }
 
 
@@ -211,8 +220,9 @@ def test_many_classes_keep_the_largest_pairs_and_per_class_lists():
     assert 0 < block["off_diagonal_share"] <= 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # most classes are too small to flag, as the check reports
-        flagged = engine.find_label_issues(labels, probs, min_examples_per_class=10,
-                                           confident_joint=engine.compute_confident_joint(labels, probs))
+        flagged = engine.find_label_issues(
+            labels, probs, min_examples_per_class=10, confident_joint=engine.compute_confident_joint(labels, probs)
+        )
     np.testing.assert_array_equal(res.is_issue, flagged)
     assert len(json.dumps(info)) < 200_000
 

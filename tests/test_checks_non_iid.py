@@ -23,8 +23,9 @@ def Datalab():
 
 def _inputs(x=None, pred_probs=None, labels=None):
     n = len(x) if x is not None else len(pred_probs)
-    return CheckInputs(n, [0, 1, 2], labels=labels, pred_probs=pred_probs, features=x,
-                       knn=SharedKnn(x) if x is not None else None)
+    return CheckInputs(
+        n, [0, 1, 2], labels=labels, pred_probs=pred_probs, features=x, knn=SharedKnn(x) if x is not None else None
+    )
 
 
 def _reference(Datalab, n, **data):
@@ -50,7 +51,7 @@ def _scores_by_loop(indices: np.ndarray) -> np.ndarray:
     for i in range(n):
         d = min(i, n - 1 - i)
 
-        def area(x):
+        def area(x, d=d):
             if x <= d:
                 return x * x / (n - 1)
             if x <= n - 1 - d:

@@ -22,8 +22,9 @@ def Datalab():
 
 def _inputs(x, labels, pred_probs):
     k = pred_probs.shape[1]
-    return CheckInputs(len(x), [f"c{i}" for i in range(k)], labels=labels, pred_probs=pred_probs,
-                       features=x, knn=SharedKnn(x))
+    return CheckInputs(
+        len(x), [f"c{i}" for i in range(k)], labels=labels, pred_probs=pred_probs, features=x, knn=SharedKnn(x)
+    )
 
 
 def _reference(Datalab, x, labels, pred_probs, **kwargs):

@@ -15,10 +15,24 @@ def tutorial_audit(tmp_path_factory, tutorial_dir):
     from cleanaudit.cli.app import app
 
     out = tmp_path_factory.mktemp("audit") / "report"
-    result = CliRunner().invoke(app, [
-        "audit", str(tutorial_dir / "train.csv"), "--label", "y", "--features", "x1,x2", "--pred-probs",
-        str(tutorial_dir / "pred_probs_cv3_logreg_by_name.npy"), "--format", "json", "--out", str(out),
-    ], env={"COLUMNS": "160"})
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            str(tutorial_dir / "train.csv"),
+            "--label",
+            "y",
+            "--features",
+            "x1,x2",
+            "--pred-probs",
+            str(tutorial_dir / "pred_probs_cv3_logreg_by_name.npy"),
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        ],
+        env={"COLUMNS": "160"},
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout), out
 
@@ -31,8 +45,7 @@ def test_summary_matches_published_numbers(tutorial_audit, reference):
         assert summary[issue_type]["num_issues"] == count, issue_type
     assert summary["label"]["score"] == pytest.approx(0.756, abs=1e-12)
     assert summary["outlier"]["score"] == pytest.approx(expected["score_by_type"]["outlier"], abs=1e-9)
-    assert summary["near_duplicate"]["score"] == pytest.approx(expected["score_by_type"]["near_duplicate"],
-                                                             abs=1e-9)
+    assert summary["near_duplicate"]["score"] == pytest.approx(expected["score_by_type"]["near_duplicate"], abs=1e-9)
     assert summary["class_imbalance"]["score"] == pytest.approx(0.196)
     assert report["dataset_issues"]["non_iid"]["p_value"] < 0.05
     assert report["dataset_issues"]["health_score"] == pytest.approx(0.756)
@@ -65,8 +78,18 @@ def test_out_files(tutorial_audit, tutorial_dir):
 
 
 def test_terminal_report(cli, tutorial_dir):
-    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "x1,x2", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--num-examples", "3")
+    result = cli(
+        "audit",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--features",
+        "x1,x2",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--num-examples",
+        "3",
+    )
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     assert "Issues found" in text and "label issues" in text and "near_duplicate issues" in text
@@ -75,8 +98,18 @@ def test_terminal_report(cli, tutorial_dir):
 
 
 def test_select_checks_and_params(cli, tutorial_dir):
-    base = ("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "x1,x2", "--pred-probs",
-            tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--format", "json")
+    base = (
+        "audit",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--features",
+        "x1,x2",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--format",
+        "json",
+    )
     result = cli(*base, "--checks", "outlier,class_imbalance", "--check-param", "outlier.k=20")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
@@ -85,8 +118,18 @@ def test_select_checks_and_params(cli, tutorial_dir):
 
 
 def test_pred_probs_only_skips_feature_checks(cli, tutorial_dir):
-    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--format", "json")
+    result = cli(
+        "audit",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--features",
+        "",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     ran = {r["issue_type"] for r in report["summary"]}
@@ -96,14 +139,26 @@ def test_pred_probs_only_skips_feature_checks(cli, tutorial_dir):
     assert all(reason for reason in skipped.values())
 
 
-@pytest.mark.parametrize("args, needle", [
-    (("--checks", "label,bogus"), "bogus"),
-    (("--check-param", "outlier.zz=1"), "zz"),
-    (("--check-param", "nonsense"), "check.param=value"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("--checks", "label,bogus"), "bogus"),
+        (("--check-param", "outlier.zz=1"), "zz"),
+        (("--check-param", "nonsense"), "check.param=value"),
+    ],
+)
 def test_bad_check_options(cli, tutorial_dir, args, needle):
-    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "x1,x2", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", *args)
+    result = cli(
+        "audit",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--features",
+        "x1,x2",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        *args,
+    )
     assert result.exit_code == 2
     assert needle in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
@@ -111,8 +166,16 @@ def test_bad_check_options(cli, tutorial_dir, args, needle):
 def test_list_checks(cli):
     result = cli("audit", "--list-checks")
     assert result.exit_code == 0
-    for name in ("label", "outlier", "near_duplicate", "non_iid", "class_imbalance", "underperforming_group",
-                 "null", "data_valuation"):
+    for name in (
+        "label",
+        "outlier",
+        "near_duplicate",
+        "non_iid",
+        "class_imbalance",
+        "underperforming_group",
+        "null",
+        "data_valuation",
+    ):
         assert name in result.stdout
 
 
@@ -130,13 +193,27 @@ def many_classes_audit(tmp_path_factory):
     folder = tmp_path_factory.mktemp("many_classes")
     names = [f"c{i:03d}" for i in range(300)]
     rng = np.random.default_rng(2)
-    pd.DataFrame({"f0": rng.normal(size=3000), "f1": rng.normal(size=3000),
-                  "y": np.array(names)[labels]}).to_csv(folder / "data.csv", index=False)
+    pd.DataFrame({"f0": rng.normal(size=3000), "f1": rng.normal(size=3000), "y": np.array(names)[labels]}).to_csv(
+        folder / "data.csv", index=False
+    )
     np.save(folder / "probs.npy", probs)
     out = folder / "report"
-    result = CliRunner().invoke(app, ["audit", str(folder / "data.csv"), "-l", "y", "--pred-probs",
-                                      str(folder / "probs.npy"), "--format", "json", "--out", str(out)],
-                                env={"COLUMNS": "160"})
+    result = CliRunner().invoke(
+        app,
+        [
+            "audit",
+            str(folder / "data.csv"),
+            "-l",
+            "y",
+            "--pred-probs",
+            str(folder / "probs.npy"),
+            "--format",
+            "json",
+            "--out",
+            str(out),
+        ],
+        env={"COLUMNS": "160"},
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout), out, labels, probs, names
 

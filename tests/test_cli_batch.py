@@ -93,8 +93,7 @@ def test_junit_one_suite_per_dataset(cli, folder):
 
 
 def test_glob_and_several_files(cli, folder):
-    result = cli("audit", folder / "*.csv", folder / "noisy.parquet", "-l", "y", "--model", "logreg", "-f", "csv",
-                 "-q")
+    result = cli("audit", folder / "*.csv", folder / "noisy.parquet", "-l", "y", "--model", "logreg", "-f", "csv", "-q")
     assert result.exit_code == ExitStatus.OK, result.stderr
     index = pd.read_csv(__import__("io").StringIO(result.stdout))
     assert index.dataset.tolist() == ["good", "noisy"]
@@ -132,8 +131,21 @@ def test_batch_baseline_is_the_earlier_out_folder(cli, folder, tmp_path):
     (folder / "corrupt.parquet").unlink()
     first = _batch(cli, folder, "--out", tmp_path / "run1", "-q")
     assert first.exit_code == ExitStatus.GATE_FAILED
-    again = cli("audit", folder, "-l", "y", "--model", "logreg", "--baseline", tmp_path / "run1",
-                "--fail-on", "new:label>0", "-f", "json", "-q")
+    again = cli(
+        "audit",
+        folder,
+        "-l",
+        "y",
+        "--model",
+        "logreg",
+        "--baseline",
+        tmp_path / "run1",
+        "--fail-on",
+        "new:label>0",
+        "-f",
+        "json",
+        "-q",
+    )
     assert again.exit_code == ExitStatus.OK, again.stderr  # same data, same seed: nothing new
     assert all(r["gates"] == "pass" for r in json.loads(again.stdout)["datasets"])
     one_report = cli("audit", folder, "-l", "y", "--baseline", tmp_path / "run1" / "good" / "report.json")
@@ -174,9 +186,12 @@ def test_a_failure_before_the_index_is_written_keeps_the_earlier_batch(cli, fold
     assert _batch(cli, folder, "--out", out, "-q").exit_code == ExitStatus.GATE_FAILED
     before = _snapshot(out)
     assert {"index.json", "index.csv", "index.md", "good/report.json", "noisy/issues.parquet"} <= set(before)
-    for failure, status in ((RuntimeError("index broke"), ExitStatus.INTERNAL_ERROR),
-                            (KeyboardInterrupt(), ExitStatus.INTERRUPTED)):
-        def broken(*args, **kwargs):
+    for failure, status in (
+        (RuntimeError("index broke"), ExitStatus.INTERNAL_ERROR),
+        (KeyboardInterrupt(), ExitStatus.INTERRUPTED),
+    ):
+
+        def broken(*args, failure=failure, **kwargs):
             raise failure
 
         monkeypatch.setattr(cleanaudit.report.outdir, "index_table", broken)

@@ -1,4 +1,4 @@
-"""clean from the CLI reproduces the tutorial's CleanLearning numbers, writes correct files, and never touches inputs."""
+"""clean from the CLI reproduces the tutorial's CleanLearning numbers, writes correct files, never touches inputs."""
 
 from __future__ import annotations
 
@@ -40,8 +40,24 @@ def true_test(tutorial_dir, tmp_path_factory):
 
 
 def test_tutorial_accuracy_goes_from_0828_to_0856(cli, tutorial_dir, true_test, reference, tmp_path):
-    out = _json(cli("clean", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", *LOGREG, "--test", true_test,
-                    "--output", tmp_path / "clean.csv", "--format", "json", "-q"))
+    out = _json(
+        cli(
+            "clean",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y_int",
+            "--ignore",
+            "y",
+            *LOGREG,
+            "--test",
+            true_test,
+            "--output",
+            tmp_path / "clean.csv",
+            "--format",
+            "json",
+            "-q",
+        )
+    )
     assert out["num_label_issues"] == out["removed"] == 53 and out["kept"] == 197 and out["relabelled"] == 0
     assert out["test_accuracy"] == {"baseline": 0.828, "cleaned": 0.856}
     assert out["test_macro_f1"]["cleaned"] > out["test_macro_f1"]["baseline"]
@@ -51,16 +67,42 @@ def test_tutorial_accuracy_goes_from_0828_to_0856(cli, tutorial_dir, true_test, 
     removed = manifest.row[manifest.action == "removed"].tolist()
     expected = reference["on_pred_probs_cv5_seed0_logreg"]["clean_learning_min_examples_per_class_10"]
     assert sorted(removed) == sorted(expected["label_issue_indices"])
-    assert list(manifest.columns) == ["row", "id", "action", "given_label", "suggested_label", "label_quality",
-                                      "is_label_issue", "reason"]
+    assert list(manifest.columns) == [
+        "row",
+        "id",
+        "action",
+        "given_label",
+        "suggested_label",
+        "label_quality",
+        "is_label_issue",
+        "reason",
+    ]
     cleaned = pd.read_csv(tmp_path / "clean.csv")
     train = pd.read_csv(tutorial_dir / "train.csv")
     assert cleaned.equals(train.drop(index=removed).reset_index(drop=True))
 
 
 def test_merging_seafoam_green_into_yellow(cli, tutorial_dir, true_test, tmp_path):
-    out = _json(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", *LOGREG, "--test", true_test,
-                    "--merge", "seafoam green=yellow", "--output", tmp_path / "merged.parquet", "-f", "json", "-q"))
+    out = _json(
+        cli(
+            "clean",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y",
+            "--ignore",
+            "y_int",
+            *LOGREG,
+            "--test",
+            true_test,
+            "--merge",
+            "seafoam green=yellow",
+            "--output",
+            tmp_path / "merged.parquet",
+            "-f",
+            "json",
+            "-q",
+        )
+    )
     assert out["test_accuracy"] == {"baseline": 0.94, "cleaned": 0.964}
     assert out["merged"] == [{"from": "seafoam green", "to": "yellow"}]
     assert out["dataset"]["class_names"] == ["blue", "purple", "yellow"]
@@ -74,8 +116,24 @@ def test_inputs_are_byte_identical_after_clean(cli, tutorial_dir, true_test, tmp
     data.write_bytes((tutorial_dir / "train.csv").read_bytes())
     inputs = [data, true_test]
     before = [hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs]
-    result = cli("clean", data, "-l", "y", "--ignore", "y_int", *LOGREG, "--test", true_test,
-                 "--strategy", "relabel", "--output", tmp_path / "out.csv", "--out", tmp_path / "report", "-q")
+    result = cli(
+        "clean",
+        data,
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        *LOGREG,
+        "--test",
+        true_test,
+        "--strategy",
+        "relabel",
+        "--output",
+        tmp_path / "out.csv",
+        "--out",
+        tmp_path / "report",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in inputs] == before
     # CSV to CSV copies cells as text: unchanged rows are the input's lines exactly.
@@ -84,8 +142,20 @@ def test_inputs_are_byte_identical_after_clean(cli, tutorial_dir, true_test, tmp
 
 
 def test_relabel_and_threshold(cli, tutorial_dir, tmp_path):
-    args = ("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", *LOGREG, "--strategy", "relabel",
-            "-f", "json", "-q")
+    args = (
+        "clean",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        *LOGREG,
+        "--strategy",
+        "relabel",
+        "-f",
+        "json",
+        "-q",
+    )
     out = _json(cli(*args, "--output", tmp_path / "r.csv"))
     assert out["relabelled"] > 0 and out["removed"] + out["relabelled"] == out["num_label_issues"]
     manifest = pd.read_csv(tmp_path / "r.manifest.csv")
@@ -99,8 +169,20 @@ def test_relabel_and_threshold(cli, tutorial_dir, tmp_path):
 
 
 def test_weight_strategy_and_known_noise_matrix(cli, tutorial_dir, tmp_path):
-    base = ("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", *LOGREG, "--strategy", "weight",
-            "-f", "json", "-q")
+    base = (
+        "clean",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        *LOGREG,
+        "--strategy",
+        "weight",
+        "-f",
+        "json",
+        "-q",
+    )
     out = _json(cli(*base, "--output", tmp_path / "w.csv"))
     assert out["removed"] == 0 and out["weighted"] == out["kept"] == 250 and out["noise_matrix"] == "estimated"
     weights = pd.read_csv(tmp_path / "w.csv").groupby("y").sample_weight.unique()
@@ -115,11 +197,37 @@ def test_weight_strategy_and_known_noise_matrix(cli, tutorial_dir, tmp_path):
 
 def test_label_issues_from_find_issues_skip_detection(cli, tutorial_dir, tmp_path):
     probs = tutorial_dir / "pred_probs_cv3_logreg_by_name.npy"
-    found = cli("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs", probs,
-                "--out", tmp_path / "found", "-q")
+    found = cli(
+        "find-issues",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        probs,
+        "--out",
+        tmp_path / "found",
+        "-q",
+    )
     assert found.exit_code == 0, found.stderr
-    out = _json(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--label-issues",
-                    tmp_path / "found" / "issues.parquet", "--output", tmp_path / "c.csv", "-f", "json", "-q"))
+    out = _json(
+        cli(
+            "clean",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y",
+            "--ignore",
+            "y_int",
+            "--label-issues",
+            tmp_path / "found" / "issues.parquet",
+            "--output",
+            tmp_path / "c.csv",
+            "-f",
+            "json",
+            "-q",
+        )
+    )
     assert out["removed"] == 64 and out["run"]["pred_probs_source"] is None
     assert out["label_issues_file"].endswith("issues.parquet")
     manifest = pd.read_csv(tmp_path / "c.manifest.csv")
@@ -129,15 +237,33 @@ def test_label_issues_from_find_issues_skip_detection(cli, tutorial_dir, tmp_pat
 def test_dry_run_writes_nothing(cli, tutorial_dir, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    out = _json(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", *LOGREG, "--dry-run",
-                    "--output", out_dir / "c.csv", "--save-model", out_dir / "m.skops", "-f", "json", "-q"))
+    out = _json(
+        cli(
+            "clean",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y",
+            "--ignore",
+            "y_int",
+            *LOGREG,
+            "--dry-run",
+            "--output",
+            out_dir / "c.csv",
+            "--save-model",
+            out_dir / "m.skops",
+            "-f",
+            "json",
+            "-q",
+        )
+    )
     assert out["dry_run"] is True and out["output_file"] is None and out["manifest_file"] is None
     assert out["removed"] == 53 and list(out_dir.iterdir()) == []
 
 
 def test_table_output_lists_changes(cli, tutorial_dir, tmp_path):
-    result = cli("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", *LOGREG, "--dry-run",
-                 "--top", "3")
+    result = cli(
+        "clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", *LOGREG, "--dry-run", "--top", "3"
+    )
     assert result.exit_code == 0, result.stderr
     for text in ("Cleaning summary", "label issues found", "Rows that change", "53 rows; showing the 3"):
         assert text in result.stdout
@@ -147,8 +273,24 @@ def test_table_output_lists_changes(cli, tutorial_dir, tmp_path):
 def test_saved_model_scores_new_data(cli, tutorial_dir, tmp_path):
     pytest.importorskip("skops")
     model = tmp_path / "model.skops"
-    saved = _json(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", *LOGREG, "--output",
-                      tmp_path / "c.csv", "--save-model", model, "-f", "json", "-q"))
+    saved = _json(
+        cli(
+            "clean",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y",
+            "--ignore",
+            "y_int",
+            *LOGREG,
+            "--output",
+            tmp_path / "c.csv",
+            "--save-model",
+            model,
+            "-f",
+            "json",
+            "-q",
+        )
+    )
     assert saved["model_file"] == str(model) and model.exists()
     out = _json(cli("find-issues", tutorial_dir / "test.csv", "-l", "y", "--from-model", model, "-f", "json"))
     assert out["run"]["out_of_sample"] is False and "not out-of-sample" in out["run"]["note"]
@@ -156,8 +298,7 @@ def test_saved_model_scores_new_data(cli, tutorial_dir, tmp_path):
     assert out["run"]["model_file"]["num_training_rows"] == 197 and out["num_issues"] > 0
     health = cli("health", tutorial_dir / "train.csv", "-l", "y", "--from-model", model)
     assert health.exit_code == 0 and "trained on" in health.stderr
-    _one_line_error(cli("health", tutorial_dir / "train.csv", "-l", "y_int", "--from-model", model),
-                    "other classes")
+    _one_line_error(cli("health", tutorial_dir / "train.csv", "-l", "y_int", "--from-model", model), "other classes")
 
 
 def test_save_model_without_skops_is_a_clear_error(cli, tutorial_dir, tmp_path, monkeypatch):
@@ -168,20 +309,41 @@ def test_save_model_without_skops_is_a_clear_error(cli, tutorial_dir, tmp_path, 
         raise ConfigError("saving and loading models needs the optional package skops", hint="pip install skops")
 
     monkeypatch.setattr(cleanaudit.models.persist, "_skops", missing)
-    _one_line_error(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--output", tmp_path / "c.csv",
-                        "--save-model", tmp_path / "m.skops"), "skops")
+    _one_line_error(
+        cli(
+            "clean",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y",
+            "--output",
+            tmp_path / "c.csv",
+            "--save-model",
+            tmp_path / "m.skops",
+        ),
+        "skops",
+    )
     assert not (tmp_path / "c.csv").exists()
 
 
-@pytest.mark.parametrize("extra, needle", [
-    (("--merge", "seafoam green"), "FROM=TO"),
-    (("--merge", "teal=yellow"), "unknown class 'teal'"),
-    (("--strategy", "nuke"), "--strategy"),
-    (("--output", "cleaned.txt"), ".csv or .parquet"),
-])
+@pytest.mark.parametrize(
+    "extra, needle",
+    [
+        (("--merge", "seafoam green"), "FROM=TO"),
+        (("--merge", "teal=yellow"), "unknown class 'teal'"),
+        (("--strategy", "nuke"), "--strategy"),
+        (("--output", "cleaned.txt"), ".csv or .parquet"),
+    ],
+)
 def test_bad_options(cli, tutorial_dir, tmp_path, extra, needle):
-    args = ["clean", tutorial_dir / "train.csv", "-l", "y", "--pred-probs",
-            tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", *extra]
+    args = [
+        "clean",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        *extra,
+    ]
     if "--output" not in extra:
         args += ["--output", tmp_path / "c.csv"]
     _one_line_error(cli(*args), needle)
@@ -195,30 +357,40 @@ def test_missing_output_and_output_over_input(cli, tutorial_dir, tmp_path):
     assert data.read_bytes() == (tutorial_dir / "train.csv").read_bytes()
 
 
-@pytest.mark.parametrize("matrix, needle", [
-    (np.eye(3), "3 x 3"),
-    (np.full((4, 4), 0.25), "trace 1"),
-    (np.eye(4) * 0.9, "sums to 0.9"),
-])
+@pytest.mark.parametrize(
+    "matrix, needle",
+    [
+        (np.eye(3), "3 x 3"),
+        (np.full((4, 4), 0.25), "trace 1"),
+        (np.eye(4) * 0.9, "sums to 0.9"),
+    ],
+)
 def test_bad_noise_matrix(cli, tutorial_dir, tmp_path, matrix, needle):
     np.save(tmp_path / "nm.npy", matrix)
-    _one_line_error(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--noise-matrix",
-                        tmp_path / "nm.npy"), "nm.npy", needle)
+    _one_line_error(
+        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--noise-matrix", tmp_path / "nm.npy"),
+        "nm.npy",
+        needle,
+    )
 
 
 def test_label_issues_file_that_does_not_match(cli, tutorial_dir, tmp_path):
     path = tmp_path / "issues.csv"
     pd.DataFrame({"row": [3, 400]}).to_csv(path, index=False)
-    _one_line_error(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--label-issues", path),
-                    "issues.csv", "400")
+    _one_line_error(
+        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--label-issues", path), "issues.csv", "400"
+    )
     pd.DataFrame({"row": [0], "given_label": ["blue"]}).to_csv(path, index=False)
-    _one_line_error(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--label-issues", path),
-                    "other labels")
+    _one_line_error(
+        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--label-issues", path), "other labels"
+    )
 
 
 def test_several_models_are_refused(cli, tutorial_dir):
-    _one_line_error(cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "-m", "logreg", "-m", "knn"),
-                    "--model is given 2 times")
+    _one_line_error(
+        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "-m", "logreg", "-m", "knn"),
+        "--model is given 2 times",
+    )
 
 
 def test_support_tickets_end_to_end(cli, tmp_path):
@@ -228,9 +400,25 @@ def test_support_tickets_end_to_end(cli, tmp_path):
     truth = pd.read_csv(SAMPLE / "support_tickets_test_true_labels.csv")
     test["team"] = truth.true_label.to_numpy()
     test.to_csv(tmp_path / "test_true.csv", index=False)
-    out = _json(cli("clean", SAMPLE / "support_tickets_train.parquet", "-l", "team", "--id-column", "ticket_id",
-                    "-m", "logreg", "--test", tmp_path / "test_true.csv", "--output", tmp_path / "clean.parquet",
-                    "-f", "json", "-q"))
+    out = _json(
+        cli(
+            "clean",
+            SAMPLE / "support_tickets_train.parquet",
+            "-l",
+            "team",
+            "--id-column",
+            "ticket_id",
+            "-m",
+            "logreg",
+            "--test",
+            tmp_path / "test_true.csv",
+            "--output",
+            tmp_path / "clean.parquet",
+            "-f",
+            "json",
+            "-q",
+        )
+    )
     assert out["removed"] == out["num_label_issues"] > 150
     assert out["test_accuracy"]["cleaned"] > out["test_accuracy"]["baseline"]
     cleaned = pd.read_parquet(tmp_path / "clean.parquet")
@@ -239,7 +427,10 @@ def test_support_tickets_end_to_end(cli, tmp_path):
     manifest = pd.read_csv(tmp_path / "clean.manifest.csv")
     assert manifest.id.tolist() == original.ticket_id.tolist()
     assert set(cleaned.ticket_id) == set(manifest.id[manifest.action == "kept"])
-    planted = set(pd.read_csv(SAMPLE / "support_tickets_true_labels.csv").pipe(
-        lambda t: t.ticket_id[t.true_label.to_numpy() != original.team.to_numpy()]))
+    planted = set(
+        pd.read_csv(SAMPLE / "support_tickets_true_labels.csv").pipe(
+            lambda t: t.ticket_id[t.true_label.to_numpy() != original.team.to_numpy()]
+        )
+    )
     removed = set(manifest.id[manifest.action == "removed"])
     assert len(removed & planted) / len(removed) > 0.6  # most removed rows are real label errors

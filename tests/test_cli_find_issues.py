@@ -8,8 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-FILTERS = ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
-           "low_normalized_margin", "low_self_confidence"]
+FILTERS = [
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+    "low_normalized_margin",
+    "low_self_confidence",
+]
 
 
 def _json(result) -> dict:
@@ -20,17 +27,42 @@ def _json(result) -> dict:
 @pytest.mark.parametrize("filter_by", FILTERS)
 def test_each_filter_matches_reference(cli, tutorial_dir, reference, filter_by):
     expected = reference["on_pred_probs_cv3_logreg"]["find_label_issues"][filter_by]
-    out = _json(cli("find-issues", tutorial_dir / "train.csv", "--label", "y_int", "--ignore", "y",
-                    "--pred-probs", tutorial_dir / "pred_probs_cv3_logreg.npy", "--filter-by", filter_by,
-                    "--format", "json"))
+    out = _json(
+        cli(
+            "find-issues",
+            tutorial_dir / "train.csv",
+            "--label",
+            "y_int",
+            "--ignore",
+            "y",
+            "--pred-probs",
+            tutorial_dir / "pred_probs_cv3_logreg.npy",
+            "--filter-by",
+            filter_by,
+            "--format",
+            "json",
+        )
+    )
     assert out["num_issues"] == expected["num_issues"]
     assert sorted(i["row"] for i in out["issues"]) == sorted(expected["indices"])
 
 
 def test_most_severe_rows_by_class_name(cli, tutorial_dir):
     # Class order is sorted class names, so the by-name pred_probs file lines up with --label y.
-    out = _json(cli("find-issues", tutorial_dir / "train.csv", "--label", "y", "--pred-probs",
-                    tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--format", "json", "--top", "5"))
+    out = _json(
+        cli(
+            "find-issues",
+            tutorial_dir / "train.csv",
+            "--label",
+            "y",
+            "--pred-probs",
+            tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+            "--format",
+            "json",
+            "--top",
+            "5",
+        )
+    )
     assert out["num_issues"] == 64
     assert [i["row"] for i in out["issues"]] == [99, 8, 64, 107, 10]
     truth = pd.read_csv(tutorial_dir / "true_labels.csv")
@@ -39,7 +71,9 @@ def test_most_severe_rows_by_class_name(cli, tutorial_dir):
         assert issue["given_label"] == train.y[issue["row"]]
         assert issue["label_quality"] == pytest.approx(
             np.load(tutorial_dir / "pred_probs_cv3_logreg_by_name.npy")[issue["row"]][
-                sorted(train.y.unique()).index(issue["given_label"])])
+                sorted(train.y.unique()).index(issue["given_label"])
+            ]
+        )
     # The most severe issues are real label errors on this dataset.
     assert sum(truth.true_label[i["row"]] != i["given_label"] for i in out["issues"]) >= 4
     assert out["dataset"]["class_names"] == ["blue", "purple", "seafoam green", "yellow"]
@@ -52,8 +86,20 @@ def test_table_shows_class_names_and_ids(cli, tutorial_dir, tmp_path):
     data.insert(0, "sample", [f"S{i:03d}" for i in range(len(data))])
     path = tmp_path / "train.csv"
     data.to_csv(path, index=False)
-    result = cli("find-issues", path, "-l", "y", "--id-column", "sample", "--ignore", "y_int",
-                 "--pred-probs", tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--top", "3")
+    result = cli(
+        "find-issues",
+        path,
+        "-l",
+        "y",
+        "--id-column",
+        "sample",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--top",
+        "3",
+    )
     assert result.exit_code == 0, result.stderr
     assert "S099" in result.stdout and "seafoam green" in result.stdout
     assert "64 label issues" in result.stdout
@@ -61,23 +107,43 @@ def test_table_shows_class_names_and_ids(cli, tutorial_dir, tmp_path):
 
 def test_out_dir_writes_report_and_rows(cli, tutorial_dir, tmp_path):
     out = tmp_path / "report"
-    result = cli("find-issues", tutorial_dir / "train.parquet", "-l", "y", "--ignore", "y_int", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--out", out, "--quiet")
+    result = cli(
+        "find-issues",
+        tutorial_dir / "train.parquet",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--out",
+        out,
+        "--quiet",
+    )
     assert result.exit_code == 0, result.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["num_issues"] == 64 and len(report["issues"]) == 64
     rows = pd.read_parquet(out / "issues.parquet")
     assert len(rows) == 250 and int(rows.is_label_issue.sum()) == 64
-    assert {"row", "id", "is_label_issue", "label_score", "given_label", "predicted_label",
-            "label_quality"} <= set(rows.columns)
+    assert {"row", "id", "is_label_issue", "label_score", "given_label", "predicted_label", "label_quality"} <= set(
+        rows.columns
+    )
     csv_rows = pd.read_csv(out / "issues.csv")
     assert csv_rows.is_label_issue.sum() == 64
     assert rows.given_label.tolist() == pd.read_parquet(tutorial_dir / "train.parquet").y.tolist()
 
 
 def test_csv_and_markdown_formats(cli, tutorial_dir):
-    args = ("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs",
-            tutorial_dir / "pred_probs_cv3_logreg_by_name.npy")
+    args = (
+        "find-issues",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+    )
     csv_out = cli(*args, "--format", "csv")
     assert csv_out.exit_code == 0, csv_out.stderr
     lines = csv_out.stdout.strip().splitlines()
@@ -90,8 +156,18 @@ def test_csv_and_markdown_formats(cli, tutorial_dir):
 
 
 def test_rank_by_and_adjust_change_order_not_set(cli, tutorial_dir):
-    base = ("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs",
-            tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--format", "json")
+    base = (
+        "find-issues",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--format",
+        "json",
+    )
     plain = _json(cli(*base))
     margin = _json(cli(*base, "--rank-by", "normalized_margin", "--adjust-pred-probs"))
     assert {i["row"] for i in plain["issues"]} == {i["row"] for i in margin["issues"]}
@@ -100,8 +176,18 @@ def test_rank_by_and_adjust_change_order_not_set(cli, tutorial_dir):
 
 
 def test_frac_noise_and_min_examples(cli, tutorial_dir):
-    base = ("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs",
-            tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--format", "json")
+    base = (
+        "find-issues",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--format",
+        "json",
+    )
     half = _json(cli(*base, "--frac-noise", "0.5"))
     assert 0 < half["num_issues"] < 64
     floor = _json(cli(*base, "--min-examples-per-class", "45"))
@@ -114,8 +200,9 @@ def test_frac_noise_and_min_examples(cli, tutorial_dir):
 def test_train_scores_test_labels_with_a_model_fit_on_train(cli, tutorial_dir):
     # test_pred_probs_logreg_fit_on_train.npy: LogisticRegression fit on train, predict_proba on test (y_int order).
     base = ("find-issues", tutorial_dir / "test.csv", "-l", "y_int", "--ignore", "y", "--format", "json")
-    trained = _json(cli(*base, "--train", tutorial_dir / "train.csv", "--model",
-                        "sklearn.linear_model:LogisticRegression"))
+    trained = _json(
+        cli(*base, "--train", tutorial_dir / "train.csv", "--model", "sklearn.linear_model:LogisticRegression")
+    )
     given = _json(cli(*base, "--pred-probs", tutorial_dir / "test_pred_probs_logreg_fit_on_train.npy"))
     assert trained["num_issues"] == given["num_issues"] > 0
     assert [i["row"] for i in trained["issues"]] == [i["row"] for i in given["issues"]]
@@ -128,12 +215,30 @@ def test_train_scores_test_labels_with_a_model_fit_on_train(cli, tutorial_dir):
 def test_train_with_other_classes_is_refused(cli, tutorial_dir, tmp_path):
     train = pd.read_csv(tutorial_dir / "train.csv")
     train[train.y != "blue"].to_csv(tmp_path / "no_blue.csv", index=False)
-    result = cli("find-issues", tutorial_dir / "test.csv", "-l", "y", "--ignore", "y_int", "--train",
-                 tmp_path / "no_blue.csv", "-m", "logreg")
+    result = cli(
+        "find-issues",
+        tutorial_dir / "test.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--train",
+        tmp_path / "no_blue.csv",
+        "-m",
+        "logreg",
+    )
     assert result.exit_code == 2 and "different classes" in result.stderr and "blue" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    both = cli("find-issues", tutorial_dir / "test.csv", "-l", "y", "--train", tutorial_dir / "train.csv",
-               "--pred-probs", tutorial_dir / "test_pred_probs_logreg_fit_on_train.npy")
+    both = cli(
+        "find-issues",
+        tutorial_dir / "test.csv",
+        "-l",
+        "y",
+        "--train",
+        tutorial_dir / "train.csv",
+        "--pred-probs",
+        tutorial_dir / "test_pred_probs_logreg_fit_on_train.npy",
+    )
     assert both.exit_code == 2 and "--pred-probs and --train" in both.stderr
 
 
@@ -146,8 +251,18 @@ MEMBERS = ("pred_probs_cv3_logreg.npy", "pred_probs_cv3_random_forest.npy", "pre
 def test_ensemble_of_pred_probs_files(cli, tutorial_dir, weighting):
     from cleanaudit import engine
 
-    args = ["find-issues", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", "--format", "json",
-            "--ensemble-weighting", weighting]
+    args = [
+        "find-issues",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y_int",
+        "--ignore",
+        "y",
+        "--format",
+        "json",
+        "--ensemble-weighting",
+        weighting,
+    ]
     for name in MEMBERS:
         args += ["--pred-probs", tutorial_dir / name]
     out = _json(cli(*args))
@@ -168,16 +283,60 @@ def test_ensemble_of_pred_probs_files(cli, tutorial_dir, weighting):
 
 
 def test_ensemble_of_models_names_weights_in_caption(cli, tutorial_dir):
-    result = cli("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", "logreg",
-                 "-m", "knn", "--cv", "3", "--top", "3")
+    result = cli(
+        "find-issues",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "-m",
+        "logreg",
+        "-m",
+        "knn",
+        "--cv",
+        "3",
+        "--top",
+        "3",
+    )
     assert result.exit_code == 0, result.stderr
     caption = " ".join(result.stdout.split())
     assert "ensemble of 2 (accuracy weights: logreg 0." in caption and "knn 0." in caption
-    out = _json(cli("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", "logreg",
-                    "-m", "knn", "--cv", "3", "-f", "json"))
+    out = _json(
+        cli(
+            "find-issues",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y",
+            "--ignore",
+            "y_int",
+            "-m",
+            "logreg",
+            "-m",
+            "knn",
+            "--cv",
+            "3",
+            "-f",
+            "json",
+        )
+    )
     assert out["run"]["model"] == ["logreg", "knn"] and out["run"]["cv_folds"] == 3
-    single = _json(cli("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", "logreg",
-                       "--cv", "3", "-f", "json"))
+    single = _json(
+        cli(
+            "find-issues",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y",
+            "--ignore",
+            "y_int",
+            "-m",
+            "logreg",
+            "--cv",
+            "3",
+            "-f",
+            "json",
+        )
+    )
     assert single["run"]["model"] == "logreg" and "ensemble" not in single["run"]
 
 
@@ -186,8 +345,23 @@ def test_ensembles_only_where_they_are_used(cli, tutorial_dir):
     for command in ("health", "overlap", "noise-matrix"):
         result = cli(command, tutorial_dir / "train.csv", "-l", "y_int", *args)
         assert result.exit_code == 2 and "--pred-probs is given 2 times" in result.stderr
-    audit = _json(cli("audit", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", *args, "--checks", "label",
-                      "-f", "json", "--ensemble-weighting", "uniform"))
+    audit = _json(
+        cli(
+            "audit",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y_int",
+            "--ignore",
+            "y",
+            *args,
+            "--checks",
+            "label",
+            "-f",
+            "json",
+            "--ensemble-weighting",
+            "uniform",
+        )
+    )
     assert [m["weight"] for m in audit["run"]["ensemble"]["members"]] == [0.5, 0.5]
     assert "weighted mean" in audit["run"]["ensemble"]["pred_probs"]
 
@@ -199,7 +373,19 @@ def test_note_when_an_id_like_column_is_a_feature(cli):
     noted = cli("find-issues", data, "-l", "team", "--model", "logreg", "--cv", "3", "--format", "json")
     assert noted.exit_code == 0, noted.stderr
     assert "feature column ticket_id has a different value in every row" in noted.stderr
-    clean = cli("find-issues", data, "-l", "team", "--id-column", "ticket_id", "--model", "logreg", "--cv", "3",
-                "--format", "json")
+    clean = cli(
+        "find-issues",
+        data,
+        "-l",
+        "team",
+        "--id-column",
+        "ticket_id",
+        "--model",
+        "logreg",
+        "--cv",
+        "3",
+        "--format",
+        "json",
+    )
     assert clean.exit_code == 0, clean.stderr
     assert "like an id" not in clean.stderr

@@ -11,8 +11,18 @@ NAMES = {0: "purple", 1: "blue", 2: "seafoam green", 3: "yellow"}  # y_int codes
 
 def test_health_matches_reference(cli, tutorial_dir, reference):
     ref = reference["on_pred_probs_cv3_logreg"]
-    result = cli("health", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--format", "json")
+    result = cli(
+        "health",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["health_score"] == pytest.approx(ref["overall_label_health_score"], abs=1e-12)
@@ -26,8 +36,16 @@ def test_health_matches_reference(cli, tutorial_dir, reference):
 
 
 def test_health_table(cli, tutorial_dir):
-    result = cli("health", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy")
+    result = cli(
+        "health",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+    )
     assert result.exit_code == 0, result.stderr
     assert "health score 0.7560" in result.stdout
     assert result.stdout.index("seafoam green") < result.stdout.index("blue  ")

@@ -24,8 +24,22 @@ def test_command_help_has_examples_and_shared_options(cli, command):
     result = cli(command, "-h")
     assert result.exit_code == 0
     assert "Examples:" in result.stdout and f"cleanaudit {command}" in result.stdout
-    for option in ("--label", "--features", "--ignore", "--id-column", "--model", "--model-param", "--cv",
-                   "--seed", "--jobs", "--pred-probs", "--format", "--out", "--quiet", "--debug"):
+    for option in (
+        "--label",
+        "--features",
+        "--ignore",
+        "--id-column",
+        "--model",
+        "--model-param",
+        "--cv",
+        "--seed",
+        "--jobs",
+        "--pred-probs",
+        "--format",
+        "--out",
+        "--quiet",
+        "--debug",
+    ):
         assert option in result.stdout, option
 
 
@@ -40,8 +54,10 @@ def test_python_m_entry_point():
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from cleanaudit.cli.app import app; "
-            "print(','.join(m for m in ('sklearn', 'pandas', 'pyarrow', 'scipy') if m in sys.modules))")
+    code = (
+        "import sys; from cleanaudit.cli.app import app; "
+        "print(','.join(m for m in ('sklearn', 'pandas', 'pyarrow', 'scipy') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""

@@ -15,9 +15,22 @@ from cleanaudit.status import ExitStatus
 
 def test_sklearn_class_reproduces_published_confident_joint(cli, tutorial_dir):
     # The tutorial's cv5 pred_probs come from exactly this split and model (tutorial README).
-    result = cli("noise-matrix", tutorial_dir / "train.csv", "-l", "y_int", "--features", "x1,x2",
-                 "--model", "sklearn.linear_model:LogisticRegression", "--cv", "5", "--seed", "0",
-                 "--format", "json")
+    result = cli(
+        "noise-matrix",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y_int",
+        "--features",
+        "x1,x2",
+        "--model",
+        "sklearn.linear_model:LogisticRegression",
+        "--cv",
+        "5",
+        "--seed",
+        "0",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["confident_joint"] == [[68, 0, 8, 8], [5, 46, 3, 0], [15, 3, 32, 13], [2, 1, 12, 34]]
@@ -44,8 +57,19 @@ def test_auto_model_records_candidates_and_repeats(cli, tutorial_dir):
 
 
 def test_model_param_reaches_the_model(cli, tutorial_dir):
-    base = ("health", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--format", "json",
-            "--model", "logreg", "-q")
+    base = (
+        "health",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--format",
+        "json",
+        "--model",
+        "logreg",
+        "-q",
+    )
     strong = json.loads(cli(*base).stdout)
     weak = cli(*base, "--model-param", "C=0.0001")
     assert weak.exit_code == 0, weak.stderr
@@ -53,8 +77,18 @@ def test_model_param_reaches_the_model(cli, tutorial_dir):
 
 
 def test_bad_model_param_is_input_error(cli, tutorial_dir):
-    result = cli("health", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--model", "logreg",
-                 "--model-param", "no_such_param=1")
+    result = cli(
+        "health",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--model",
+        "logreg",
+        "--model-param",
+        "no_such_param=1",
+    )
     assert result.exit_code == 2
     assert "no_such_param" in result.stderr and "Traceback" not in result.stderr
 
@@ -72,8 +106,18 @@ def one_error_line(result) -> str:
 
 def test_popen_spec_runs_nothing(cli, tutorial_dir, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    base = ("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", "subprocess:Popen",
-            "--model-param", "args=['touch','PWNED']")
+    base = (
+        "find-issues",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "-m",
+        "subprocess:Popen",
+        "--model-param",
+        "args=['touch','PWNED']",
+    )
     line = one_error_line(cli(*base))
     assert "module 'subprocess' is not trusted; pass --trust-module subprocess" in line
     line = one_error_line(cli(*base, "--trust-module", "subprocess"))
@@ -106,9 +150,11 @@ def installed_classifier(tmp_path, monkeypatch):
     site.mkdir()
     work.mkdir()
     marker = tmp_path / "MARKER"
-    (site / f"{name}.py").write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('imported')\n"
-                                     "from sklearn.linear_model import LogisticRegression\n\n"
-                                     "class Model(LogisticRegression):\n    pass\n")
+    (site / f"{name}.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('imported')\n"
+        "from sklearn.linear_model import LogisticRegression\n\n"
+        "class Model(LogisticRegression):\n    pass\n"
+    )
     info = site / f"{name}-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
@@ -122,8 +168,21 @@ def installed_classifier(tmp_path, monkeypatch):
 
 def test_trust_module_allows_an_installed_classifier(cli, tutorial_dir, installed_classifier):
     name, marker = installed_classifier
-    args = ("find-issues", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", f"{name}:Model",
-            "--cv", "3", "-q", "--format", "json")
+    args = (
+        "find-issues",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "-m",
+        f"{name}:Model",
+        "--cv",
+        "3",
+        "-q",
+        "--format",
+        "json",
+    )
     line = one_error_line(cli(*args))
     assert f"module '{name}' is not trusted; pass --trust-module {name}" in line
     assert not marker.exists() and name not in sys.modules
@@ -168,8 +227,26 @@ def test_python_m_never_imports_from_the_working_folder(tmp_path, tutorial_dir):
 
     for name in ("typer", "rich", "sklearn", "pandas"):
         (tmp_path / f"{name}.py").write_text(f"open({str(tmp_path / ('RAN_' + name))!r}, 'w').write('x')\n")
-    done = subprocess.run([sys.executable, "-m", "cleanaudit", "health", str(tutorial_dir / "train.csv"), "-l", "y",
-                           "--ignore", "y_int", "-m", "logreg", "--cv", "3", "-q"],
-                          cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cleanaudit",
+            "health",
+            str(tutorial_dir / "train.csv"),
+            "-l",
+            "y",
+            "--ignore",
+            "y_int",
+            "-m",
+            "logreg",
+            "--cv",
+            "3",
+            "-q",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("RAN_")) == []

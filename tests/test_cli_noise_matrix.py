@@ -9,8 +9,19 @@ import pytest
 
 
 def _noise(cli, tutorial_dir, probs, *extra):
-    result = cli("noise-matrix", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", "--pred-probs",
-                 tutorial_dir / probs, "--format", "json", *extra)
+    result = cli(
+        "noise-matrix",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y_int",
+        "--ignore",
+        "y",
+        "--pred-probs",
+        tutorial_dir / probs,
+        "--format",
+        "json",
+        *extra,
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -30,16 +41,25 @@ def test_cv3_matrices_match_reference(cli, tutorial_dir, reference):
 
 
 def test_converged_estimates_are_consistent(cli, tutorial_dir):
-    out = _noise(cli, tutorial_dir, "pred_probs_cv3_logreg.npy", "--converge-latent-estimates",
-                 "--py-method", "marginal")
+    out = _noise(
+        cli, tutorial_dir, "pred_probs_cv3_logreg.npy", "--converge-latent-estimates", "--py-method", "marginal"
+    )
     nm, py = np.array(out["noise_matrix"]), np.array(out["py"])
     np.testing.assert_allclose(nm.sum(axis=0), 1.0, atol=1e-9)
     assert py.sum() == pytest.approx(1.0)
 
 
 def test_table_names_classes(cli, tutorial_dir):
-    result = cli("noise-matrix", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy")
+    result = cli(
+        "noise-matrix",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--ignore",
+        "y_int",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+    )
     assert result.exit_code == 0, result.stderr
     for title in ("Confident joint", "Noise matrix", "Inverse noise matrix", "seafoam green"):
         assert title in result.stdout
@@ -64,6 +84,7 @@ def test_many_classes_show_py_only_and_keep_every_matrix_in_json(cli, tmp_path):
     assert shown.exit_code == 0, shown.stderr
     assert "Prior of true" in shown.stdout and "Confident joint" not in shown.stdout  # the title wraps
     assert "60 x 60 matrices are too wide to show" in shown.stdout
-    out = json.loads(cli("noise-matrix", tmp_path / "d.csv", "-l", "y", "--pred-probs", tmp_path / "p.npy",
-                         "-f", "json").stdout)
+    out = json.loads(
+        cli("noise-matrix", tmp_path / "d.csv", "-l", "y", "--pred-probs", tmp_path / "p.npy", "-f", "json").stdout
+    )
     assert len(out["confident_joint"]) == k and all(len(row) == k for row in out["noise_matrix"])

@@ -8,8 +8,19 @@ import pytest
 
 
 def _overlap(cli, tutorial_dir, *extra):
-    result = cli("overlap", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg.npy", "--format", "json", *extra)
+    result = cli(
+        "overlap",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y_int",
+        "--ignore",
+        "y",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg.npy",
+        "--format",
+        "json",
+        *extra,
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -49,15 +60,17 @@ def many_classes(tmp_path_factory):
     folder = tmp_path_factory.mktemp("many_classes")
     names = np.array([f"c{i:03d}" for i in range(k)])
     pd.DataFrame({"f0": rng.normal(size=n), "f1": rng.normal(size=n), "y": names[labels]}).to_csv(
-        folder / "data.csv", index=False)
+        folder / "data.csv", index=False
+    )
     np.save(folder / "probs.npy", probs)
     return folder, labels, probs, names
 
 
 def _many(cli, many_classes, *extra):
     folder = many_classes[0]
-    result = cli("overlap", folder / "data.csv", "-l", "y", "--pred-probs", folder / "probs.npy", "--format", "json",
-                 *extra)
+    result = cli(
+        "overlap", folder / "data.csv", "-l", "y", "--pred-probs", folder / "probs.npy", "--format", "json", *extra
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout), result.stderr
 

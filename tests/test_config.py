@@ -41,17 +41,33 @@ def test_parse_good():
 
 
 def test_every_bad_field_reported():
-    table = {"label": 3, "cv": 1, "seed": True, "colour": "red", "checks": ["label", "nope"],
-             "gates": {"fail_on": ["label>>2"], "fail_under": 3, "extra": 1},
-             "severity": {"label": "loud", "ghost": "warn"}, "check_params": {"ghost": {"k": 1}}}
+    table = {
+        "label": 3,
+        "cv": 1,
+        "seed": True,
+        "colour": "red",
+        "checks": ["label", "nope"],
+        "gates": {"fail_on": ["label>>2"], "fail_under": 3, "extra": 1},
+        "severity": {"label": "loud", "ghost": "warn"},
+        "check_params": {"ghost": {"k": 1}},
+    }
     with pytest.raises(ConfigError) as caught:
         parse_config(table, "x.toml")
     message = str(caught.value)
     assert "\n" not in message
-    for needle in ("label: expected a string", "cv: must be at least 2", "seed: expected an integer",
-                   "colour: unknown key", "unknown check 'nope'", "gates.fail_on", "gates.fail_under",
-                   "gates.extra: unknown key", "severity.label: 'loud'", "severity.ghost: unknown check",
-                   "check_params.ghost: unknown check"):
+    for needle in (
+        "label: expected a string",
+        "cv: must be at least 2",
+        "seed: expected an integer",
+        "colour: unknown key",
+        "unknown check 'nope'",
+        "gates.fail_on",
+        "gates.fail_under",
+        "gates.extra: unknown key",
+        "severity.label: 'loud'",
+        "severity.ghost: unknown check",
+        "check_params.ghost: unknown check",
+    ):
         assert needle in message, needle
 
 
@@ -78,6 +94,7 @@ def test_no_config_is_empty(tmp_path):
 
 
 # --- from the command line ------------------------------------------------------------------
+
 
 @pytest.fixture()
 def project(tmp_path, tutorial_dir, monkeypatch):
@@ -107,8 +124,21 @@ def test_config_gives_defaults(cli, project):
 
 
 def test_flags_override_config(cli, project):
-    result = cli("audit", "train.csv", "--pred-probs", "p.npy", "-f", "json", "--checks", "label,near_duplicate",
-                 "--check-param", "outlier.k=5", "--fail-on", "label>0.5", "-q")
+    result = cli(
+        "audit",
+        "train.csv",
+        "--pred-probs",
+        "p.npy",
+        "-f",
+        "json",
+        "--checks",
+        "label,near_duplicate",
+        "--check-param",
+        "outlier.k=5",
+        "--fail-on",
+        "label>0.5",
+        "-q",
+    )
     assert result.exit_code == ExitStatus.OK, result.stderr
     report = _json(result)
     assert [s["issue_type"] for s in report["summary"]] == ["label", "near_duplicate"]
@@ -116,14 +146,18 @@ def test_flags_override_config(cli, project):
 
 
 def test_only_warn_gates_failing_exits_0(cli, project):
-    (project / "cleanaudit.toml").write_text(GOOD.replace('near_duplicate = "warn"', 'near_duplicate = "warn"\nlabel = "warn"'))
+    (project / "cleanaudit.toml").write_text(
+        GOOD.replace('near_duplicate = "warn"', 'near_duplicate = "warn"\nlabel = "warn"')
+    )
     result = cli("audit", "train.csv", "--pred-probs", "p.npy", "-q")
     assert result.exit_code == ExitStatus.OK, result.stderr
     assert result.stderr.count("gate warning") == 2 and "gate failed" not in result.stderr
 
 
 def test_severity_off_drops_gate(cli, project):
-    (project / "cleanaudit.toml").write_text(GOOD.replace('near_duplicate = "warn"', 'near_duplicate = "off"\nlabel = "off"'))
+    (project / "cleanaudit.toml").write_text(
+        GOOD.replace('near_duplicate = "warn"', 'near_duplicate = "off"\nlabel = "off"')
+    )
     result = cli("audit", "train.csv", "--pred-probs", "p.npy", "-f", "json", "-q")
     assert result.exit_code == ExitStatus.OK, result.stderr
     assert "gates" not in _json(result)
@@ -162,9 +196,12 @@ def test_invalid_toml(cli, project):
 
 # --- trusted_modules: only a file passed with --config may widen them (issue 8) -----------------
 
+
 def test_trusted_modules_parsed_and_checked():
-    assert parse_config({"trusted_modules": ["mymodels", "xgboost"]}, "c.toml").trusted_modules == ["mymodels",
-                                                                                                    "xgboost"]
+    assert parse_config({"trusted_modules": ["mymodels", "xgboost"]}, "c.toml").trusted_modules == [
+        "mymodels",
+        "xgboost",
+    ]
     assert parse_config({"trusted_modules": "mymodels"}, "c.toml").trusted_modules == ["mymodels"]
     with pytest.raises(ConfigError) as caught:
         parse_config({"trusted_modules": ["scikit-learn", 3]}, "c.toml")
@@ -198,8 +235,9 @@ def test_found_pyproject_may_not_widen_trusted_modules(tmp_path):
 
 def test_found_config_naming_a_local_module_runs_nothing(cli, project, monkeypatch):
     # cleanaudit.toml names a module beside it; `python -m cleanaudit` has the working folder on sys.path.
-    (project / "evilmod.py").write_text("import pathlib\npathlib.Path('MARKER').write_text('imported')\n"
-                                        "class Thing:\n    pass\n")
+    (project / "evilmod.py").write_text(
+        "import pathlib\npathlib.Path('MARKER').write_text('imported')\nclass Thing:\n    pass\n"
+    )
     (project / "cleanaudit.toml").write_text('label = "y"\nignore = ["y_int"]\nmodel = "evilmod:Thing"\n')
     monkeypatch.syspath_prepend(str(project))
     for extra in ([], ["--trust-module", "evilmod"]):

@@ -13,13 +13,15 @@ from cleanaudit.data.features import MISSING, build_preprocessor, column_kinds, 
 
 @pytest.fixture
 def mixed() -> pd.DataFrame:
-    return pd.DataFrame({
-        "color": ["red", "blue", None, "red"],
-        "x": [1.5, np.nan, 3.5, 10.0],
-        "flag": [True, False, True, True],
-        "when": pd.to_datetime(["1970-01-01", "1970-01-02", None, "1970-01-03"]),
-        "n": [1, 2, 3, 4],
-    })
+    return pd.DataFrame(
+        {
+            "color": ["red", "blue", None, "red"],
+            "x": [1.5, np.nan, 3.5, 10.0],
+            "flag": [True, False, True, True],
+            "when": pd.to_datetime(["1970-01-01", "1970-01-02", None, "1970-01-03"]),
+            "n": [1, 2, 3, 4],
+        }
+    )
 
 
 def test_plain_numeric_columns_pass_through_bit_for_bit(tutorial_dir):
@@ -54,15 +56,17 @@ def test_unknown_category_encodes_as_zeros(mixed):
 
 
 def test_nullable_and_mixed_types():
-    frame = pd.DataFrame({
-        "i": pd.array([1, None, 3], dtype="Int64"),
-        "b": pd.array([True, None, True], dtype="boolean"),
-        "mixed": pd.Series([1, "a", None], dtype=object),
-        "cat": pd.Categorical(["u", "v", "u"]),
-        "tz": pd.to_datetime(["2024-01-01T01:00+01:00"] * 3),
-        "gap": pd.to_timedelta(["1s", "2s", None]),
-        "empty": [np.nan] * 3,
-    })
+    frame = pd.DataFrame(
+        {
+            "i": pd.array([1, None, 3], dtype="Int64"),
+            "b": pd.array([True, None, True], dtype="boolean"),
+            "mixed": pd.Series([1, "a", None], dtype=object),
+            "cat": pd.Categorical(["u", "v", "u"]),
+            "tz": pd.to_datetime(["2024-01-01T01:00+01:00"] * 3),
+            "gap": pd.to_timedelta(["1s", "2s", None]),
+            "empty": [np.nan] * 3,
+        }
+    )
     out = build_preprocessor(frame, scale=False).fit_transform(frame)
     assert not np.isnan(out).any()
     kinds = column_kinds(frame)
@@ -107,11 +111,13 @@ def test_id_like_columns_are_text_columns_unique_in_every_row():
     from cleanaudit.data.features import id_like_columns
 
     n = 40
-    frame = pd.DataFrame({
-        "ticket": [f"T-{i:03d}" for i in range(n)],       # unique text: an id
-        "x": np.arange(n, dtype=float),                   # unique numbers are real features
-        "channel": ["email", "phone"] * (n // 2),         # repeated text
-        "partly": [f"P{i}" for i in range(n - 1)] + [None],  # has a missing value
-    })
+    frame = pd.DataFrame(
+        {
+            "ticket": [f"T-{i:03d}" for i in range(n)],  # unique text: an id
+            "x": np.arange(n, dtype=float),  # unique numbers are real features
+            "channel": ["email", "phone"] * (n // 2),  # repeated text
+            "partly": [f"P{i}" for i in range(n - 1)] + [None],  # has a missing value
+        }
+    )
     assert id_like_columns(frame) == ["ticket"]
     assert id_like_columns(frame.head(10)) == []  # too few rows to tell

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cleanaudit.errors import InputError
 from cleanaudit.data.load import encode_labels, expand_paths, load_dataset, read_table
+from cleanaudit.errors import InputError
 
 
 def assert_one_line_error(excinfo, *needles: str) -> None:
@@ -117,8 +117,19 @@ def make_bad_file(tmp_path, case):
     raise AssertionError(case)
 
 
-BAD_CASES = ["missing", "folder", "suffix", "empty", "blank_lines", "header_only", "ragged", "binary_csv",
-             "corrupt_parquet", "empty_parquet", "zero_row_parquet"]
+BAD_CASES = [
+    "missing",
+    "folder",
+    "suffix",
+    "empty",
+    "blank_lines",
+    "header_only",
+    "ragged",
+    "binary_csv",
+    "corrupt_parquet",
+    "empty_parquet",
+    "zero_row_parquet",
+]
 
 
 @pytest.mark.parametrize("case", BAD_CASES)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cleanaudit.errors import InputError
 from cleanaudit.data.pred_probs import read_pred_probs, validate_pred_probs
+from cleanaudit.errors import InputError
 
 NAMES = ["blue", "purple", "seafoam green", "yellow"]
 
@@ -72,15 +72,18 @@ def test_header_0_to_k_minus_1_is_class_order(tmp_path, probs):
     np.testing.assert_allclose(got, probs, rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize(("columns", "needles"), [
-    (["p0", "p1", "p2"], ["missing class(es): a, b, c", "not class names: p0, p1, p2"]),  # unrelated names
-    (["a", "b", "cc"], ["missing class(es): c", "not class names: cc"]),  # one typo
-    (["a", "b", "c", "score"], ["not class names: score"]),  # an extra column that is not an index
-    (["1", "0", "2"], ["missing class(es): a, b, c"]),  # numbers, but not in class order
-])
+@pytest.mark.parametrize(
+    ("columns", "needles"),
+    [
+        (["p0", "p1", "p2"], ["missing class(es): a, b, c", "not class names: p0, p1, p2"]),  # unrelated names
+        (["a", "b", "cc"], ["missing class(es): c", "not class names: cc"]),  # one typo
+        (["a", "b", "c", "score"], ["not class names: score"]),  # an extra column that is not an index
+        (["1", "0", "2"], ["missing class(es): a, b, c"]),  # numbers, but not in class order
+    ],
+)
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_named_columns_must_be_the_class_names(tmp_path, probs, columns, needles, suffix):
-    frame = pd.DataFrame(np.hstack([probs, probs[:, :1]])[:, :len(columns)], columns=columns)
+    frame = pd.DataFrame(np.hstack([probs, probs[:, :1]])[:, : len(columns)], columns=columns)
     path = tmp_path / f"p{suffix}"
     frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
     with pytest.raises(InputError) as excinfo:
@@ -97,8 +100,9 @@ def test_headerless_csv(tmp_path, probs):
 def test_wrong_shape_names_expected_shape_and_class_order(tutorial_dir):
     with pytest.raises(InputError) as excinfo:
         read_pred_probs(tutorial_dir / "pred_probs_cv3_logreg.npy", class_names=NAMES[:3], num_examples=250)
-    assert_one_line_error(excinfo, "pred_probs_cv3_logreg.npy", "250 x 4", "expected 250 x 3",
-                          "blue, purple, seafoam green")
+    assert_one_line_error(
+        excinfo, "pred_probs_cv3_logreg.npy", "250 x 4", "expected 250 x 3", "blue, purple, seafoam green"
+    )
     with pytest.raises(InputError) as excinfo:
         read_pred_probs(tutorial_dir / "pred_probs_cv3_logreg.npy", class_names=NAMES, num_examples=500)
     assert_one_line_error(excinfo, "expected 500 x 4")
@@ -158,8 +162,11 @@ def test_row_sum_tolerance(probs):
     [
         ("flat.npy", lambda p: np.save(p, np.full(6, 0.5)), ["1 dimension"]),
         ("cube.npy", lambda p: np.save(p, np.full((6, 3, 1), 1 / 3)), ["3 dimension"]),
-        ("objects.npy", lambda p: np.save(p, np.array([{"a": 1}] * 6, dtype=object), allow_pickle=True),
-         ["Python objects"]),
+        (
+            "objects.npy",
+            lambda p: np.save(p, np.array([{"a": 1}] * 6, dtype=object), allow_pickle=True),
+            ["Python objects"],
+        ),
         ("text.npy", lambda p: np.save(p, np.full((6, 3), "x")), ["not numbers"]),
         ("corrupt.npy", lambda p: p.write_bytes(b"\x93NUMPY garbage"), ["cannot read"]),
         ("words.csv", lambda p: p.write_text("a,b,c\n" + "0.5,x,0.5\n" * 6), ["non-numeric", "b"]),

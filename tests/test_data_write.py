@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cleanaudit.errors import ConfigError, InputError
 from cleanaudit.data.write import atomic_write_bytes, atomic_write_text, ensure_not_input, write_frame
+from cleanaudit.errors import ConfigError, InputError
 
 
 def leftovers(folder):

@@ -17,7 +17,8 @@ def _generator():
 def test_cli_reference_is_up_to_date():
     generator = _generator()
     assert (REPO / "docs" / "cli.md").read_text(encoding="utf-8") == generator.render(), (
-        "docs/cli.md is stale: run python docs/generate_cli_md.py")
+        "docs/cli.md is stale: run python docs/generate_cli_md.py"
+    )
 
 
 def test_cli_reference_documents_every_command_and_option():

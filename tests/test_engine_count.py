@@ -18,6 +18,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from engine_cases import FAST, cases
+from engine_cases import call_silenced as call_ref
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,9 +32,6 @@ from cleanaudit.engine.count import (
     get_confident_thresholds,
     num_label_issues,
 )
-
-from engine_cases import FAST, cases
-from engine_cases import call_silenced as call_ref
 
 try:
     import cleanlab.count as ref
@@ -93,9 +92,9 @@ def test_worked_example_counts_and_latent():
     assert num_label_issues(LABELS, PRED_PROBS) == 4
     assert num_label_issues(LABELS, PRED_PROBS, estimation_method="off_diagonal_calibrated") == 6
     py, nm, inv = estimate_latent(compute_confident_joint(LABELS, PRED_PROBS), LABELS)
-    assert np.allclose(py, [.4667, .2667, .2667], atol=1e-4)
-    assert np.allclose(nm, [[.4286, .25, .25], [.2857, .75, 0], [.2857, 0, .75]], atol=1e-4)
-    assert np.allclose(inv, [[.6, .4, .4], [.2, .6, 0], [.2, 0, .6]], atol=1e-12)
+    assert np.allclose(py, [0.4667, 0.2667, 0.2667], atol=1e-4)
+    assert np.allclose(nm, [[0.4286, 0.25, 0.25], [0.2857, 0.75, 0], [0.2857, 0, 0.75]], atol=1e-4)
+    assert np.allclose(inv, [[0.6, 0.4, 0.4], [0.2, 0.6, 0], [0.2, 0, 0.6]], atol=1e-12)
     assert np.allclose(nm.sum(axis=0), 1) and np.allclose(inv.sum(axis=0), 1)
 
 

@@ -156,8 +156,10 @@ def test_health_score_matches_reference(case):
 @given(cases(), st.booleans())
 def test_health_summary_matches_reference(case, asymmetric):
     labels, probs, names = case
-    for form in (dict(labels=labels, pred_probs=probs), dict(labels=labels, pred_probs=probs,
-                                                             confident_joint=ref_confident_joint(labels, probs))):
+    for form in (
+        dict(labels=labels, pred_probs=probs),
+        dict(labels=labels, pred_probs=probs, confident_joint=ref_confident_joint(labels, probs)),
+    ):
         ours = health_summary(asymmetric=asymmetric, class_names=names, verbose=False, **form)
         theirs = quiet(ref.health_summary, asymmetric=asymmetric, class_names=names, verbose=True, **form)
         assert list(ours) == list(theirs)

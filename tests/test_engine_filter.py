@@ -16,6 +16,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from engine_cases import FAST, cases
+from engine_cases import call_silenced as run
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,9 +26,6 @@ import cleanaudit.engine._prune as prune_module
 import cleanaudit.engine._scan as scan_module
 import cleanaudit.engine._util as util_module
 from cleanaudit.engine.filter import FILTER_BY, find_label_issues
-
-from engine_cases import FAST, cases
-from engine_cases import call_silenced as run
 
 try:
     import cleanlab.filter as ref

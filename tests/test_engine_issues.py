@@ -56,12 +56,18 @@ def test_same_as_chaining_the_engine(filter_by, rank_by, dtype):
 def test_estimated_noise_is_cleanlearnings(filter_by):
     y, P = noisy(5, 3)
     thresholds = engine.get_confident_thresholds(y, P) * 0.9
-    found = label_issues(y, P, filter_by=filter_by, estimate_noise=True, thresholds=thresholds,
-                         converge_latent_estimates=True)
+    found = label_issues(
+        y, P, filter_by=filter_by, estimate_noise=True, thresholds=thresholds, converge_latent_estimates=True
+    )
     py, nm, inv, cj = engine.estimate_py_and_noise_matrices_from_probabilities(
-        y, P, thresholds=thresholds, converge_latent_estimates=True)
-    for got, expected in [(found.py, py), (found.noise_matrix, nm), (found.inverse_noise_matrix, inv),
-                          (found.confident_joint, cj)]:
+        y, P, thresholds=thresholds, converge_latent_estimates=True
+    )
+    for got, expected in [
+        (found.py, py),
+        (found.noise_matrix, nm),
+        (found.inverse_noise_matrix, inv),
+        (found.confident_joint, cj),
+    ]:
         assert_array_equal(got, expected)
     handed = None if filter_by == "confident_learning" else cj  # confident_learning recounts its own
     assert_array_equal(found.is_issue, engine.find_label_issues(y, P, filter_by=filter_by, confident_joint=handed))

@@ -184,9 +184,7 @@ def test_noisy_labels_leave_input_alone_and_keep_dtype():
 def test_matrix_properties(k, trace_frac, py_seed, frac_zero, seed):
     trace = max(1.1, trace_frac * k)
     py = np.random.default_rng(py_seed).dirichlet(np.ones(k)) * 0.5 + 0.5 / k
-    nm = generate_noise_matrix_from_trace(
-        k, trace, py=py, frac_zero_noise_rates=frac_zero, seed=seed, max_iter=200
-    )
+    nm = generate_noise_matrix_from_trace(k, trace, py=py, frac_zero_noise_rates=frac_zero, seed=seed, max_iter=200)
     if nm is None:
         return
     assert nm.shape == (k, k)
@@ -302,15 +300,31 @@ def _assert_same(ours, theirs):
     max_iter=st.sampled_from([0, 1, 20, 200]),
 )
 def test_differential_noise_matrix(
-    k, trace_frac, py_seed, with_py, frac_zero, seed, valid,
-    min_noise_rate, max_noise_rate, min_trace_prob, max_trace_prob, max_iter,
+    k,
+    trace_frac,
+    py_seed,
+    with_py,
+    frac_zero,
+    seed,
+    valid,
+    min_noise_rate,
+    max_noise_rate,
+    min_trace_prob,
+    max_trace_prob,
+    max_iter,
 ):
     trace = trace_frac * k
     py = np.random.default_rng(py_seed).dirichlet(np.ones(k)) if with_py else None
     kwargs = dict(
-        py=py, frac_zero_noise_rates=frac_zero, seed=seed, valid_noise_matrix=valid,
-        min_noise_rate=min_noise_rate, max_noise_rate=max_noise_rate,
-        min_trace_prob=min_trace_prob, max_trace_prob=max_trace_prob, max_iter=max_iter,
+        py=py,
+        frac_zero_noise_rates=frac_zero,
+        seed=seed,
+        valid_noise_matrix=valid,
+        min_noise_rate=min_noise_rate,
+        max_noise_rate=max_noise_rate,
+        min_trace_prob=min_trace_prob,
+        max_trace_prob=max_trace_prob,
+        max_iter=max_iter,
     )
     np.random.seed(12345)  # matters when the call returns before seeding (max_iter < 1)
     ours = _call(generate_noise_matrix_from_trace, k, trace, **kwargs)

@@ -227,8 +227,9 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="weight_ensemble_members_by"):
         get_label_quality_ensemble_scores(labels, [probs], weight_ensemble_members_by="bogus")
     with pytest.raises(ValueError, match="every class"):
-        get_label_quality_ensemble_scores(np.array([0, 0, 1]), [np.full((3, 3), 1 / 3)] * 2,
-                                          weight_ensemble_members_by="log_loss_search")
+        get_label_quality_ensemble_scores(
+            np.array([0, 0, 1]), [np.full((3, 3), 1 / 3)] * 2, weight_ensemble_members_by="log_loss_search"
+        )
     with pytest.raises(ValueError, match="scoring method"):
         order_label_issues(np.array([True, False]), labels, probs, rank_by="bogus")
 

@@ -92,8 +92,7 @@ def test_corrupt_parquet(cli, tmp_path):
 def test_bad_pred_probs(cli, small, tmp_path, probs, needle):
     np.save(tmp_path / "p.npy", probs)
     _one_line_error(cli("find-issues", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy"), "p.npy")
-    assert needle.lower() in cli("find-issues", small[0], "-l", "y", "--pred-probs",
-                                 tmp_path / "p.npy").stderr.lower()
+    assert needle.lower() in cli("find-issues", small[0], "-l", "y", "--pred-probs", tmp_path / "p.npy").stderr.lower()
 
 
 def test_inf_feature(cli, tmp_path):
@@ -161,6 +160,7 @@ def test_out_over_input_refused(cli, small, tmp_path):
 
 
 # --- gates (--fail-on / --fail-under): 1 when a gate fails, 0 when all pass, 2 on a bad expression ----
+
 
 def _with_probs(cli, small, tmp_path, command, *args):
     path, probs = small
@@ -292,15 +292,15 @@ def earlier_report(cli, small, tmp_path):
 def test_out_holding_the_baseline_is_refused_before_any_work(cli, earlier_report, no_loading):
     out, args = earlier_report
     before = _snapshot(out)
-    _one_line_error(cli(*args, "--baseline", out / "report.json", "--out", out), "--out", "--baseline",
-                    str(out / "report.json"))
+    _one_line_error(
+        cli(*args, "--baseline", out / "report.json", "--out", out), "--out", "--baseline", str(out / "report.json")
+    )
     assert _snapshot(out) == before
 
 
 @pytest.mark.parametrize("where", ["parent is a file", "out is a file", "read-only parent"])
 @pytest.mark.parametrize("command", ["audit", "health", "clean"])
-def test_unwritable_output_is_exit_2_before_any_work(cli, small, tmp_path, monkeypatch, no_loading, where,
-                                                     command):
+def test_unwritable_output_is_exit_2_before_any_work(cli, small, tmp_path, monkeypatch, no_loading, where, command):
     path, _ = small
     blocker = tmp_path / "blocker"
     if where == "read-only parent":
@@ -323,8 +323,9 @@ def test_unwritable_output_is_exit_2_before_any_work(cli, small, tmp_path, monke
     else:
         target = blocker if where == "out is a file" else blocker / "out"
     _one_line_error(cli(command, path, "-l", "y", option, target), option, str(target))
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["small.csv", "blocker"] + (
-        ["folder.csv"] if command == "clean" and where == "out is a file" else []))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["small.csv", "blocker"] + (["folder.csv"] if command == "clean" and where == "out is a file" else [])
+    )
     if blocker.is_dir():
         assert list(blocker.iterdir()) == []
 
@@ -340,10 +341,14 @@ def test_out_with_files_of_yours_is_refused_and_they_stay(cli, small, tmp_path, 
 def test_clean_outputs_must_not_collide(cli, small, tmp_path, no_loading):
     path, _ = small
     report = tmp_path / "rep"
-    _one_line_error(cli("clean", path, "-l", "y", "--output", report / "c.csv", "--out", report),
-                    "--output", "inside --out")
-    _one_line_error(cli("clean", path, "-l", "y", "--output", tmp_path / "c.csv", "--save-model",
-                        tmp_path / "c.manifest.csv"), "--save-model", "manifest")
+    _one_line_error(
+        cli("clean", path, "-l", "y", "--output", report / "c.csv", "--out", report), "--output", "inside --out"
+    )
+    _one_line_error(
+        cli("clean", path, "-l", "y", "--output", tmp_path / "c.csv", "--save-model", tmp_path / "c.manifest.csv"),
+        "--save-model",
+        "manifest",
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.csv"]
 
 
@@ -356,9 +361,11 @@ def test_rerun_replaces_the_earlier_set(cli, earlier_report):
     assert json.loads((out / "report.json").read_text())["rows_file"] == str(out / "issues.parquet")
 
 
-@pytest.mark.parametrize("failure, status", [(RuntimeError("renderer broke"), ExitStatus.INTERNAL_ERROR),
-                                             (KeyboardInterrupt(), ExitStatus.INTERRUPTED)],
-                         ids=["error", "ctrl-c"])
+@pytest.mark.parametrize(
+    "failure, status",
+    [(RuntimeError("renderer broke"), ExitStatus.INTERNAL_ERROR), (KeyboardInterrupt(), ExitStatus.INTERRUPTED)],
+    ids=["error", "ctrl-c"],
+)
 @pytest.mark.parametrize("moment", ["rendering", "writing rows"])
 def test_failure_while_writing_keeps_the_earlier_set(cli, earlier_report, monkeypatch, failure, status, moment):
     import cleanaudit.data.write
@@ -367,6 +374,7 @@ def test_failure_while_writing_keeps_the_earlier_set(cli, earlier_report, monkey
     out, args = earlier_report
     before = _snapshot(out)
     if moment == "rendering":
+
         def broken(*a, **k):
             raise failure
 

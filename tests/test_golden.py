@@ -65,9 +65,16 @@ FORMATS = {"table": "txt", "markdown": "md", "json": "json", "junit": "junit.xml
 
 # A fixed terminal; variables that would change the rendering or make the CLI write elsewhere unset.
 ENV: dict[str, str | None] = {
-    "COLUMNS": "120", "LINES": "60", "NO_COLOR": "1", "TERM": "dumb",
-    "FORCE_COLOR": None, "CLICOLOR_FORCE": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None,
-    "GITHUB_STEP_SUMMARY": None, "CLEANAUDIT_DEBUG": None,
+    "COLUMNS": "120",
+    "LINES": "60",
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+    "FORCE_COLOR": None,
+    "CLICOLOR_FORCE": None,
+    "TTY_COMPATIBLE": None,
+    "TTY_INTERACTIVE": None,
+    "GITHUB_STEP_SUMMARY": None,
+    "CLEANAUDIT_DEBUG": None,
 }
 NORMALISED = "<normalised>"
 JUNIT_NORMALISED = "normalised"  # no "<" in an XML attribute: the golden stays valid XML
@@ -77,6 +84,7 @@ FLOAT_DIGITS = 12
 # ---------------------------------------------------------------------------------------------
 # Running and normalising (shared with tests/golden/regenerate.py)
 # ---------------------------------------------------------------------------------------------
+
 
 def golden_path(command: str, fmt: str) -> Path:
     return GOLDEN / f"{command}.{FORMATS[fmt]}"
@@ -98,8 +106,9 @@ def run_cli(command: str, fmt: str) -> str:
     finally:
         os.chdir(previous)
     if result.exit_code != 0:
-        raise AssertionError(f"cleanaudit {' '.join(args)} exited {result.exit_code}:\n{result.stderr}"
-                             f"\n{result.exception!r}")
+        raise AssertionError(
+            f"cleanaudit {' '.join(args)} exited {result.exit_code}:\n{result.stderr}\n{result.exception!r}"
+        )
     return result.stdout
 
 
@@ -148,8 +157,7 @@ def normalise_text(text: str) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-NORMALISE = {"table": normalise_text, "markdown": normalise_text, "json": normalise_json,
-             "junit": normalise_junit}
+NORMALISE = {"table": normalise_text, "markdown": normalise_text, "json": normalise_json, "junit": normalise_junit}
 
 
 def rendered(command: str, fmt: str) -> str:
@@ -160,6 +168,7 @@ def rendered(command: str, fmt: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Comparing with the golden files
 # ---------------------------------------------------------------------------------------------
+
 
 def read_golden(command: str, fmt: str) -> str:
     path = golden_path(command, fmt)
@@ -174,11 +183,20 @@ def assert_matches_golden(command: str, fmt: str) -> str:
     actual = rendered(command, fmt)
     if actual != expected:
         name = str(golden_path(command, fmt).relative_to(REPO))
-        diff = "".join(difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-                                            fromfile=name, tofile=f"current `cleanaudit {command}` --format {fmt}"))
-        pytest.fail(f"{name} differs from the current output:\n{diff}\n"
-                    f"If the change is intended, regenerate the golden files with: {REGENERATE} "
-                    f"(and review the diff)", pytrace=False)
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=name,
+                tofile=f"current `cleanaudit {command}` --format {fmt}",
+            )
+        )
+        pytest.fail(
+            f"{name} differs from the current output:\n{diff}\n"
+            f"If the change is intended, regenerate the golden files with: {REGENERATE} "
+            f"(and review the diff)",
+            pytrace=False,
+        )
     return expected
 
 
@@ -245,24 +263,37 @@ def permuted(matrix: list, perm: list[int]) -> list:
 def assert_close(actual, expected, what: str) -> None:
     import numpy as np
 
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=0,
-                               atol=TOL, err_msg=what)
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=0, atol=TOL, err_msg=what
+    )
 
 
 def reference_classes(ref: dict) -> list[dict]:
     """rank_classes_by_label_quality as our per-class records, worst first."""
     t = ref["rank_classes_by_label_quality"]["columns"]
-    return [{"class": t["Class Name"][i], "label_issues": t["Label Issues"][i],
-             "inverse_label_issues": t["Inverse Label Issues"][i], "label_noise": t["Label Noise"][i],
-             "inverse_label_noise": t["Inverse Label Noise"][i], "label_quality_score": t["Label Quality Score"][i]}
-            for i in range(len(t["Class Name"]))]
+    return [
+        {
+            "class": t["Class Name"][i],
+            "label_issues": t["Label Issues"][i],
+            "inverse_label_issues": t["Inverse Label Issues"][i],
+            "label_noise": t["Label Noise"][i],
+            "inverse_label_noise": t["Inverse Label Noise"][i],
+            "label_quality_score": t["Label Quality Score"][i],
+        }
+        for i in range(len(t["Class Name"]))
+    ]
 
 
 def reference_pairs(ref: dict) -> list[dict]:
     t = ref["find_overlapping_classes"]["columns"]
-    return [{"classes": {t["Class Name A"][i], t["Class Name B"][i]},
-             "num_overlapping_examples": t["Num Overlapping Examples"][i],
-             "joint_probability": t["Joint Probability"][i]} for i in range(len(t["Class Name A"]))]
+    return [
+        {
+            "classes": {t["Class Name A"][i], t["Class Name B"][i]},
+            "num_overlapping_examples": t["Num Overlapping Examples"][i],
+            "joint_probability": t["Joint Probability"][i],
+        }
+        for i in range(len(t["Class Name A"]))
+    ]
 
 
 def assert_classes(actual: list[dict], ref: dict) -> None:
@@ -333,8 +364,11 @@ def check_audit(report: dict, ref: dict, rows: dict) -> None:
         assert_close(summary[issue_type]["score"], expected["score_by_type"][issue_type], f"{issue_type} score")
     found = report["dataset_issues"]
     assert_close(found["health_score"], ref["overall_label_health_score"], "health_score")
-    assert_close(found["class_imbalance"]["rarest_class_fraction"], expected["score_by_type"]["class_imbalance"],
-                 "rarest_class_fraction")
+    assert_close(
+        found["class_imbalance"]["rarest_class_fraction"],
+        expected["score_by_type"]["class_imbalance"],
+        "rarest_class_fraction",
+    )
     assert_close(found["non_iid"]["p_value"], expected["score_by_type"]["non_iid"], "non_iid p_value")
     assert found["non_iid"]["flagged"] is (expected["num_issues_by_type"]["non_iid"] > 0)
     assert_pairs(found["overlapping_classes"], ref)
@@ -356,11 +390,17 @@ def check_audit(report: dict, ref: dict, rows: dict) -> None:
         assert len(examples) == min(5, expected["num_issues_by_type"][name]), name
 
 
-CHECKS = {"find-issues": check_find_issues, "health": check_health, "overlap": check_overlap,
-          "noise-matrix": check_noise_matrix, "audit": check_audit}
+CHECKS = {
+    "find-issues": check_find_issues,
+    "health": check_health,
+    "overlap": check_overlap,
+    "noise-matrix": check_noise_matrix,
+    "audit": check_audit,
+}
 
 
 # --- reference numbers in the terminal and Markdown goldens (cells of their table rows) ------
+
 
 def table_rows(text: str) -> list[list[str]]:
     """Cells of every table body row: Rich's '│ a │ b │' lines and Markdown's '| a | b |' lines."""
@@ -379,7 +419,8 @@ def assert_rows_shown(text: str, expected: list[list[str]], what: str) -> None:
     rows = table_rows(text)
     n = len(expected)
     assert any(rows[i : i + n] == expected for i in range(len(rows) - n + 1)), (
-        f"{what}: rows {expected} not found in\n{text}")
+        f"{what}: rows {expected} not found in\n{text}"
+    )
 
 
 def f4(x: float) -> str:
@@ -392,37 +433,71 @@ def reference_numbers_shown(command: str, text: str, fmt: str, ref: dict, rows: 
     health = f4(ref["overall_label_health_score"])
     if command == "find-issues":
         shown = 20 if fmt == "table" else ref["find_label_issues"]["prune_by_noise_rate"]["num_issues"]
-        assert_rows_shown(text, [[str(r), rows["given"][r], rows["predicted"][r], f4(rows["quality"][r])]
-                                 for r in rows["order"][:shown]], "label issues")
+        assert_rows_shown(
+            text,
+            [[str(r), rows["given"][r], rows["predicted"][r], f4(rows["quality"][r])] for r in rows["order"][:shown]],
+            "label issues",
+        )
         assert f"{len(rows['order'])} label issues" in text
     elif command == "health":
         assert f"health score {health}" in text
         assert f"about {ref['num_label_issues_off_diagonal']} of {rows['num_rows']} labels" in text
-        assert_rows_shown(text, [[c["class"], str(c["label_issues"]), str(c["inverse_label_issues"]),
-                                  f4(c["label_noise"]), f4(c["inverse_label_noise"]), f4(c["label_quality_score"])]
-                                 for c in reference_classes(ref)], "classes")
+        assert_rows_shown(
+            text,
+            [
+                [
+                    c["class"],
+                    str(c["label_issues"]),
+                    str(c["inverse_label_issues"]),
+                    f4(c["label_noise"]),
+                    f4(c["inverse_label_noise"]),
+                    f4(c["label_quality_score"]),
+                ]
+                for c in reference_classes(ref)
+            ],
+            "classes",
+        )
     elif command == "overlap":
         t = ref["find_overlapping_classes"]["columns"]
-        assert_rows_shown(text, [[*sorted([a, b]), str(n), f4(p)] for a, b, n, p in zip(
-            t["Class Name A"], t["Class Name B"], t["Num Overlapping Examples"], t["Joint Probability"])], "pairs")
+        assert_rows_shown(
+            text,
+            [
+                [*sorted([a, b]), str(n), f4(p)]
+                for a, b, n, p in zip(
+                    t["Class Name A"], t["Class Name B"], t["Num Overlapping Examples"], t["Joint Probability"]
+                )
+            ],
+            "pairs",
+        )
     elif command == "noise-matrix":
         assert_rows_shown(text, [[n, f4(v)] for n, v in zip(names, permuted(ref["py"], perm))], "py")
-        for key, fmt_cell in (("confident_joint_calibrated", str), ("joint", f4), ("noise_matrix", f4),
-                              ("inverse_noise_matrix", f4)):
+        for key, fmt_cell in (
+            ("confident_joint_calibrated", str),
+            ("joint", f4),
+            ("noise_matrix", f4),
+            ("inverse_noise_matrix", f4),
+        ):
             matrix = permuted(ref[key], perm)
             assert_rows_shown(text, [[n, *map(fmt_cell, row)] for n, row in zip(names, matrix)], key)
     elif command == "audit":
         expected = ref["audit_with_features_x1_x2"]
-        assert_rows_shown(text, [[t, str(n), f4(expected["score_by_type"][t])]
-                                 for t, n in expected["num_issues_by_type"].items()], "summary")
+        assert_rows_shown(
+            text,
+            [[t, str(n), f4(expected["score_by_type"][t])] for t, n in expected["num_issues_by_type"].items()],
+            "summary",
+        )
         assert health == f4(expected["score_by_type"]["label"])  # the label score is the health score
-        assert_rows_shown(text, [[str(r), f4(rows["quality"][r]), rows["given"][r], rows["predicted"][r]]
-                                 for r in rows["order"][:5]], "label examples")
+        assert_rows_shown(
+            text,
+            [[str(r), f4(rows["quality"][r]), rows["given"][r], rows["predicted"][r]] for r in rows["order"][:5]],
+            "label examples",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # One test per format
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_terminal_golden(command, ref, expected_rows):
@@ -461,8 +536,10 @@ def test_junit_golden(command, ref):
     suite = ET.fromstring(golden.encode())
     flagged = {case.get("name"): case.findtext("system-out") for case in suite.iter("testcase")}
     assert all(case.get("time") == JUNIT_NORMALISED for case in suite.iter("testcase"))
-    counts = {"find-issues": {"label": ref["find_label_issues"]["prune_by_noise_rate"]["num_issues"]},
-              "health": {"label": ref["num_label_issues_off_diagonal"]},
-              "audit": ref["audit_with_features_x1_x2"]["num_issues_by_type"]}.get(command, {})
+    counts = {
+        "find-issues": {"label": ref["find_label_issues"]["prune_by_noise_rate"]["num_issues"]},
+        "health": {"label": ref["num_label_issues_off_diagonal"]},
+        "audit": ref["audit_with_features_x1_x2"]["num_issues_by_type"],
+    }.get(command, {})
     assert {name: flagged[name] for name in counts} == {name: f"{n} of 250 rows flagged" for name, n in counts.items()}
     assert suite.get("failures") == "0" and suite.get("errors") == "0"  # findings alone never fail

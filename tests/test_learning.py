@@ -107,8 +107,12 @@ def assert_same_as_reference(ours: CleanLearning, ref, X_test) -> None:
     for column in b.columns:
         assert_array_equal(a[column].to_numpy(), b[column].to_numpy(), err_msg=column)
         assert a[column].dtype == b[column].dtype, column
-    for ours_name, ref_name in [("noise_matrix_", "noise_matrix"), ("inverse_noise_matrix_", "inverse_noise_matrix"),
-                                ("confident_joint_", "confident_joint"), ("py_", "py")]:
+    for ours_name, ref_name in [
+        ("noise_matrix_", "noise_matrix"),
+        ("inverse_noise_matrix_", "inverse_noise_matrix"),
+        ("confident_joint_", "confident_joint"),
+        ("py_", "py"),
+    ]:
         if getattr(ref, ref_name) is not None:
             assert_array_equal(getattr(ours, ours_name), getattr(ref, ref_name), err_msg=ours_name)
     assert_array_equal(ours.predict(X_test), ref.predict(X_test))
@@ -123,8 +127,14 @@ def tutorial(tutorial_dir):
     train = pd.read_csv(tutorial_dir / "train.csv")
     test = pd.read_csv(tutorial_dir / "test.csv")
     truth = pd.read_csv(tutorial_dir / "test_true_labels.csv")
-    return (train[["x1", "x2"]].to_numpy(), train["y_int"].to_numpy(), test[["x1", "x2"]].to_numpy(),
-            truth["true_label_int"].to_numpy(), train["y"].to_numpy(), truth["true_label"].to_numpy())
+    return (
+        train[["x1", "x2"]].to_numpy(),
+        train["y_int"].to_numpy(),
+        test[["x1", "x2"]].to_numpy(),
+        truth["true_label_int"].to_numpy(),
+        train["y"].to_numpy(),
+        truth["true_label"].to_numpy(),
+    )
 
 
 def test_tutorial_confident_joint_issues_and_test_accuracy(tutorial, tutorial_dir, reference):
@@ -359,8 +369,12 @@ def test_check_estimator(seed):
     results = []
     with _global_rng_kept():
         np.random.seed(0)  # seed=None draws folds from the global RNG: keep this test deterministic
-        check_estimator(CleanLearning(LogisticRegression(), seed=seed), expected_failed_checks=expected,
-                        on_fail=None, callback=lambda **r: results.append(r))
+        check_estimator(
+            CleanLearning(LogisticRegression(), seed=seed),
+            expected_failed_checks=expected,
+            on_fail=None,
+            callback=lambda **r: results.append(r),
+        )
     failed = [(r["check_name"], repr(r["exception"])) for r in results if r["status"] == "failed"]
     assert failed == []
     assert len(results) > 50
@@ -441,8 +455,14 @@ class RecordingLR(LogisticRegression):
     """Records what each fit received (kwargs from clf_kwargs / validation_func, sample weights)."""
 
     def fit(self, X, y, sample_weight=None, *, tag=None, X_val=None, y_val=None):
-        CALLS.append({"n": len(y), "tag": tag, "n_val": None if y_val is None else len(y_val),
-                      "weighted": sample_weight is not None})
+        CALLS.append(
+            {
+                "n": len(y),
+                "tag": tag,
+                "n_val": None if y_val is None else len(y_val),
+                "weighted": sample_weight is not None,
+            }
+        )
         return super().fit(X, y, sample_weight=sample_weight)
 
 
@@ -450,8 +470,13 @@ def test_clf_kwargs_and_validation_func_reach_the_right_fits():
     X, y, _, _ = noisy_blobs(13, 3, n=150)
     CALLS.clear()
     cl = CleanLearning(RecordingLR(), seed=0, cv_n_folds=3)
-    cl.fit(X, y, clf_kwargs={"tag": "all"}, clf_final_kwargs={"tag": "final"},
-           validation_func=lambda X_val, y_val: {"X_val": X_val, "y_val": y_val})
+    cl.fit(
+        X,
+        y,
+        clf_kwargs={"tag": "all"},
+        clf_final_kwargs={"tag": "final"},
+        validation_func=lambda X_val, y_val: {"X_val": X_val, "y_val": y_val},
+    )
     folds, final = CALLS[:-1], CALLS[-1]
     assert [c["tag"] for c in folds] == ["all"] * 3 and sum(c["n_val"] for c in folds) == 150
     assert all(c["n"] + c["n_val"] == 150 and not c["weighted"] for c in folds)
@@ -493,7 +518,7 @@ def test_predict_proba_keeps_a_column_for_a_class_pruned_away():
 @pytest.mark.filterwarnings("ignore:Classes .* have at most min_examples_per_class")
 def test_find_label_issues_alone_with_pred_probs_and_no_X():
     labels = np.array(["cat", "cat", "cat", "dog", "dog", "dog"])
-    P = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.1, .9], [.7, .3]])
+    P = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.2, 0.8], [0.1, 0.9], [0.7, 0.3]])
     cl = CleanLearning(find_label_issues_kwargs={"min_examples_per_class": 0})
     frame = cl.find_label_issues(None, labels, pred_probs=P)
     assert frame["is_label_issue"].tolist() == [False, False, True, False, False, True]
@@ -506,7 +531,7 @@ def test_find_label_issues_alone_with_pred_probs_and_no_X():
 
 def test_integer_labels_may_leave_a_class_of_pred_probs_unseen():
     y = np.array([0, 0, 0, 2, 2, 2, 0, 2])
-    P = np.array([[.8, .1, .1]] * 3 + [[.1, .1, .8]] * 3 + [[.1, .1, .8], [.8, .1, .1]])
+    P = np.array([[0.8, 0.1, 0.1]] * 3 + [[0.1, 0.1, 0.8]] * 3 + [[0.1, 0.1, 0.8], [0.8, 0.1, 0.1]])
     X = np.arange(8.0)[:, None]
     cl = CleanLearning(find_label_issues_kwargs={"min_examples_per_class": 0}).fit(X, y, pred_probs=P)
     assert cl.classes_.tolist() == [0, 1, 2]
@@ -592,4 +617,5 @@ def test_errors():
         cl.find_label_issues(None, y)
     with pytest.warns(UserWarning, match="not used when low_memory"):
         CleanLearning(low_memory=True, find_label_issues_kwargs={"filter_by": "both"}).find_label_issues(
-            None, y, pred_probs=P)
+            None, y, pred_probs=P
+        )

@@ -200,8 +200,11 @@ def test_labels_given_twice_is_a_value_error_not_a_type_error():
     with pytest.raises(TypeError, match="takes from 2 to 3 positional arguments but 4 were given"):
         cl.fit(X, y, None)
     # a positional None is "not given", as y=None is
-    assert_same_fit(CleanLearning(LogisticRegression(), seed=0).fit(X, None, labels=y),
-                    CleanLearning(LogisticRegression(), seed=0).fit(X, y), X)
+    assert_same_fit(
+        CleanLearning(LogisticRegression(), seed=0).fit(X, None, labels=y),
+        CleanLearning(LogisticRegression(), seed=0).fit(X, y),
+        X,
+    )
 
 
 def test_fit_signature_keeps_y_second_for_scikit_learn():

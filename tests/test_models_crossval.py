@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 
 import cleanaudit.models.crossval as predict
-from cleanaudit.errors import ConfigError, InputError, ModelError
 from cleanaudit.data.load import load_dataset
-from cleanaudit.models.specs import build_model
+from cleanaudit.errors import ConfigError, InputError, ModelError
 from cleanaudit.models.crossval import (
     AUTO_CANDIDATES,
     PredProbsResult,
@@ -17,6 +16,7 @@ from cleanaudit.models.crossval import (
     cross_val_pred_probs_for_dataset,
     pred_probs_from_file,
 )
+from cleanaudit.models.specs import build_model
 
 LOGREG = "sklearn.linear_model:LogisticRegression"
 
@@ -59,8 +59,7 @@ def test_matches_reference_to_solver_precision(tutorial, tutorial_dir):
 def test_same_seed_same_result_across_jobs(blobs):
     features, labels = blobs
     first = cross_val_pred_probs(features, labels, model="hist-gb", model_params={"max_iter": 10}, cv=3, seed=4)
-    again = cross_val_pred_probs(features, labels, model="hist-gb", model_params={"max_iter": 10}, cv=3, seed=4,
-                                 jobs=2)
+    again = cross_val_pred_probs(features, labels, model="hist-gb", model_params={"max_iter": 10}, cv=3, seed=4, jobs=2)
     assert np.array_equal(first.pred_probs, again.pred_probs)
     other = cross_val_pred_probs(features, labels, model="hist-gb", model_params={"max_iter": 10}, cv=3, seed=5)
     assert not np.array_equal(first.pred_probs, other.pred_probs)
@@ -69,8 +68,9 @@ def test_same_seed_same_result_across_jobs(blobs):
 
 def test_auto_on_tutorial_is_deterministic(tutorial):
     calls = []
-    first = cross_val_pred_probs(tutorial.features, tutorial.labels, cv=5, seed=0,
-                                 progress=lambda *args: calls.append(args))
+    first = cross_val_pred_probs(
+        tutorial.features, tutorial.labels, cv=5, seed=0, progress=lambda *args: calls.append(args)
+    )
     again = cross_val_pred_probs(tutorial.features, tutorial.labels, cv=5, seed=0)
     assert first.model == "auto:logreg"
     assert np.array_equal(first.pred_probs, again.pred_probs)
@@ -100,8 +100,10 @@ def test_auto_selects_on_a_subsample_then_refits(blobs, monkeypatch):
     rows = predict._selection_rows(labels, 3, 3, 2)
     assert len(rows) == 45 and np.bincount(labels[rows]).tolist() == [15, 15, 15]
     again = cross_val_pred_probs(features, labels, cv=3, seed=2)
-    assert np.array_equal(result.pred_probs, again.pred_probs) and again.candidates[0].log_loss == \
-        result.candidates[0].log_loss
+    assert (
+        np.array_equal(result.pred_probs, again.pred_probs)
+        and again.candidates[0].log_loss == result.candidates[0].log_loss
+    )
 
 
 def test_subsample_keeps_enough_rows_of_rare_classes():
@@ -239,11 +241,13 @@ def test_out_of_fold_is_the_same_sequential_or_in_joblib_workers(blobs):
     features, labels = blobs
     model = build_model("logreg", features)
     with threadpool_limits(limits=1):  # the joblib folds run on one BLAS thread: compare like with like
-        here, none = predict.out_of_fold_pred_probs(model, features, labels, labels, np.arange(3), folds=3, seed=1,
-                                                    sequential=True)
+        here, none = predict.out_of_fold_pred_probs(
+            model, features, labels, labels, np.arange(3), folds=3, seed=1, sequential=True
+        )
     ticks = []
-    workers, _ = predict.out_of_fold_pred_probs(model, features, labels, labels, np.arange(3), folds=3, seed=1,
-                                                jobs=2, tick=lambda: ticks.append(1))
+    workers, _ = predict.out_of_fold_pred_probs(
+        model, features, labels, labels, np.arange(3), folds=3, seed=1, jobs=2, tick=lambda: ticks.append(1)
+    )
     assert none == [] and len(ticks) == 3
     assert np.array_equal(here, workers)
     direct = cross_val_pred_probs(features, labels, model="logreg", cv=3, seed=1)
@@ -265,14 +269,34 @@ def test_out_of_fold_borrows_an_example_for_a_class_missing_from_a_fold():
 
     with pytest.warns(UserWarning, match=r"too few examples for 3-fold cross-validation"):
         probs, messages = predict.out_of_fold_pred_probs(
-            LogisticRegression(), X, values, codes, np.array(["a", "b", "c"]), folds=3, seed=0, sequential=True,
-            borrow_for_missing_classes=True, fit_kwargs={"sample_weight": None}, validation_func=validation_func)
+            LogisticRegression(),
+            X,
+            values,
+            codes,
+            np.array(["a", "b", "c"]),
+            folds=3,
+            seed=0,
+            sequential=True,
+            borrow_for_missing_classes=True,
+            fit_kwargs={"sample_weight": None},
+            validation_func=validation_func,
+        )
     assert probs[-1].tolist() == [0.0, 0.0, 1.0]  # its given label, outright
     assert messages == [] and sorted(v for fold in seen for v in fold) == sorted(values)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
     with pytest.raises(ValueError, match="has no examples"):
-        predict.out_of_fold_pred_probs(LogisticRegression(), X, codes, codes, np.arange(4), folds=3, seed=0,
-                                       sequential=True, borrow_for_missing_classes=True)
+        predict.out_of_fold_pred_probs(
+            LogisticRegression(),
+            X,
+            codes,
+            codes,
+            np.arange(4),
+            folds=3,
+            seed=0,
+            sequential=True,
+            borrow_for_missing_classes=True,
+        )
     with pytest.raises(TypeError, match="validation_func must be a callable"):
-        predict.out_of_fold_pred_probs(LogisticRegression(), X, codes, codes, np.arange(3), folds=3, seed=0,
-                                       validation_func=3)
+        predict.out_of_fold_pred_probs(
+            LogisticRegression(), X, codes, codes, np.arange(3), folds=3, seed=0, validation_func=3
+        )

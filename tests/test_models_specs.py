@@ -36,15 +36,34 @@ def assert_one_line_error(excinfo, *needles: str) -> None:
 
 
 def test_parse_model_params():
-    got = parse_model_params(["C=0.5", "max_depth=None", "class_weight=balanced", "hidden=(10, 5)",
-                              "flag=True", "tol=1e-3", "name= spaced ", "expr=1+"])
-    assert got == {"C": 0.5, "max_depth": None, "class_weight": "balanced", "hidden": (10, 5),
-                   "flag": True, "tol": 1e-3, "name": "spaced", "expr": "1+"}
+    got = parse_model_params(
+        [
+            "C=0.5",
+            "max_depth=None",
+            "class_weight=balanced",
+            "hidden=(10, 5)",
+            "flag=True",
+            "tol=1e-3",
+            "name= spaced ",
+            "expr=1+",
+        ]
+    )
+    assert got == {
+        "C": 0.5,
+        "max_depth": None,
+        "class_weight": "balanced",
+        "hidden": (10, 5),
+        "flag": True,
+        "tol": 1e-3,
+        "name": "spaced",
+        "expr": "1+",
+    }
     assert parse_model_params([]) == {}
 
 
-@pytest.mark.parametrize(("items", "needle"), [(["C"], "'C'"), (["=1"], "'=1'"), (["a b=1"], "'a b=1'"),
-                                                (["C=1", "C=2"], "'C'")])
+@pytest.mark.parametrize(
+    ("items", "needle"), [(["C"], "'C'"), (["=1"], "'=1'"), (["a b=1"], "'a b=1'"), (["C=1", "C=2"], "'C'")]
+)
 def test_parse_model_params_errors(items, needle):
     with pytest.raises(ConfigError) as excinfo:
         parse_model_params(items)
@@ -86,8 +105,9 @@ def test_class_spec_used_as_given(features):
 
 
 def test_user_params_and_random_state_win(features):
-    model = build_model("sklearn.ensemble:RandomForestClassifier", features,
-                        params={"n_estimators": 3, "random_state": 11}, seed=0)
+    model = build_model(
+        "sklearn.ensemble:RandomForestClassifier", features, params={"n_estimators": 3, "random_state": 11}, seed=0
+    )
     assert model.named_steps["model"].n_estimators == 3
     assert model.named_steps["model"].random_state == 11
 
@@ -165,15 +185,21 @@ def test_presets_auto_and_trusted_classes_pass_the_check():
     assert_one_line_error(excinfo, "unknown model 'logistic'")
 
 
-@pytest.mark.parametrize("spec", ["os:system", "builtins:eval", "subprocess:Popen", "antigravity:X", "this:X",
-                                  "collections:OrderedDict"])
+@pytest.mark.parametrize(
+    "spec", ["os:system", "builtins:eval", "subprocess:Popen", "antigravity:X", "this:X", "collections:OrderedDict"]
+)
 def test_untrusted_modules_are_refused_before_import(spec):
     module = spec.split(":")[0]
     was_imported = module in sys.modules
     with pytest.raises(ConfigError) as excinfo:
         check_model_spec(spec)
-    assert_one_line_error(excinfo, f"model '{spec}'", f"module '{module}' is not trusted",
-                          f"--trust-module {module}", "sklearn, xgboost, lightgbm, catboost")
+    assert_one_line_error(
+        excinfo,
+        f"model '{spec}'",
+        f"module '{module}' is not trusted",
+        f"--trust-module {module}",
+        "sklearn, xgboost, lightgbm, catboost",
+    )
     if not was_imported:  # antigravity opens a browser and `this` prints when imported: neither happened
         assert module not in sys.modules
 
@@ -212,8 +238,10 @@ def test_trust_module_allows_an_installed_package(tmp_path, monkeypatch, unique_
     site.mkdir()
     work.mkdir()
     marker = tmp_path / "MARKER"
-    body = ("from subprocess import Popen\nfrom sklearn.linear_model import LogisticRegression\n\n"
-            "class Model(LogisticRegression):\n    pass\n")
+    body = (
+        "from subprocess import Popen\nfrom sklearn.linear_model import LogisticRegression\n\n"
+        "class Model(LogisticRegression):\n    pass\n"
+    )
     make_module(site, unique_name, marker, body=body, dist=True)
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.chdir(work)
@@ -273,8 +301,9 @@ def test_class_is_checked_before_it_is_constructed(tmp_path, monkeypatch, featur
     assert_one_line_error(excinfo, "module 'os' has no class 'system'")
 
 
-@pytest.mark.parametrize("spec", ["sklearn.svm:", ":SVC", "sklearn..svm:SVC", "sklearn svm:SVC",
-                                  "sklearn.svm:SVC.fit", ".svm:SVC"])
+@pytest.mark.parametrize(
+    "spec", ["sklearn.svm:", ":SVC", "sklearn..svm:SVC", "sklearn svm:SVC", "sklearn.svm:SVC.fit", ".svm:SVC"]
+)
 def test_malformed_class_specs(spec):
     with pytest.raises(ConfigError) as excinfo:
         check_model_spec(spec)

@@ -6,15 +6,15 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import REPO, TUTORIAL
 
 SHARED = REPO.parent / "shared" / "data" / "tutorial"
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the shared folder is not beside this clone")
-@pytest.mark.parametrize("path", sorted(p for p in TUTORIAL.iterdir() if p.suffix in {".npy", ".json", ".csv"}),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(p for p in TUTORIAL.iterdir() if p.suffix in {".npy", ".json", ".csv"}), ids=lambda p: p.name
+)
 def test_vendored_copy_is_identical(path):
     assert path.read_bytes() == (SHARED / path.name).read_bytes()
 

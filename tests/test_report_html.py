@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cleanaudit.checks.runner import ChecksResult, SkippedCheck
 from cleanaudit.checks.base import CheckResult
+from cleanaudit.checks.runner import ChecksResult, SkippedCheck
 from cleanaudit.data.dataset import Dataset
 from cleanaudit.report import plots
 from cleanaudit.report.audit_report import audit_tables
-from cleanaudit.workflows.audit_payload import audit_payload, example_rows
 from cleanaudit.report.envelope import build_envelope
 from cleanaudit.report.html import PLOTS_HINT, render_html
+from cleanaudit.workflows.audit_payload import audit_payload, example_rows
 
 NASTY = '<b>&"x'  # a class name that breaks a page that forgets to escape
 CLASSES = ["ant", NASTY, "zebra"]
@@ -28,8 +28,26 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 N = 90
 
 
-BLOCKS = {"p", "div", "section", "header", "footer", "h1", "h2", "h3", "li", "dt", "dd", "td", "th", "tr",
-          "figure", "figcaption", "title", "style"}
+BLOCKS = {
+    "p",
+    "div",
+    "section",
+    "header",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "li",
+    "dt",
+    "dd",
+    "td",
+    "th",
+    "tr",
+    "figure",
+    "figcaption",
+    "title",
+    "style",
+}
 
 
 class Page(HTMLParser):
@@ -118,8 +136,16 @@ def make_dataset(features: pd.DataFrame | None = None, n: int = N) -> Dataset:
         features = pd.DataFrame({"width <cm>": xy[:, 0], "height": xy[:, 1]})
     frame = features.assign(kind=[CLASSES[k] for k in labels])
     ids = np.array([f"id-{i}" for i in range(n)], dtype=object)
-    return Dataset(frame=frame, features=features, labels=labels, class_names=list(CLASSES), label_column="kind",
-                   ids=ids, id_column="key", sha256="ab" * 32)
+    return Dataset(
+        frame=frame,
+        features=features,
+        labels=labels,
+        class_names=list(CLASSES),
+        label_column="kind",
+        ids=ids,
+        id_column="key",
+        sha256="ab" * 32,
+    )
 
 
 def make_pred_probs(labels: np.ndarray) -> np.ndarray:
@@ -134,7 +160,10 @@ def label_check(labels: np.ndarray, pred_probs: np.ndarray) -> CheckResult:
     is_issue = quality < np.quantile(quality, 0.1)
     predicted = pred_probs.argmax(axis=1)
     return CheckResult(
-        "label", is_issue, quality, 0.87,
+        "label",
+        is_issue,
+        quality,
+        0.87,
         info={
             "num_label_issues": int(is_issue.sum()),
             "classes_by_label_quality": [
@@ -164,10 +193,16 @@ def make_result(dataset: Dataset, pred_probs: np.ndarray | None, *, with_label: 
         results["label"] = label_check(dataset.labels, pred_probs)
     outliers = np.zeros(n, bool)
     outliers[[4, 17]] = True
-    results["outlier"] = CheckResult("outlier", outliers, np.where(outliers, 0.1, 0.9), 0.42,
-                                     info={"issue_threshold": 0.2, "k": 10, "metric": "euclidean"})
-    results["class_imbalance"] = CheckResult("class_imbalance", np.zeros(n, bool), np.ones(n), 0.33,
-                                             info={"rarest_class": NASTY, "threshold": 0.1})
+    results["outlier"] = CheckResult(
+        "outlier",
+        outliers,
+        np.where(outliers, 0.1, 0.9),
+        0.42,
+        info={"issue_threshold": 0.2, "k": 10, "metric": "euclidean"},
+    )
+    results["class_imbalance"] = CheckResult(
+        "class_imbalance", np.zeros(n, bool), np.ones(n), 0.33, info={"rarest_class": NASTY, "threshold": 0.1}
+    )
     results["non_iid"] = CheckResult("non_iid", np.zeros(n, bool), np.ones(n), 0.61, info={"p_value": 0.61})
     skipped = [SkippedCheck("underperforming_group", "needs pred_probs and features")]
     return ChecksResult(n, list(dataset.class_names), results, skipped, {})
@@ -177,11 +212,23 @@ def render(dataset: Dataset, pred_probs: np.ndarray | None, result: ChecksResult
     tables = audit_tables(result, dataset.ids, 5)
     envelope = build_envelope(
         "audit",
-        dataset={"path": "data/<animals>.csv", "sha256": dataset.sha256, "num_examples": dataset.num_examples,
-                 "num_classes": dataset.num_classes, "class_names": list(dataset.class_names),
-                 "label_column": dataset.label_column, "id_column": dataset.id_column},
-        run={"model": "logreg", "cv_folds": 5, "seed": 7, "pred_probs_source": "cross-validation",
-             "versions": {"numpy": "2.0"}, "seconds": 1.5},
+        dataset={
+            "path": "data/<animals>.csv",
+            "sha256": dataset.sha256,
+            "num_examples": dataset.num_examples,
+            "num_classes": dataset.num_classes,
+            "class_names": list(dataset.class_names),
+            "label_column": dataset.label_column,
+            "id_column": dataset.id_column,
+        },
+        run={
+            "model": "logreg",
+            "cv_folds": 5,
+            "seed": 7,
+            "pred_probs_source": "cross-validation",
+            "versions": {"numpy": "2.0"},
+            "seconds": 1.5,
+        },
         payload=audit_payload(result, dataset.ids, 5),
     )
     notes: list[str] = []
@@ -197,7 +244,7 @@ def audit():
 
 
 @pytest.fixture(scope="module")
-def rendered(audit) -> tuple[str, "Page"]:
+def rendered(audit) -> tuple[str, Page]:
     """The page of ``audit``, rendered once (plots take a second) and parsed."""
     page, _ = render(*audit)
     return page, Page(page)
@@ -218,14 +265,22 @@ def test_page_is_one_complete_document(rendered):
     assert page.startswith("<!DOCTYPE html>")
     assert parsed.tags[:2] == ["html", "head"] and "style" in parsed.tags
     assert parsed.headings[0] == "cleanaudit audit report"
-    assert {"Summary", "Dataset-level findings", "Plots", "Most severe examples per issue type"} <= set(
-        parsed.headings)
+    assert {"Summary", "Dataset-level findings", "Plots", "Most severe examples per issue type"} <= set(parsed.headings)
 
 
 def test_dataset_line_says_what_was_audited_and_how(rendered):
     text = rendered[1].text
-    for expected in ("file data/<animals>.csv", "90 rows", f"3 classes (ant, {NASTY}, zebra)", "label column kind",
-                     "id column key", "model logreg", "5 folds", "seed 7", "sha256 abababababab"):
+    for expected in (
+        "file data/<animals>.csv",
+        "90 rows",
+        f"3 classes (ant, {NASTY}, zebra)",
+        "label column kind",
+        "id column key",
+        "model logreg",
+        "5 folds",
+        "seed 7",
+        "sha256 abababababab",
+    ):
         assert expected in text
 
 
@@ -298,14 +353,19 @@ def test_nothing_is_loaded_from_the_network(rendered):
 
 def test_plots_are_inline_png_images(rendered):
     import matplotlib  # noqa: F401  (the test extra installs it)
+
     parsed = rendered[1]
     titles = [img["alt"] for img in parsed.images]
-    assert titles == ["The data in two dimensions", "Estimated joint of given and true labels",
-                      "Label quality per class", "Label quality scores"]
+    assert titles == [
+        "The data in two dimensions",
+        "Estimated joint of given and true labels",
+        "Label quality per class",
+        "Label quality scores",
+    ]
     for img in parsed.images:
         prefix = "data:image/png;base64,"
         assert img["src"].startswith(prefix)
-        png = base64.b64decode(img["src"][len(prefix):], validate=True)
+        png = base64.b64decode(img["src"][len(prefix) :], validate=True)
         assert png.startswith(PNG_SIGNATURE) and len(png) > 2_000
     assert PLOTS_HINT not in parsed.text
 
@@ -323,6 +383,7 @@ def test_without_matplotlib_the_page_is_written_and_says_how_to_add_plots(audit,
 
 def test_plots_whose_inputs_are_absent_are_left_out():
     import matplotlib  # noqa: F401  (the test extra installs it)
+
     dataset = make_dataset(features=pd.DataFrame(index=range(N)))  # no feature columns
     result = make_result(dataset, None)  # no pred_probs, so no label check
     page, notes = render(dataset, None, result)
@@ -334,11 +395,14 @@ def test_plots_whose_inputs_are_absent_are_left_out():
 
 def test_joint_heatmap_falls_back_to_pred_probs_without_a_label_check(audit):
     import matplotlib  # noqa: F401  (the test extra installs it)
+
     dataset, pred_probs, _ = audit
     result = make_result(dataset, pred_probs, with_label=False)
     parsed = Page(render(dataset, pred_probs, result)[0])
-    assert [img["alt"] for img in parsed.images] == ["The data in two dimensions",
-                                                     "Estimated joint of given and true labels"]
+    assert [img["alt"] for img in parsed.images] == [
+        "The data in two dimensions",
+        "Estimated joint of given and true labels",
+    ]
 
 
 # --- the figures' inputs --------------------------------------------------------------------------
@@ -360,12 +424,17 @@ def test_estimated_joint_from_pred_probs_sums_to_one(audit):
 
 def test_data_map_projects_mixed_features_with_pca_and_samples_big_data():
     import matplotlib  # noqa: F401  (the test extra installs it)
+
     rng = np.random.default_rng(3)
     n = 400
-    features = pd.DataFrame({
-        "a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.normal(size=n),
-        "colour": rng.choice(["red", "green", None], size=n),
-    })
+    features = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": rng.normal(size=n),
+            "c": rng.normal(size=n),
+            "colour": rng.choice(["red", "green", None], size=n),
+        }
+    )
     dataset = make_dataset(features, n=n)
     result = make_result(dataset, make_pred_probs(dataset.labels))
     first = plots.data_map_plot(result, dataset, max_points=150)
@@ -377,6 +446,7 @@ def test_data_map_projects_mixed_features_with_pca_and_samples_big_data():
 
 def test_data_map_uses_the_two_numeric_features_as_they_are(audit):
     import matplotlib  # noqa: F401  (the test extra installs it)
+
     dataset, _, result = audit
     plot = plots.data_map_plot(result, dataset)
     assert "the two feature columns" in plot.caption and f"all {N} rows" in plot.caption
@@ -390,25 +460,36 @@ def test_many_classes_page_says_what_was_left_out_and_draws_the_most_confused(au
     import dataclasses
 
     import matplotlib  # noqa: F401  (the test extra installs it)
+
     names = [f"class {i}" for i in range(300)]
     names[7] = NASTY
     dataset = dataclasses.replace(audit[0], class_names=names)
     result = make_result(dataset, make_pred_probs(dataset.labels))
     info = result.results["label"].info
     del info["confident_joint"]
-    info.update(overlapping_classes=[{"class_a": names[i], "class_b": names[i + 1], "num_overlapping_examples": 3,
-                                      "joint_probability": 0.01} for i in range(100)],
-                overlapping_pairs_total=44_850, overlapping_pairs_left_out=44_750,
-                matrices_left_out=["noise_matrix", "inverse_noise_matrix", "confident_joint"],
-                most_confused_classes={"classes": [names[3], NASTY, names[9]], "off_diagonal_share": 0.25,
-                                       "joint": [[0.1, 0.02, 0.0], [0.01, 0.2, 0.0], [0.0, 0.03, 0.1]]})
+    info.update(
+        overlapping_classes=[
+            {"class_a": names[i], "class_b": names[i + 1], "num_overlapping_examples": 3, "joint_probability": 0.01}
+            for i in range(100)
+        ],
+        overlapping_pairs_total=44_850,
+        overlapping_pairs_left_out=44_750,
+        matrices_left_out=["noise_matrix", "inverse_noise_matrix", "confident_joint"],
+        most_confused_classes={
+            "classes": [names[3], NASTY, names[9]],
+            "off_diagonal_share": 0.25,
+            "joint": [[0.1, 0.02, 0.0], [0.01, 0.2, 0.0], [0.0, 0.03, 0.1]],
+        },
+    )
     parsed = Page(render(dataset, None, result)[0])
     assert "and 44,845 more pairs; report.json lists the largest" in parsed.text
     assert "of 44,850 class pairs, the 100 with the largest joint probability are kept (44,750 left out" in parsed.text
     assert "matrices (noise_matrix, inverse_noise_matrix, confident_joint) are left out of the report" in parsed.text
     assert "skipped underperforming_group" not in parsed.text  # listed under Skipped checks instead
-    assert [img["alt"] for img in parsed.images][:2] == ["The data in two dimensions",
-                                                         "Estimated joint of the most confused classes"]
+    assert [img["alt"] for img in parsed.images][:2] == [
+        "The data in two dimensions",
+        "Estimated joint of the most confused classes",
+    ]
     plot = plots.joint_plot(result, dataset.labels, None, names)
     assert "Only the 3 of 300 classes" in plot.caption and "25% of the estimated label noise" in plot.caption
     del info["most_confused_classes"]  # never a 300 x 300 heatmap, nor a joint computed here

@@ -1,4 +1,4 @@
-"""The core of `clean`: class merges, noise matrices, label-issue files, plans, cleaned tables, ensembles, saved models."""
+"""The core of `clean`: class merges, noise matrices, label-issue files, plans, cleaned tables, ensembles, models."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import pandas as pd
 import pytest
 
 from cleanaudit import engine
-from cleanaudit.workflows.clean import class_weights, detect_label_issues, detection_from_issues, plan_cleaning
-from cleanaudit.models.ensemble import Member, member_weights, mix_pred_probs
-from cleanaudit.report.label_tables import find_issues_tables
-from cleanaudit.workflows.labels import ensemble_issues_result
-from cleanaudit.errors import ConfigError, InputError, ModelError
 from cleanaudit.data.cleaned import cleaned_table, manifest_path, source_table
 from cleanaudit.data.label_issues import read_label_issues
 from cleanaudit.data.load import load_dataset
 from cleanaudit.data.noise_matrix import read_noise_matrix, validate_noise_matrix
+from cleanaudit.errors import ConfigError, InputError, ModelError
+from cleanaudit.models.ensemble import Member, member_weights, mix_pred_probs
+from cleanaudit.report.label_tables import find_issues_tables
+from cleanaudit.workflows.clean import class_weights, detect_label_issues, detection_from_issues, plan_cleaning
+from cleanaudit.workflows.labels import ensemble_issues_result
 from cleanaudit.workflows.merging import parse_merges
 
 NAMES = ["blue", "purple", "seafoam green", "yellow"]
@@ -51,15 +51,18 @@ def test_merge_chains_and_names_with_equals_signs():
     assert not parse_merges([], NAMES).active
 
 
-@pytest.mark.parametrize("items, needle", [
-    (["seafoam green"], "FROM=TO"),
-    (["=yellow"], "FROM=TO"),
-    (["seafoam=yellow"], "did you mean 'seafoam green'"),
-    (["blue=blue"], "into itself"),
-    (["blue=purple", "blue=yellow"], "two classes"),
-    (["blue=purple", "purple=blue"], "cycle"),
-    (["blue=purple", "seafoam green=purple", "yellow=purple"], "single class"),
-])
+@pytest.mark.parametrize(
+    "items, needle",
+    [
+        (["seafoam green"], "FROM=TO"),
+        (["=yellow"], "FROM=TO"),
+        (["seafoam=yellow"], "did you mean 'seafoam green'"),
+        (["blue=blue"], "into itself"),
+        (["blue=purple", "blue=yellow"], "two classes"),
+        (["blue=purple", "purple=blue"], "cycle"),
+        (["blue=purple", "seafoam green=purple", "yellow=purple"], "single class"),
+    ],
+)
 def test_bad_merges(items, needle):
     with pytest.raises(ConfigError, match="--merge") as err:
         parse_merges(items, NAMES)
@@ -72,9 +75,12 @@ def test_bad_merges(items, needle):
 def test_noise_matrix_validation():
     good = np.array([[0.9, 0.2], [0.1, 0.8]])
     assert validate_noise_matrix(good, 2).tolist() == good.tolist()
-    for matrix, needle in [(np.eye(3), "shape 3 x 3"), (np.array([[0.9, 0.2], [0.2, 0.8]]), "column 0 sums"),
-                           (np.array([[0.5, 0.6], [0.5, 0.4]]), "trace 0.9"),
-                           (np.array([[1.2, 0.2], [-0.2, 0.8]]), "outside [0, 1]")]:
+    for matrix, needle in [
+        (np.eye(3), "shape 3 x 3"),
+        (np.array([[0.9, 0.2], [0.2, 0.8]]), "column 0 sums"),
+        (np.array([[0.5, 0.6], [0.5, 0.4]]), "trace 0.9"),
+        (np.array([[1.2, 0.2], [-0.2, 0.8]]), "outside [0, 1]"),
+    ]:
         with pytest.raises(InputError, match="noise matrix") as err:
             validate_noise_matrix(matrix, 2)
         assert needle in str(err.value)
@@ -113,8 +119,13 @@ def test_detection_matches_clean_learning_and_reference(tutorial, reference):
 def test_plan_drop_relabel_weight():
     labels = np.array([0, 0, 1, 1])
     probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.45, 0.55], [0.1, 0.9]])
-    detection = detection_from_issues(np.array([False, True, True, False]), "test", labels=labels, pred_probs=probs,
-                                      noise_matrix=np.array([[0.8, 0.25], [0.2, 0.75]]))
+    detection = detection_from_issues(
+        np.array([False, True, True, False]),
+        "test",
+        labels=labels,
+        pred_probs=probs,
+        noise_matrix=np.array([[0.8, 0.25], [0.2, 0.75]]),
+    )
     drop = plan_cleaning(labels, ["a", "b"], detection)
     assert drop.actions.tolist() == ["kept", "removed", "removed", "kept"]
     assert drop.payload()["removed"] == 2 and drop.payload()["kept"] == 2
@@ -130,8 +141,17 @@ def test_plan_drop_relabel_weight():
     assert weight.keep.all() and weight.count("weighted") == 4
     assert weight.sample_weight.tolist() == pytest.approx([1.25, 1.25, 1 / 0.75, 1 / 0.75])
     manifest = weight.manifest(np.array(["r0", "r1", "r2", "r3"]))
-    assert list(manifest.columns) == ["row", "id", "action", "given_label", "suggested_label", "label_quality",
-                                      "is_label_issue", "sample_weight", "reason"]
+    assert list(manifest.columns) == [
+        "row",
+        "id",
+        "action",
+        "given_label",
+        "suggested_label",
+        "label_quality",
+        "is_label_issue",
+        "sample_weight",
+        "reason",
+    ]
     assert [None if pd.isna(v) else v for v in manifest.suggested_label] == [None, "b", None, None]
 
 
@@ -155,10 +175,15 @@ def test_cleaned_table_keeps_cell_text_and_types(tmp_path):
     path.write_text("id,x,y\n007,1,a\n008,,b\n009,3,b\n")
     frame = pd.read_csv(path)
     text = source_table(frame, [path], tmp_path / "out.csv")
-    out = cleaned_table(text, "y", ["a", "b", "b"], ["b", "b", "b"], np.array([True, False, True]),
-                        np.array([1.5, 2.0, 2.5]))
-    assert out.to_dict("list") == {"id": ["007", "009"], "x": ["1", "3"], "y": ["b", "b"],
-                                   "sample_weight": ["1.5", "2.5"]}
+    out = cleaned_table(
+        text, "y", ["a", "b", "b"], ["b", "b", "b"], np.array([True, False, True]), np.array([1.5, 2.0, 2.5])
+    )
+    assert out.to_dict("list") == {
+        "id": ["007", "009"],
+        "x": ["1", "3"],
+        "y": ["b", "b"],
+        "sample_weight": ["1.5", "2.5"],
+    }
     typed = cleaned_table(frame, "y", ["a", "b", "b"], ["b", "b", "a"], np.array([True, True, True]))
     assert typed.y.tolist() == ["b", "b", "a"] and typed.x.dtype == frame.x.dtype
     ints = pd.DataFrame({"y": [0, 1, 2]})
@@ -180,8 +205,15 @@ def _dataset(tmp_path, ids=True):
 def test_label_issues_by_id_by_row_and_listed_only(tmp_path):
     ds = _dataset(tmp_path)
     by_id = tmp_path / "by_id.csv"
-    pd.DataFrame({"id": ["r3", "r1"], "is_label_issue": [True, False], "given_label": ["b", "a"],
-                  "predicted_label": ["a", "a"], "label_quality": [0.1, 0.9]}).to_csv(by_id, index=False)
+    pd.DataFrame(
+        {
+            "id": ["r3", "r1"],
+            "is_label_issue": [True, False],
+            "given_label": ["b", "a"],
+            "predicted_label": ["a", "a"],
+            "label_quality": [0.1, 0.9],
+        }
+    ).to_csv(by_id, index=False)
     found = read_label_issues(by_id, ds)
     assert found.is_issue.tolist() == [False, False, True]
     assert found.suggested.tolist() == [0, -1, 0] and found.label_quality[2] == 0.1
@@ -190,14 +222,17 @@ def test_label_issues_by_id_by_row_and_listed_only(tmp_path):
     assert read_label_issues(listed, _dataset(tmp_path, ids=False)).is_issue.tolist() == [False, True, False]
 
 
-@pytest.mark.parametrize("table, needle", [
-    ({"id": ["r9"]}, "not in the data"),
-    ({"row": [5]}, "not row positions"),
-    ({"other": [1]}, "neither a 'row' nor an 'id'"),
-    ({"row": [0], "given_label": ["b"]}, "other labels"),
-    ({"row": [0, 0]}, "more than once"),
-    ({"row": [0], "is_label_issue": ["maybe"]}, "True/False"),
-])
+@pytest.mark.parametrize(
+    "table, needle",
+    [
+        ({"id": ["r9"]}, "not in the data"),
+        ({"row": [5]}, "not row positions"),
+        ({"other": [1]}, "neither a 'row' nor an 'id'"),
+        ({"row": [0], "given_label": ["b"]}, "other labels"),
+        ({"row": [0, 0]}, "more than once"),
+        ({"row": [0], "is_label_issue": ["maybe"]}, "True/False"),
+    ],
+)
 def test_label_issues_that_do_not_match(tmp_path, table, needle):
     ds = _dataset(tmp_path, ids="id" in table)
     path = tmp_path / "issues.csv"
@@ -213,16 +248,19 @@ def test_label_issues_that_do_not_match(tmp_path, table, needle):
 @pytest.mark.parametrize("weighting", ["accuracy", "uniform", "log_loss_search"])
 def test_reported_weights_are_the_engines(tutorial_dir, weighting):
     labels = pd.read_csv(tutorial_dir / "train.csv").y_int.to_numpy()
-    members = [np.load(tutorial_dir / f"pred_probs_cv3_{m}.npy") for m in ("logreg", "random_forest",
-                                                                             "gradient_boosting")]
+    members = [
+        np.load(tutorial_dir / f"pred_probs_cv3_{m}.npy") for m in ("logreg", "random_forest", "gradient_boosting")
+    ]
     weights = member_weights(labels, members, weighting)
     assert weights.sum() == pytest.approx(1.0)
     expected = engine.get_label_quality_ensemble_scores(labels, members, weight_ensemble_members_by=weighting)
-    custom = engine.get_label_quality_ensemble_scores(labels, members, weight_ensemble_members_by="custom",
-                                                      custom_weights=weights)
+    custom = engine.get_label_quality_ensemble_scores(
+        labels, members, weight_ensemble_members_by="custom", custom_weights=weights
+    )
     assert np.allclose(expected, custom)
-    result = ensemble_issues_result(labels, [Member(str(i), p) for i, p in enumerate(members)], NAMES,
-                                    weighting=weighting)
+    result = ensemble_issues_result(
+        labels, [Member(str(i), p) for i, p in enumerate(members)], NAMES, weighting=weighting
+    )
     assert np.allclose(result.label_quality, expected)
     assert np.array_equal(result.is_issue, engine.find_label_issues(labels, mix_pred_probs(members, weights)))
     assert np.all(np.diff(result.label_quality[result.ranked_rows]) >= 0)
@@ -238,13 +276,15 @@ class NotTrusted:
 
 def test_saved_model_round_trip_and_refusals(tmp_path, tutorial_dir):
     sio = pytest.importorskip("skops.io")
-    from cleanaudit.models.persist import SavedModel, load_model, pred_probs_from_saved, save_model
     from cleanaudit.models.fit import fit_model
+    from cleanaudit.models.persist import SavedModel, load_model, pred_probs_from_saved, save_model
 
     ds = load_dataset([tutorial_dir / "train.csv"], label="y", ignore=["y_int"])
     model, _ = fit_model("logreg", ds.features, ds.labels)
-    save_model(SavedModel(model, ds.class_names, ["x1", "x2"], "y", "logreg", {"trained_on_sha256": ds.sha256}),
-               tmp_path / "m.skops")
+    save_model(
+        SavedModel(model, ds.class_names, ["x1", "x2"], "y", "logreg", {"trained_on_sha256": ds.sha256}),
+        tmp_path / "m.skops",
+    )
     saved = load_model(tmp_path / "m.skops")
     assert saved.class_names == NAMES and saved.feature_columns == ["x1", "x2"] and saved.spec == "logreg"
     assert np.allclose(pred_probs_from_saved(saved, ds), model.predict_proba(ds.features))

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cleanaudit.errors import ConfigError
-from cleanaudit.workflows.gates import Measurements, evaluate, gates_failed, parse_gate, parse_gates
 from cleanaudit.status import ExitStatus
+from cleanaudit.workflows.gates import Measurements, evaluate, gates_failed, parse_gate, parse_gates
 
 KNOWN = {"label", "outlier", "near_duplicate", "non_iid", "class_imbalance"}
 
@@ -78,19 +78,46 @@ def test_severity_warn_and_off():
 
 # --- from the command line, on the tutorial data -----------------------------------------------
 
+
 def _audit(cli, tutorial_dir, *args, **kwargs):
-    return cli("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "x1,x2", "--pred-probs",
-               tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "-q", *args, **kwargs)
+    return cli(
+        "audit",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--features",
+        "x1,x2",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "-q",
+        *args,
+        **kwargs,
+    )
 
 
 def test_cli_failed_gates_listed_with_measured_values(cli, tutorial_dir):
-    result = _audit(cli, tutorial_dir, "--fail-on", "label>0.05", "--fail-on", "label>100", "--fail-under", "0.8",
-                    "--format", "json")
+    result = _audit(
+        cli,
+        tutorial_dir,
+        "--fail-on",
+        "label>0.05",
+        "--fail-on",
+        "label>100",
+        "--fail-under",
+        "0.8",
+        "--format",
+        "json",
+    )
     assert result.exit_code == ExitStatus.GATE_FAILED, result.stderr
     report = json.loads(result.stdout)
     gates = {g["expr"]: g for g in report["gates"]}
-    assert gates["label>0.05"] == {"expr": "label>0.05", "measured": 0.256, "passed": False, "severity": "error",
-                                   "message": gates["label>0.05"]["message"]}
+    assert gates["label>0.05"] == {
+        "expr": "label>0.05",
+        "measured": 0.256,
+        "passed": False,
+        "severity": "error",
+        "message": gates["label>0.05"]["message"],
+    }
     assert gates["label>100"]["passed"] and gates["label>100"]["measured"] == 64
     assert not gates["health<0.8"]["passed"] and gates["health<0.8"]["measured"] == pytest.approx(0.756)
     failed = [line for line in result.stderr.splitlines() if "gate failed" in line]
@@ -104,8 +131,18 @@ def test_cli_passing_gates_exit_0(cli, tutorial_dir):
 
 
 def test_cli_junit_structure(cli, tutorial_dir):
-    result = _audit(cli, tutorial_dir, "--checks", "label,outlier,class_imbalance", "--fail-on", "label>0.1",
-                    "--fail-on", "class_imbalance", "--format", "junit")
+    result = _audit(
+        cli,
+        tutorial_dir,
+        "--checks",
+        "label,outlier,class_imbalance",
+        "--fail-on",
+        "label>0.1",
+        "--fail-on",
+        "class_imbalance",
+        "--format",
+        "junit",
+    )
     assert result.exit_code == ExitStatus.GATE_FAILED, result.stderr
     root = ET.fromstring(result.stdout)
     assert root.tag == "testsuites"
@@ -133,8 +170,20 @@ def labels_only(tmp_path, tutorial_dir):
 def test_cli_junit_skipped_check_and_gate_on_it(cli, tutorial_dir, labels_only):
     # Without features, near_duplicate is skipped: a skipped test case, and a gate on it fails.
     probs = tutorial_dir / "pred_probs_cv3_logreg_by_name.npy"
-    result = cli("audit", labels_only, "-l", "y", "--checks", "label,near_duplicate", "--pred-probs", probs,
-                 "-f", "junit", "--fail-on", "near_duplicate>0")
+    result = cli(
+        "audit",
+        labels_only,
+        "-l",
+        "y",
+        "--checks",
+        "label,near_duplicate",
+        "--pred-probs",
+        probs,
+        "-f",
+        "junit",
+        "--fail-on",
+        "near_duplicate>0",
+    )
     assert result.exit_code == ExitStatus.GATE_FAILED, result.stderr
     suite = ET.fromstring(result.stdout).find("testsuite")
     cases = {c.get("name"): c for c in suite.findall("testcase")}
@@ -143,8 +192,9 @@ def test_cli_junit_skipped_check_and_gate_on_it(cli, tutorial_dir, labels_only):
     assert "skipped" in cases["near_duplicate"].find("failure").get("message")
     assert "gate failed: near_duplicate>0: not checked" in result.stderr
     # The same skip without a gate is a skipped case and the run passes.
-    result = cli("audit", labels_only, "-l", "y", "--checks", "label,near_duplicate", "--pred-probs", probs,
-                 "-f", "junit", "-q")
+    result = cli(
+        "audit", labels_only, "-l", "y", "--checks", "label,near_duplicate", "--pred-probs", probs, "-f", "junit", "-q"
+    )
     assert result.exit_code == ExitStatus.OK, result.stderr
     suite = ET.fromstring(result.stdout).find("testsuite")
     assert suite.get("skipped") == "1" and suite.get("failures") == "0"
@@ -153,8 +203,17 @@ def test_cli_junit_skipped_check_and_gate_on_it(cli, tutorial_dir, labels_only):
 
 
 def test_cli_no_check_could_run_fails(cli, tutorial_dir, labels_only):
-    result = cli("audit", labels_only, "-l", "y", "--checks", "near_duplicate", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "-q")
+    result = cli(
+        "audit",
+        labels_only,
+        "-l",
+        "y",
+        "--checks",
+        "near_duplicate",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "-q",
+    )
     assert result.exit_code == ExitStatus.INPUT_ERROR
     assert "no check could run" in result.stderr and result.stdout == ""
 
@@ -180,6 +239,7 @@ def test_cli_markdown_leads_with_verdict(cli, tutorial_dir):
 
 # --- --baseline: new / fixed / unchanged by row id, and new: gates -----------------------------
 
+
 def _frame_with_probs(tmp_path, name, wrong_rows):
     """40 rows with ids; pred_probs agree with the labels except on ``wrong_rows`` (clear label issues)."""
     import numpy as np
@@ -197,12 +257,44 @@ def _frame_with_probs(tmp_path, name, wrong_rows):
 
 def test_baseline_new_fixed_unchanged(cli, tmp_path):
     old, old_probs = _frame_with_probs(tmp_path, "old", [1, 2, 3])
-    first = cli("audit", old, "-l", "y", "--id-column", "id", "--features", "a", "--pred-probs", old_probs,
-                "--checks", "label", "--out", tmp_path / "run1", "-q")
+    first = cli(
+        "audit",
+        old,
+        "-l",
+        "y",
+        "--id-column",
+        "id",
+        "--features",
+        "a",
+        "--pred-probs",
+        old_probs,
+        "--checks",
+        "label",
+        "--out",
+        tmp_path / "run1",
+        "-q",
+    )
     assert first.exit_code == 0, first.stderr
     new, new_probs = _frame_with_probs(tmp_path, "new", [2, 3, 10, 11])
-    args = ["audit", new, "-l", "y", "--id-column", "id", "--features", "a", "--pred-probs", new_probs,
-            "--checks", "label", "--baseline", tmp_path / "run1" / "report.json", "-f", "json", "-q"]
+    args = [
+        "audit",
+        new,
+        "-l",
+        "y",
+        "--id-column",
+        "id",
+        "--features",
+        "a",
+        "--pred-probs",
+        new_probs,
+        "--checks",
+        "label",
+        "--baseline",
+        tmp_path / "run1" / "report.json",
+        "-f",
+        "json",
+        "-q",
+    ]
     result = cli(*args, "--fail-on", "new:label>0", "--fail-on", "new:label>5")
     assert result.exit_code == ExitStatus.GATE_FAILED, result.stderr
     report = json.loads(result.stdout)
@@ -218,14 +310,59 @@ def test_baseline_new_fixed_unchanged(cli, tmp_path):
 
 def test_baseline_needs_the_same_id_column(cli, tmp_path):
     old, old_probs = _frame_with_probs(tmp_path, "old", [1])
-    assert cli("audit", old, "-l", "y", "--features", "a", "--pred-probs", old_probs, "--checks", "label",
-               "--out", tmp_path / "run1", "-q").exit_code == 0
-    result = cli("audit", old, "-l", "y", "--id-column", "id", "--features", "a", "--pred-probs", old_probs,
-                 "--checks", "label", "--baseline", tmp_path / "run1" / "report.json")
+    assert (
+        cli(
+            "audit",
+            old,
+            "-l",
+            "y",
+            "--features",
+            "a",
+            "--pred-probs",
+            old_probs,
+            "--checks",
+            "label",
+            "--out",
+            tmp_path / "run1",
+            "-q",
+        ).exit_code
+        == 0
+    )
+    result = cli(
+        "audit",
+        old,
+        "-l",
+        "y",
+        "--id-column",
+        "id",
+        "--features",
+        "a",
+        "--pred-probs",
+        old_probs,
+        "--checks",
+        "label",
+        "--baseline",
+        tmp_path / "run1" / "report.json",
+    )
     assert result.exit_code == ExitStatus.INPUT_ERROR and "--id-column" in result.stderr
     # Without ids on both sides rows are matched by position, and the report says so.
-    result = cli("audit", old, "-l", "y", "--features", "a", "--pred-probs", old_probs, "--checks", "label",
-                 "--baseline", tmp_path / "run1" / "report.json", "-f", "json", "-q")
+    result = cli(
+        "audit",
+        old,
+        "-l",
+        "y",
+        "--features",
+        "a",
+        "--pred-probs",
+        old_probs,
+        "--checks",
+        "label",
+        "--baseline",
+        tmp_path / "run1" / "report.json",
+        "-f",
+        "json",
+        "-q",
+    )
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["baseline"]["matched_by"] == "row position"
@@ -242,9 +379,18 @@ def test_missing_baseline_is_input_error(cli, tutorial_dir, tmp_path):
     assert result.exit_code == ExitStatus.INPUT_ERROR and "nope.json" in result.stderr
 
 
-@pytest.mark.parametrize("module", ["cleanaudit.workflows.gates", "cleanaudit.config", "cleanaudit.workflows.baseline",
-                                    "cleanaudit.workflows.selfcheck", "cleanaudit.report.junit", "cleanaudit.report.index",
-                                    "cleanaudit.workflows.batch"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "cleanaudit.workflows.gates",
+        "cleanaudit.config",
+        "cleanaudit.workflows.baseline",
+        "cleanaudit.workflows.selfcheck",
+        "cleanaudit.report.junit",
+        "cleanaudit.report.index",
+        "cleanaudit.workflows.batch",
+    ],
+)
 def test_docstring_examples(module):
     import doctest
     import importlib
@@ -254,15 +400,35 @@ def test_docstring_examples(module):
 
 
 def test_junit_for_a_label_command(cli, tutorial_dir):
-    result = cli("health", tutorial_dir / "train.csv", "-l", "y", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--fail-under", "0.8", "-f", "junit", "-q")
+    result = cli(
+        "health",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--fail-under",
+        "0.8",
+        "-f",
+        "junit",
+        "-q",
+    )
     assert result.exit_code == ExitStatus.GATE_FAILED
     suite = ET.fromstring(result.stdout).find("testsuite")
     [case] = suite.findall("testcase")
     assert case.get("name") == "label" and case.get("classname") == "cleanaudit.health.train.csv"
     assert "health score 0.756" in case.find("failure").get("message")
-    result = cli("noise-matrix", tutorial_dir / "train.csv", "-l", "y", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "-f", "junit", "-q")
+    result = cli(
+        "noise-matrix",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "-f",
+        "junit",
+        "-q",
+    )
     assert result.exit_code == ExitStatus.OK
     [case] = ET.fromstring(result.stdout).find("testsuite").findall("testcase")
     assert case.get("name") == "noise-matrix" and case.find("failure") is None

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cleanaudit.workflows.selfcheck import flip_labels, score_flips
 from cleanaudit.status import ExitStatus
+from cleanaudit.workflows.selfcheck import flip_labels, score_flips
 
 
 def test_flip_labels_repeatable_and_keeps_global_rng():
@@ -46,8 +46,9 @@ def test_self_check_on_tutorial_true_labels(cli, tutorial_dir, tmp_path):
     truth = pd.read_csv(tutorial_dir / "true_labels.csv")
     path = tmp_path / "clean.csv"
     train.assign(y=truth.true_label)[["x1", "x2", "y"]].to_csv(path, index=False)
-    result = cli("audit", path, "-l", "y", "--model", "logreg", "--checks", "label", "--self-check", "0.1",
-                 "-f", "json", "-q")
+    result = cli(
+        "audit", path, "-l", "y", "--model", "logreg", "--checks", "label", "--self-check", "0.1", "-f", "json", "-q"
+    )
     assert result.exit_code == ExitStatus.OK, result.stderr
     check = json.loads(result.stdout)["self_check"]
     assert check["pred_probs"] == "cross-validated again on the flipped labels"
@@ -56,8 +57,21 @@ def test_self_check_on_tutorial_true_labels(cli, tutorial_dir, tmp_path):
 
 
 def test_self_check_with_given_pred_probs_says_optimistic(cli, tutorial_dir):
-    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--features", "x1,x2", "--pred-probs",
-                 tutorial_dir / "pred_probs_cv3_logreg_by_name.npy", "--self-check", "0.05", "-f", "json", "-q")
+    result = cli(
+        "audit",
+        tutorial_dir / "train.csv",
+        "-l",
+        "y",
+        "--features",
+        "x1,x2",
+        "--pred-probs",
+        tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+        "--self-check",
+        "0.05",
+        "-f",
+        "json",
+        "-q",
+    )
     assert result.exit_code == ExitStatus.OK, result.stderr
     check = json.loads(result.stdout)["self_check"]
     assert "optimistic" in check["pred_probs"] and check["num_flipped"] > 0

@@ -9,8 +9,9 @@ print, never read files, and raise :class:`CheckSkipped` when they cannot say an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,8 +37,8 @@ class CheckInputs:
     labels: np.ndarray | None = None
     pred_probs: np.ndarray | None = None
     features: np.ndarray | None = None
-    raw_features: "pd.DataFrame | None" = None
-    knn: "SharedKnn | None" = None
+    raw_features: pd.DataFrame | None = None
+    knn: SharedKnn | None = None
 
     def has(self, name: str) -> bool:
         return getattr(self, name) is not None
@@ -129,8 +130,15 @@ def validate_param(check: str, key: str, value: Any, default: Any, limit: Limit 
     if ok and number and value != value:  # NaN passes every comparison
         ok = False
     if not ok:
-        kind = "true or false" if isinstance(default, bool) else "a whole number" if isinstance(default, int) \
-            else "a number" if isinstance(default, float) or default is None else "text"
+        kind = (
+            "true or false"
+            if isinstance(default, bool)
+            else "a whole number"
+            if isinstance(default, int)
+            else "a number"
+            if isinstance(default, float) or default is None
+            else "text"
+        )
         raise ValueError(f"{name} must be {kind}, got {value!r}")
     why = limit.problem(value) if limit is not None else None
     if why:
@@ -201,8 +209,9 @@ def register(
         unknown = set(limits or {}) - set(params or {})
         if unknown:
             raise ValueError(f"check {name!r} has limits for unknown parameters {sorted(unknown)}")
-        REGISTRY[name] = CheckSpec(name, run, description, tuple(needs), dict(params or {}), default, needs_labels,
-                                   dict(limits or {}))
+        REGISTRY[name] = CheckSpec(
+            name, run, description, tuple(needs), dict(params or {}), default, needs_labels, dict(limits or {})
+        )
         return run
 
     return decorate

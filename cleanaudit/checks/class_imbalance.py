@@ -7,11 +7,12 @@ The dataset-level score is ``p``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, FRACTION, register
+from cleanaudit.checks.base import FRACTION, CheckInputs, CheckResult, CheckSkipped, register
 
 NAME = "class_imbalance"
 

@@ -12,11 +12,12 @@ Unlike the reference, which allocates an N×N matrix, this needs O(N·k) memory.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, FRACTION, register
+from cleanaudit.checks.base import COUNT, FRACTION, CheckInputs, CheckResult, CheckSkipped, register
 
 NAME = "data_valuation"
 

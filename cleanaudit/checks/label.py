@@ -18,13 +18,14 @@ wherever neighbours tie in distance. With N <= k, k is lowered to N-1 (the refer
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from cleanaudit import engine
+from cleanaudit.checks.base import COUNT, CheckInputs, CheckResult, CheckSkipped, Limit, register
 from cleanaudit.engine.issues import label_issues
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, Limit, register
 
 NAME = "label"
 MAX_PAIRS = 100  # class pairs kept in the info, largest joint probability first (there are K(K-1)/2)
@@ -116,16 +117,18 @@ def _summary(labels, pred_probs, class_names, py, noise, inverse, cj: np.ndarray
     # The joint that rank/overlap would estimate from labels and pred_probs: the same calibrated
     # confident joint over its total, so passing it (and N) gives their results without a rescan.
     joint = engine.estimate_joint(None, None, confident_joint=cj)
-    pairs, num_pairs = engine.dataset.top_overlapping_classes(joint=joint, num_examples=n, class_names=names,
-                                                              top=MAX_PAIRS)
+    pairs, num_pairs = engine.dataset.top_overlapping_classes(
+        joint=joint, num_examples=n, class_names=names, top=MAX_PAIRS
+    )
     summary: dict[str, Any] = {
         "health_score": 1.0 - engine.num_label_issues(labels, pred_probs) / n,
         "py": py.tolist(),
     }
     small = len(cj) <= MAX_MATRIX_CLASSES
     if small:
-        summary.update(noise_matrix=noise.tolist(), inverse_noise_matrix=inverse.tolist(),
-                       confident_joint=cj.astype(int).tolist())
+        summary.update(
+            noise_matrix=noise.tolist(), inverse_noise_matrix=inverse.tolist(), confident_joint=cj.astype(int).tolist()
+        )
     summary["matrices_left_out"] = [] if small else list(MATRICES)
     summary["confident_thresholds"] = engine.get_confident_thresholds(labels, pred_probs).tolist()
     summary["classes_by_label_quality"] = _records(
@@ -175,8 +178,12 @@ def _plain(value: Any) -> Any:
     description="Rows whose given label disagrees with what the model (or the neighbours) confidently predicts.",
     needs=("pred_probs", "features"),
     params={"k": 10, "filter_by": "prune_by_noise_rate", "min_examples_per_class": 10, "rank_by": "self_confidence"},
-    limits={"k": COUNT, "filter_by": Limit(choices=engine.filter.FILTER_BY), "min_examples_per_class": Limit(low=0),
-            "rank_by": Limit(choices=engine.rank.METHODS)},
+    limits={
+        "k": COUNT,
+        "filter_by": Limit(choices=engine.filter.FILTER_BY),
+        "min_examples_per_class": Limit(low=0),
+        "rank_by": Limit(choices=engine.rank.METHODS),
+    },
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """Run the check on ``pred_probs`` (or, without them, on the features' neighbours).
@@ -204,12 +211,24 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
         # The engine warns about classes too small to flag; the report shows it instead.
         warnings.simplefilter("always")
         # As CleanLearning: the calibrated joint is handed to the filter, except for confident_learning.
-        found = label_issues(labels, pred_probs, filter_by=filter_by, estimate_noise=True,
-                             min_examples_per_class=int(params.get("min_examples_per_class", 10)),
-                             rank_by=params.get("rank_by", "self_confidence"))
+        found = label_issues(
+            labels,
+            pred_probs,
+            filter_by=filter_by,
+            estimate_noise=True,
+            min_examples_per_class=int(params.get("min_examples_per_class", 10)),
+            rank_by=params.get("rank_by", "self_confidence"),
+        )
     is_issue, quality = found.is_issue, found.label_quality
-    summary = _summary(labels, pred_probs, inputs.class_names, found.py, found.noise_matrix,
-                       found.inverse_noise_matrix, found.confident_joint)
+    summary = _summary(
+        labels,
+        pred_probs,
+        inputs.class_names,
+        found.py,
+        found.noise_matrix,
+        found.inverse_noise_matrix,
+        found.confident_joint,
+    )
     del found  # its K x K matrices are not kept past the summary (200 MB apiece at 5,000 classes)
     names = np.asarray(list(inputs.class_names), dtype=object)
     health = summary.pop("health_score")

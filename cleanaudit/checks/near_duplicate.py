@@ -19,11 +19,12 @@ labels** (identical rows with different labels). Per-row columns:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, COUNT, Limit, register
+from cleanaudit.checks.base import COUNT, CheckInputs, CheckResult, Limit, register
 
 NAME = "near_duplicate"
 MAX_EXAMPLES = 10

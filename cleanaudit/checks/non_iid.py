@@ -27,11 +27,12 @@ replaces sorting).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, FRACTION, SEED, register
+from cleanaudit.checks.base import COUNT, FRACTION, SEED, CheckInputs, CheckResult, CheckSkipped, register
 
 NAME = "non_iid"
 # Neighbour pairs per block when gathering permuted gaps: bounds the working memory.

@@ -8,7 +8,8 @@ missing cell (ties go to the pattern seen first) and each column's missing fract
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     >>> res.is_issue.tolist(), res.summary_score, res.info["most_common_issue"]["columns"]
     ([False, False, True], 0.5, ['a'])
     """
-    frame: "pd.DataFrame | None" = inputs.raw_features
+    frame: pd.DataFrame | None = inputs.raw_features
     if frame is None:
         raise CheckSkipped("needs the original feature columns")
     if frame.shape[1] == 0:

@@ -16,11 +16,12 @@ the average is always over exactly ``k`` neighbours, whatever other checks asked
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, Limit, register
+from cleanaudit.checks.base import COUNT, CheckInputs, CheckResult, CheckSkipped, Limit, register
 
 NAME = "outlier"
 FEATURE_THRESHOLD = 0.37037
@@ -130,8 +131,12 @@ def _pred_probs_path(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckRes
     needs=("features", "pred_probs"),
     params={"k": 10, "t": 1.0, "threshold": None, "scaling_factor": None},
     # t is the exponent of the distance-to-score map; None lets the check choose (see the spec).
-    limits={"k": COUNT, "t": Limit(low=0, open_low=True), "threshold": Limit(low=0, optional=True),
-            "scaling_factor": Limit(low=0, open_low=True, optional=True)},
+    limits={
+        "k": COUNT,
+        "t": Limit(low=0, open_low=True),
+        "threshold": Limit(low=0, optional=True),
+        "scaling_factor": Limit(low=0, open_low=True, optional=True),
+    },
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """Outlier scores by neighbour distance when features exist, else by prediction entropy.

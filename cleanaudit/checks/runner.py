@@ -8,8 +8,9 @@ data, is recorded as skipped with its reason; the others still run. The audit wo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -95,9 +96,12 @@ def resolve_params(
             try:
                 params[check][key] = validate_param(check, key, value, spec.params[key], spec.limits.get(key))
             except ValueError as err:
-                raise ConfigError(f"check parameter {err}", hint=f"fix --check-param {check}.{key} (or "
-                                  f"check_params.{check}.{key} in the config file); see 'cleanaudit audit "
-                                  "--list-checks'") from None
+                raise ConfigError(
+                    f"check parameter {err}",
+                    hint=f"fix --check-param {check}.{key} (or "
+                    f"check_params.{check}.{key} in the config file); see 'cleanaudit audit "
+                    "--list-checks'",
+                ) from None
     return params
 
 
@@ -106,7 +110,7 @@ def run_checks(
     labels: np.ndarray | None,
     pred_probs: np.ndarray | None,
     features: np.ndarray | None,
-    raw_features: "pd.DataFrame | None" = None,
+    raw_features: pd.DataFrame | None = None,
     class_names: Sequence[Any],
     checks: Sequence[str] | None = None,
     check_params: Mapping[str, Mapping[str, Any]] | None = None,

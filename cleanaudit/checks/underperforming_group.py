@@ -18,11 +18,12 @@ rows can differ.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from cleanaudit.checks.base import CheckInputs, CheckResult, CheckSkipped, COUNT, FRACTION, Limit, register
+from cleanaudit.checks.base import COUNT, FRACTION, CheckInputs, CheckResult, CheckSkipped, Limit, register
 
 NAME = "underperforming_group"
 NO_CLUSTER = -2  # cluster id reported when no cluster is below the mean
@@ -93,8 +94,13 @@ def worst_cluster(valid: np.ndarray, ratios: np.ndarray) -> tuple[int, float]:
     description="A cluster of similar rows where the model's confidence in the given label is far below average.",
     needs=("pred_probs+features",),
     params={"k": 10, "threshold": 0.1, "min_cluster_samples": 5, "eps": 0.5, "min_samples": 5},
-    limits={"k": COUNT, "threshold": FRACTION, "min_cluster_samples": COUNT, "eps": Limit(low=0, open_low=True),
-            "min_samples": COUNT},
+    limits={
+        "k": COUNT,
+        "threshold": FRACTION,
+        "min_cluster_samples": COUNT,
+        "eps": Limit(low=0, open_low=True),
+        "min_samples": COUNT,
+    },
 )
 def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     """Run the check on the shared neighbour graph, labels and pred_probs.

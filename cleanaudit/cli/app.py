@@ -13,7 +13,8 @@ import functools
 import os
 import sys
 import traceback
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -72,9 +73,9 @@ class CleanAuditGroup(TyperGroup):
 
     def main(  # type: ignore[override]
         self,
-        args: Optional[Sequence[str]] = None,
-        prog_name: Optional[str] = None,
-        complete_var: Optional[str] = None,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
@@ -109,8 +110,7 @@ class CleanAuditGroup(TyperGroup):
                 traceback.print_exc()
             if not signals.seen():
                 _print_error(
-                    f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback "
-                    "and report it)"
+                    f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback and report it)"
                 )
             code = ExitStatus.INTERNAL_ERROR
         if interrupted or signals.seen():  # a Ctrl-C at any moment, even one some library swallowed
@@ -176,8 +176,9 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", "-V", callback=_version_callback, is_eager=True,
-                                 help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version_callback, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     """Audit classification datasets."""
 

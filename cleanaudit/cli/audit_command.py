@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -33,30 +33,61 @@ def _list_checks(value: bool) -> None:
 @data_command
 def audit(
     opts: DataOptions,
-    checks: Annotated[Optional[str], typer.Option(
-        help="Comma-separated checks to run \\[default: every default check whose inputs are present].",
-        show_default=False)] = None,
-    check_param: Annotated[Optional[list[str]], typer.Option(
-        "--check-param", help="Check parameter check.name=value (repeatable), e.g. outlier.k=20.",
-        show_default=False)] = None,
-    num_examples: Annotated[int, typer.Option(
-        min=0, help="Most severe examples shown per issue type.")] = 5,
-    list_checks: Annotated[bool, typer.Option(
-        "--list-checks", callback=_list_checks, is_eager=True, expose_value=False,
-        help="List every check with its inputs and parameters, and exit.")] = False,
-    self_check: Annotated[Optional[float], typer.Option(
-        "--self-check", help="Flip this share of labels (e.g. 0.05) with a class-conditional noise matrix, rerun "
-                             "label detection and report precision/recall of finding the flips: is the model "
-                             "good enough for this audit to be trusted?", show_default=False)] = None,
-    baseline: Annotated[Optional[Path], typer.Option(
-        "--baseline", help="An earlier run's report.json (from --out): report new, fixed and unchanged issues "
-                           "per type; gates may then count new issues only, e.g. --fail-on 'new:label>0'.",
-        show_default=False)] = None,
-    recursive: Annotated[bool, typer.Option(
-        "--recursive", "-r", help="With folders in DATA: audit the tables in their subfolders too.")] = False,
-    ensemble_weighting: Annotated[EnsembleWeighting, typer.Option(
-        help="With several --model or --pred-probs: how members are weighted; every check then uses the "
-             "weighted mean of their pred_probs.")] = EnsembleWeighting.accuracy,
+    checks: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated checks to run \\[default: every default check whose inputs are present].",
+            show_default=False,
+        ),
+    ] = None,
+    check_param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check-param",
+            help="Check parameter check.name=value (repeatable), e.g. outlier.k=20.",
+            show_default=False,
+        ),
+    ] = None,
+    num_examples: Annotated[int, typer.Option(min=0, help="Most severe examples shown per issue type.")] = 5,
+    list_checks: Annotated[
+        bool,
+        typer.Option(
+            "--list-checks",
+            callback=_list_checks,
+            is_eager=True,
+            expose_value=False,
+            help="List every check with its inputs and parameters, and exit.",
+        ),
+    ] = False,
+    self_check: Annotated[
+        float | None,
+        typer.Option(
+            "--self-check",
+            help="Flip this share of labels (e.g. 0.05) with a class-conditional noise matrix, rerun "
+            "label detection and report precision/recall of finding the flips: is the model "
+            "good enough for this audit to be trusted?",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="An earlier run's report.json (from --out): report new, fixed and unchanged issues "
+            "per type; gates may then count new issues only, e.g. --fail-on 'new:label>0'.",
+            show_default=False,
+        ),
+    ] = None,
+    recursive: Annotated[
+        bool, typer.Option("--recursive", "-r", help="With folders in DATA: audit the tables in their subfolders too.")
+    ] = False,
+    ensemble_weighting: Annotated[
+        EnsembleWeighting,
+        typer.Option(
+            help="With several --model or --pred-probs: how members are weighted; every check then uses the "
+            "weighted mean of their pred_probs."
+        ),
+    ] = EnsembleWeighting.accuracy,
 ) -> int:
     """Audit a dataset: label errors, outliers, near duplicates, non-IID order, class imbalance,
     underperforming groups and missing values, in one report.
@@ -67,9 +98,17 @@ def audit(
     from cleanaudit.workflows.audit import AuditRequest, run_audit, validate_audit
 
     request = data_request(
-        opts, AuditRequest, checks=split_columns(checks) if checks is not None else opts.checks,  # flag > config
-        check_params=opts.check_params, check_param=list(check_param or []), num_examples=num_examples,
-        self_check=self_check, baseline=baseline, recursive=recursive, ensemble_weighting=ensemble_weighting.value)
+        opts,
+        AuditRequest,
+        checks=split_columns(checks) if checks is not None else opts.checks,  # flag > config
+        check_params=opts.check_params,
+        check_param=list(check_param or []),
+        num_examples=num_examples,
+        self_check=self_check,
+        baseline=baseline,
+        recursive=recursive,
+        ensemble_weighting=ensemble_weighting.value,
+    )
     files = validate_audit(request).files  # every bad option fails here, before any data is read
     if len(files) > 1:
         from cleanaudit.cli.batch import run_batch
@@ -95,11 +134,13 @@ def emit_audit(result: AuditResult, opts: DataOptions, events: RichEvents) -> in
 
 def register(app: typer.Typer) -> None:
     """Add the audit command to ``app``."""
-    app.command(epilog=examples(
-        "cleanaudit audit data.csv --label y",
-        "cleanaudit audit data.parquet -l y --id-column id --out report/",
-        "cleanaudit audit data.csv -l y --pred-probs probs.npy --checks label,outlier --format json",
-        "cleanaudit audit data.csv -l y --check-param outlier.k=20",
-        "cleanaudit audit data_dir/ -l y --fail-on 'label>0.1' --format junit > results.xml",
-        "cleanaudit audit --list-checks",
-    ))(audit)
+    app.command(
+        epilog=examples(
+            "cleanaudit audit data.csv --label y",
+            "cleanaudit audit data.parquet -l y --id-column id --out report/",
+            "cleanaudit audit data.csv -l y --pred-probs probs.npy --checks label,outlier --format json",
+            "cleanaudit audit data.csv -l y --check-param outlier.k=20",
+            "cleanaudit audit data_dir/ -l y --fail-on 'label>0.1' --format junit > results.xml",
+            "cleanaudit audit --list-checks",
+        )
+    )(audit)

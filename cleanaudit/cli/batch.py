@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from cleanaudit.cli.options import DataOptions, OutputFormat
 
@@ -32,16 +32,21 @@ def run_batch(request: AuditRequest, files: list[Path], opts: DataOptions) -> in
     events = RichEvents(opts.quiet, opts.debug)
     finish = _Finish(opts, events)
     if opts.out is None:
-        result = batch.run_batch(batch.BatchRequest(request, files), events=events, finish=finish,
-                                 checkpoint=signals.check)
+        result = batch.run_batch(
+            batch.BatchRequest(request, files), events=events, finish=finish, checkpoint=signals.check
+        )
         rows = [index_row(item) for item in result.items]
     else:
         from cleanaudit.data.write import FolderSet
         from cleanaudit.report.outdir import OWN_NAMES, write_index
 
         with FolderSet(opts.out, [("DATA", f) for f in files], option="--out", own_names=OWN_NAMES) as staged:
-            result = batch.run_batch(batch.BatchRequest(request, files, out=opts.out, staging=staged.path),
-                                     events=events, finish=finish, checkpoint=signals.check)
+            result = batch.run_batch(
+                batch.BatchRequest(request, files, out=opts.out, staging=staged.path),
+                events=events,
+                finish=finish,
+                checkpoint=signals.check,
+            )
             rows = [index_row(item) for item in result.items]
             write_index(staged.path, rows, index_envelope(result, rows), index_markdown(rows))
             signals.check()
@@ -58,7 +63,7 @@ class _Finish:
     def __init__(self, opts: DataOptions, events: RichEvents) -> None:
         self.opts, self.events = opts, events
 
-    def __call__(self, result: AuditResult, name: str, staging: Optional[Path]) -> None:
+    def __call__(self, result: AuditResult, name: str, staging: Path | None) -> None:
         from dataclasses import replace
 
         from cleanaudit.cli.render import audit_files, write_out
@@ -85,8 +90,12 @@ def _print(opts: DataOptions, result: BatchResult, rows: list[IndexRow], markdow
     elif opts.format is OutputFormat.junit:
         from cleanaudit.report.junit import error_suite, junit_suite, render_junit
 
-        suites: list[Any] = [junit_suite(i.name, i.measured, i.gates, i.seconds) if i.measured is not None
-                             else error_suite(i.name, i.error or "failed") for i in result.items]
+        suites: list[Any] = [
+            junit_suite(i.name, i.measured, i.gates, i.seconds)
+            if i.measured is not None
+            else error_suite(i.name, i.error or "failed")
+            for i in result.items
+        ]
         sys.stdout.write(render_junit(suites))
     else:
         from cleanaudit.report.terminal import print_index

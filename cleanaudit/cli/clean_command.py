@@ -7,7 +7,7 @@ It parses the options, calls :func:`cleanaudit.workflows.clean_run.run_clean` an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,42 +22,95 @@ TABLE_TOP_DEFAULT = 10
 @data_command
 def clean(
     opts: DataOptions,
-    output: Annotated[Optional[Path], typer.Option(
-        "--output", help="Write the cleaned table here (.csv or .parquet; never over an input), and "
-                         "<name>.manifest.csv beside it; both (and --save-model) are moved into place "
-                         "together once all are written. Required unless --dry-run.",
-        rich_help_panel=CLEAN_PANEL, show_default=False)] = None,
-    strategy: Annotated[Strategy, typer.Option(
-        help="drop: remove flagged rows; relabel: give them the predicted class where the model is "
-             "confident (others are removed); weight: keep every row, add a sample_weight column.",
-        rich_help_panel=CLEAN_PANEL)] = Strategy.drop,
-    relabel_threshold: Annotated[float, typer.Option(
-        min=0.0, max=1.0, help="--strategy relabel: least probability of the predicted class to relabel.",
-        rich_help_panel=CLEAN_PANEL)] = 0.5,
-    merge: Annotated[Optional[list[str]], typer.Option(
-        help="Merge classes first: \"FROM=TO\" makes class FROM part of class TO (repeatable).",
-        rich_help_panel=CLEAN_PANEL, show_default=False)] = None,
-    noise_matrix: Annotated[Optional[Path], typer.Option(
-        help="Known noise matrix (.npy or .csv, K x K, P(given=i | true=j), columns sum to 1, in sorted "
-             "class order after --merge): used for the sample weights.",
-        rich_help_panel=CLEAN_PANEL, show_default=False)] = None,
-    label_issues: Annotated[Optional[Path], typer.Option(
-        help="Use label issues found earlier (issues.parquet/.csv from find-issues or audit --out, "
-             "matched by id or row) instead of finding them.", rich_help_panel=CLEAN_PANEL,
-        show_default=False)] = None,
-    test: Annotated[Optional[Path], typer.Option(
-        help="Test table with the same columns, its labels taken as the truth: compare the model trained "
-             "on the original and on the cleaned data.", rich_help_panel=CLEAN_PANEL, show_default=False)] = None,
-    save_model: Annotated[Optional[Path], typer.Option(
-        help="Save the model trained on the cleaned data (skops format, safe to load; needs "
-             "pip install \"cleanaudit\\[model]\"), for --from-model.", rich_help_panel=CLEAN_PANEL,
-        show_default=False)] = None,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Report what would change; write no cleaned table, manifest or model.",
-        rich_help_panel=CLEAN_PANEL)] = False,
-    top: Annotated[Optional[int], typer.Option(
-        min=0, help=f"Rows shown in the table of changes \\[default: {TABLE_TOP_DEFAULT}; 0 = all].",
-        rich_help_panel=CLEAN_PANEL, show_default=False)] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            help="Write the cleaned table here (.csv or .parquet; never over an input), and "
+            "<name>.manifest.csv beside it; both (and --save-model) are moved into place "
+            "together once all are written. Required unless --dry-run.",
+            rich_help_panel=CLEAN_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            help="drop: remove flagged rows; relabel: give them the predicted class where the model is "
+            "confident (others are removed); weight: keep every row, add a sample_weight column.",
+            rich_help_panel=CLEAN_PANEL,
+        ),
+    ] = Strategy.drop,
+    relabel_threshold: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="--strategy relabel: least probability of the predicted class to relabel.",
+            rich_help_panel=CLEAN_PANEL,
+        ),
+    ] = 0.5,
+    merge: Annotated[
+        list[str] | None,
+        typer.Option(
+            help='Merge classes first: "FROM=TO" makes class FROM part of class TO (repeatable).',
+            rich_help_panel=CLEAN_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    noise_matrix: Annotated[
+        Path | None,
+        typer.Option(
+            help="Known noise matrix (.npy or .csv, K x K, P(given=i | true=j), columns sum to 1, in sorted "
+            "class order after --merge): used for the sample weights.",
+            rich_help_panel=CLEAN_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    label_issues: Annotated[
+        Path | None,
+        typer.Option(
+            help="Use label issues found earlier (issues.parquet/.csv from find-issues or audit --out, "
+            "matched by id or row) instead of finding them.",
+            rich_help_panel=CLEAN_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    test: Annotated[
+        Path | None,
+        typer.Option(
+            help="Test table with the same columns, its labels taken as the truth: compare the model trained "
+            "on the original and on the cleaned data.",
+            rich_help_panel=CLEAN_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    save_model: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save the model trained on the cleaned data (skops format, safe to load; needs "
+            'pip install "cleanaudit\\[model]"), for --from-model.',
+            rich_help_panel=CLEAN_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Report what would change; write no cleaned table, manifest or model.",
+            rich_help_panel=CLEAN_PANEL,
+        ),
+    ] = False,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help=f"Rows shown in the table of changes \\[default: {TABLE_TOP_DEFAULT}; 0 = all].",
+            rich_help_panel=CLEAN_PANEL,
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """Clean a dataset: drop, relabel or weight rows with label issues; write the cleaned table and a manifest."""
     from cleanaudit.cli import signals
@@ -66,9 +119,19 @@ def clean(
     from cleanaudit.report import clean_tables
     from cleanaudit.workflows.clean_run import CleanRequest, run_clean
 
-    request = data_request(opts, CleanRequest, output=output, strategy=strategy.value,
-                           relabel_threshold=relabel_threshold, merge=list(merge or []), noise_matrix=noise_matrix,
-                           label_issues=label_issues, test=test, save_model=save_model, dry_run=dry_run)
+    request = data_request(
+        opts,
+        CleanRequest,
+        output=output,
+        strategy=strategy.value,
+        relabel_threshold=relabel_threshold,
+        merge=list(merge or []),
+        noise_matrix=noise_matrix,
+        label_issues=label_issues,
+        test=test,
+        save_model=save_model,
+        dry_run=dry_run,
+    )
     events = RichEvents(opts.quiet, opts.debug)
     try:
         result = run_clean(request, events=events, checkpoint=signals.check)
@@ -77,17 +140,20 @@ def clean(
     tables = [clean_tables.summary_table(result.plan, result.merged.describe())]
     if result.evaluation is not None:
         tables.append(clean_tables.evaluation_table(result.evaluation))
-    tables.append(clean_tables.changes_table(result.plan, result.original.ids,
-                                             table_top(top, opts.format, TABLE_TOP_DEFAULT)))
+    tables.append(
+        clean_tables.changes_table(result.plan, result.original.ids, table_top(top, opts.format, TABLE_TOP_DEFAULT))
+    )
     return emit(result.context, opts, events, tables=tables)
 
 
 def register(app: typer.Typer) -> None:
     """Add the clean command to ``app``."""
-    app.command(epilog=examples(
-        "cleanaudit clean data.csv -l y --output cleaned.csv",
-        "cleanaudit clean train.parquet -l y --test test.parquet --output cleaned.parquet --save-model model.skops",
-        "cleanaudit clean data.csv -l y --strategy relabel --relabel-threshold 0.8 --dry-run",
-        "cleanaudit clean data.csv -l y --merge \"seafoam green=yellow\" --output merged.csv",
-        "cleanaudit clean data.csv -l y --label-issues report/issues.parquet --output cleaned.csv",
-    ))(clean)
+    app.command(
+        epilog=examples(
+            "cleanaudit clean data.csv -l y --output cleaned.csv",
+            "cleanaudit clean train.parquet -l y --test test.parquet --output cleaned.parquet --save-model model.skops",
+            "cleanaudit clean data.csv -l y --strategy relabel --relabel-threshold 0.8 --dry-run",
+            'cleanaudit clean data.csv -l y --merge "seafoam green=yellow" --output merged.csv',
+            "cleanaudit clean data.csv -l y --label-issues report/issues.parquet --output cleaned.csv",
+        )
+    )(clean)

@@ -7,7 +7,7 @@ Each parses its options, builds its request, calls its workflow (``cleanaudit.wo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -27,33 +27,65 @@ def find_issues(
     opts: DataOptions,
     filter_by: Annotated[FilterBy, typer.Option(help="How label issues are flagged.")] = FilterBy.prune_by_noise_rate,
     rank_by: Annotated[RankBy, typer.Option(help="Label-quality score used to rank issues.")] = RankBy.self_confidence,
-    adjust_pred_probs: Annotated[bool, typer.Option(
-        help="Subtract per-class thresholds before scoring (accounts for class imbalance).")] = False,
-    min_examples_per_class: Annotated[int, typer.Option(
-        min=0, help="Never flag so many rows that a class keeps fewer than this.")] = 1,
-    frac_noise: Annotated[float, typer.Option(
-        min=0.0, max=1.0, help="Flag only this fraction of the estimated label errors (prune_* methods).")] = 1.0,
-    top: Annotated[Optional[int], typer.Option(
-        min=0, help=f"Show the N most severe issues \\[default: {TABLE_TOP_DEFAULT} in a table, all in "
-                    "json/csv/markdown; 0 = all].", show_default=False)] = None,
-    train: Annotated[Optional[Path], typer.Option(
-        help="Fit the model on this file (same columns) and score DATA's labels with it, without "
-             "cross-validating DATA: audits a test set.", show_default=False)] = None,
-    ensemble_weighting: Annotated[EnsembleWeighting, typer.Option(
-        help="With several --model or --pred-probs: how members are weighted (issues are flagged on the "
-             "weighted mean pred_probs and ranked by the ensembled label quality).")] = EnsembleWeighting.accuracy,
+    adjust_pred_probs: Annotated[
+        bool, typer.Option(help="Subtract per-class thresholds before scoring (accounts for class imbalance).")
+    ] = False,
+    min_examples_per_class: Annotated[
+        int, typer.Option(min=0, help="Never flag so many rows that a class keeps fewer than this.")
+    ] = 1,
+    frac_noise: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Flag only this fraction of the estimated label errors (prune_* methods)."),
+    ] = 1.0,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help=f"Show the N most severe issues \\[default: {TABLE_TOP_DEFAULT} in a table, all in "
+            "json/csv/markdown; 0 = all].",
+            show_default=False,
+        ),
+    ] = None,
+    train: Annotated[
+        Path | None,
+        typer.Option(
+            help="Fit the model on this file (same columns) and score DATA's labels with it, without "
+            "cross-validating DATA: audits a test set.",
+            show_default=False,
+        ),
+    ] = None,
+    ensemble_weighting: Annotated[
+        EnsembleWeighting,
+        typer.Option(
+            help="With several --model or --pred-probs: how members are weighted (issues are flagged on the "
+            "weighted mean pred_probs and ranked by the ensembled label quality)."
+        ),
+    ] = EnsembleWeighting.accuracy,
 ) -> int:
     """Find label errors: rows whose given label is probably wrong, most severe first."""
     from cleanaudit.cli.render import table_top
     from cleanaudit.report.label_tables import find_issues_tables
     from cleanaudit.workflows.find_issues import FindIssuesRequest, run_find_issues
 
-    request = data_request(opts, FindIssuesRequest, filter_by=filter_by.value, rank_by=rank_by.value,
-                           adjust_pred_probs=adjust_pred_probs, min_examples_per_class=min_examples_per_class,
-                           frac_noise=frac_noise, top=top, train=train, ensemble_weighting=ensemble_weighting.value)
+    request = data_request(
+        opts,
+        FindIssuesRequest,
+        filter_by=filter_by.value,
+        rank_by=rank_by.value,
+        adjust_pred_probs=adjust_pred_probs,
+        min_examples_per_class=min_examples_per_class,
+        frac_noise=frac_noise,
+        top=top,
+        train=train,
+        ensemble_weighting=ensemble_weighting.value,
+    )
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
-    return _run(run_find_issues, request, opts,
-                lambda result: find_issues_tables(result, table_top(top, opts.format, TABLE_TOP_DEFAULT)))
+    return _run(
+        run_find_issues,
+        request,
+        opts,
+        lambda result: find_issues_tables(result, table_top(top, opts.format, TABLE_TOP_DEFAULT)),
+    )
 
 
 @data_command
@@ -68,11 +100,16 @@ def health(opts: DataOptions) -> int:
 @data_command
 def overlap(
     opts: DataOptions,
-    asymmetric: Annotated[bool, typer.Option(
-        help="Count (given=a, true=b) and (given=b, true=a) separately.")] = False,
-    top: Annotated[Optional[int], typer.Option(
-        min=0, help=f"Show the N most overlapping pairs \\[default: {PAIRS_TOP_DEFAULT}; 0 = all]. JSON says how "
-                    "many pairs were left out (pairs_total, pairs_left_out).", show_default=False)] = None,
+    asymmetric: Annotated[bool, typer.Option(help="Count (given=a, true=b) and (given=b, true=a) separately.")] = False,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help=f"Show the N most overlapping pairs \\[default: {PAIRS_TOP_DEFAULT}; 0 = all]. JSON says how "
+            "many pairs were left out (pairs_total, pairs_left_out).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
     """Class pairs that overlap: candidates to merge, relabel, or define better."""
     from cleanaudit.report.label_tables import overlap_tables
@@ -86,16 +123,18 @@ def overlap(
 @data_command
 def noise_matrix(
     opts: DataOptions,
-    converge_latent_estimates: Annotated[bool, typer.Option(
-        help="Make py and the two noise matrices mutually consistent by iteration.")] = False,
+    converge_latent_estimates: Annotated[
+        bool, typer.Option(help="Make py and the two noise matrices mutually consistent by iteration.")
+    ] = False,
     py_method: Annotated[PyMethod, typer.Option(help="How the prior of true labels is estimated.")] = PyMethod.cnt,
 ) -> int:
     """Estimate label noise: py, noise matrix, inverse noise matrix, confident joint and joint."""
     from cleanaudit.report.label_tables import noise_matrix_tables
     from cleanaudit.workflows.noise_matrix import NoiseMatrixRequest, run_noise_matrix
 
-    request = data_request(opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates,
-                           py_method=py_method.value)
+    request = data_request(
+        opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates, py_method=py_method.value
+    )
     return _run(run_noise_matrix, request, opts, noise_matrix_tables)
 
 
@@ -114,24 +153,34 @@ def _run(workflow: Any, request: Any, opts: DataOptions, tables: Any) -> int:
 
 def register(app: typer.Typer) -> None:
     """Add the label commands to ``app``."""
-    app.command("find-issues", epilog=examples(
-        "cleanaudit find-issues data.csv --label y",
-        "cleanaudit find-issues data.parquet -l y --pred-probs probs.npy --top 10",
-        "cleanaudit find-issues data.csv -l y --filter-by both --format json > issues.json",
-        "cleanaudit find-issues test.csv -l y --train train.csv",
-        "cleanaudit find-issues data.csv -l y -m logreg -m random-forest --ensemble-weighting accuracy",
-        "cleanaudit find-issues new.csv -l y --from-model model.skops",
-    ))(find_issues)
-    app.command(epilog=examples(
-        "cleanaudit health data.csv --label y",
-        "cleanaudit health data.csv -l y --pred-probs probs.npy --format json",
-        "cleanaudit health new.csv -l y --from-model model.skops",
-    ))(health)
-    app.command(epilog=examples(
-        "cleanaudit overlap data.csv --label y",
-        "cleanaudit overlap data.csv -l y --asymmetric --top 5",
-    ))(overlap)
-    app.command("noise-matrix", epilog=examples(
-        "cleanaudit noise-matrix data.csv --label y",
-        "cleanaudit noise-matrix data.csv -l y --converge-latent-estimates --format json",
-    ))(noise_matrix)
+    app.command(
+        "find-issues",
+        epilog=examples(
+            "cleanaudit find-issues data.csv --label y",
+            "cleanaudit find-issues data.parquet -l y --pred-probs probs.npy --top 10",
+            "cleanaudit find-issues data.csv -l y --filter-by both --format json > issues.json",
+            "cleanaudit find-issues test.csv -l y --train train.csv",
+            "cleanaudit find-issues data.csv -l y -m logreg -m random-forest --ensemble-weighting accuracy",
+            "cleanaudit find-issues new.csv -l y --from-model model.skops",
+        ),
+    )(find_issues)
+    app.command(
+        epilog=examples(
+            "cleanaudit health data.csv --label y",
+            "cleanaudit health data.csv -l y --pred-probs probs.npy --format json",
+            "cleanaudit health new.csv -l y --from-model model.skops",
+        )
+    )(health)
+    app.command(
+        epilog=examples(
+            "cleanaudit overlap data.csv --label y",
+            "cleanaudit overlap data.csv -l y --asymmetric --top 5",
+        )
+    )(overlap)
+    app.command(
+        "noise-matrix",
+        epilog=examples(
+            "cleanaudit noise-matrix data.csv --label y",
+            "cleanaudit noise-matrix data.csv -l y --converge-latent-estimates --format json",
+        ),
+    )(noise_matrix)

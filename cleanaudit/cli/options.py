@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -50,29 +51,29 @@ class DataOptions:
     """
 
     data: list[Path]
-    label: Optional[str] = None
-    features: Optional[str] = None
-    ignore: Optional[str] = None
-    id_column: Optional[str] = None
+    label: str | None = None
+    features: str | None = None
+    ignore: str | None = None
+    id_column: str | None = None
     model: list[str] = field(default_factory=lambda: [DEFAULT_MODEL])
-    model_param: Optional[list[str]] = None
+    model_param: list[str] | None = None
     # --trust-module names plus trusted_modules of an explicit --config file (the defaults are not listed).
     trust_module: list[str] = field(default_factory=list)
     cv: int = DEFAULT_CV
     seed: int = DEFAULT_SEED
-    jobs: Optional[int] = None
+    jobs: int | None = None
     pred_probs: list[Path] = field(default_factory=list)
-    from_model: Optional[Path] = None
+    from_model: Path | None = None
     format: OutputFormat = OutputFormat.table
-    out: Optional[Path] = None
+    out: Path | None = None
     fail_on: list[str] = field(default_factory=list)
-    fail_under: Optional[float] = None
+    fail_under: float | None = None
     quiet: bool = False
     debug: bool = False
-    config: Optional[Path] = None
+    config: Path | None = None
     # Set from the config file only (no shared flag): per-check gate severity, audit's checks and parameters.
     severity: dict[str, str] = field(default_factory=dict)
-    checks: Optional[list[str]] = None
+    checks: list[str] | None = None
     check_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Derived: whether --model was given on the command line (a config's model is a default, a flag a request).
     model_given: bool = False
@@ -82,108 +83,159 @@ class DataOptions:
 _SHARED: dict[str, tuple[Any, Any]] = {
     "label": (
         Annotated[
-            Optional[str],
-            typer.Option("--label", "-l", help="Column holding the class labels (required).",
-                         rich_help_panel=DATA_PANEL, show_default=False),
+            str | None,
+            typer.Option(
+                "--label",
+                "-l",
+                help="Column holding the class labels (required).",
+                rich_help_panel=DATA_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "features": (
         Annotated[
-            Optional[str],
-            typer.Option(help="Comma-separated feature columns \\[default: all other columns].",
-                         rich_help_panel=DATA_PANEL, show_default=False),
+            str | None,
+            typer.Option(
+                help="Comma-separated feature columns \\[default: all other columns].",
+                rich_help_panel=DATA_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "ignore": (
         Annotated[
-            Optional[str],
-            typer.Option(help="Comma-separated columns to leave out of the features.",
-                         rich_help_panel=DATA_PANEL, show_default=False),
+            str | None,
+            typer.Option(
+                help="Comma-separated columns to leave out of the features.",
+                rich_help_panel=DATA_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "id_column": (
         Annotated[
-            Optional[str],
-            typer.Option("--id-column", help="Column identifying rows in reports \\[default: row position].",
-                         rich_help_panel=DATA_PANEL, show_default=False),
+            str | None,
+            typer.Option(
+                "--id-column",
+                help="Column identifying rows in reports \\[default: row position].",
+                rich_help_panel=DATA_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "model": (
         Annotated[
-            Optional[list[str]],
-            typer.Option("--model", "-m",
-                         help="auto (pick the preset with the lowest out-of-fold log loss), a preset "
-                              "(logreg, random-forest, hist-gb, knn) or package.module:Class "
-                              "\\[default: auto]. Repeat it for an ensemble (find-issues, audit). A class is "
-                              "imported only from an installed, trusted package (sklearn, xgboost, lightgbm, "
-                              "catboost, or --trust-module), never from the working folder.",
-                         rich_help_panel=MODEL_PANEL, show_default=False),
+            list[str] | None,
+            typer.Option(
+                "--model",
+                "-m",
+                help="auto (pick the preset with the lowest out-of-fold log loss), a preset "
+                "(logreg, random-forest, hist-gb, knn) or package.module:Class "
+                "\\[default: auto]. Repeat it for an ensemble (find-issues, audit). A class is "
+                "imported only from an installed, trusted package (sklearn, xgboost, lightgbm, "
+                "catboost, or --trust-module), never from the working folder.",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "model_param": (
         Annotated[
-            Optional[list[str]],
-            typer.Option("--model-param", help="Model parameter key=value (repeatable), e.g. C=0.5.",
-                         rich_help_panel=MODEL_PANEL, show_default=False),
+            list[str] | None,
+            typer.Option(
+                "--model-param",
+                help="Model parameter key=value (repeatable), e.g. C=0.5.",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "trust_module": (
         Annotated[
-            Optional[list[str]],
-            typer.Option("--trust-module", metavar="NAME",
-                         help="Also allow --model package.module:Class from this installed top-level package "
-                              "(repeatable), e.g. mymodels \\[default: sklearn, xgboost, lightgbm, catboost].",
-                         rich_help_panel=MODEL_PANEL, show_default=False),
+            list[str] | None,
+            typer.Option(
+                "--trust-module",
+                metavar="NAME",
+                help="Also allow --model package.module:Class from this installed top-level package "
+                "(repeatable), e.g. mymodels \\[default: sklearn, xgboost, lightgbm, catboost].",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     # cv and seed default to None so that a value from the config file can be told from a flag.
     "cv": (
-        Annotated[Optional[int], typer.Option("--cv", min=2, help=f"Cross-validation folds \\[default: {DEFAULT_CV}].",
-                                              rich_help_panel=MODEL_PANEL, show_default=False)],
+        Annotated[
+            int | None,
+            typer.Option(
+                "--cv",
+                min=2,
+                help=f"Cross-validation folds \\[default: {DEFAULT_CV}].",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
+        ],
         None,
     ),
     "seed": (
-        Annotated[Optional[int], typer.Option(min=0, max=MAX_SEED,
-                                              help=f"Random seed for folds and models, 0 to 2**32-1 "
-                                                   f"\\[default: {DEFAULT_SEED}].",
-                                              rich_help_panel=MODEL_PANEL, show_default=False)],
+        Annotated[
+            int | None,
+            typer.Option(
+                min=0,
+                max=MAX_SEED,
+                help=f"Random seed for folds and models, 0 to 2**32-1 \\[default: {DEFAULT_SEED}].",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
+        ],
         None,
     ),
     "jobs": (
         Annotated[
-            Optional[int],
-            typer.Option("--jobs", "-j", help="Parallel jobs for cross-validation: 1 or more, or -1 for all cores "
-                                              "\\[default: 1].",
-                         rich_help_panel=MODEL_PANEL, show_default=False),
+            int | None,
+            typer.Option(
+                "--jobs",
+                "-j",
+                help="Parallel jobs for cross-validation: 1 or more, or -1 for all cores \\[default: 1].",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "pred_probs": (
         Annotated[
-            Optional[list[Path]],
-            typer.Option("--pred-probs",
-                         help="Out-of-sample predicted probabilities (.npy, .csv, .parquet; N x K, columns in "
-                              "sorted class order or named by class) instead of fitting a model. Repeat it "
-                              "for an ensemble (find-issues, audit).",
-                         rich_help_panel=MODEL_PANEL, show_default=False),
+            list[Path] | None,
+            typer.Option(
+                "--pred-probs",
+                help="Out-of-sample predicted probabilities (.npy, .csv, .parquet; N x K, columns in "
+                "sorted class order or named by class) instead of fitting a model. Repeat it "
+                "for an ensemble (find-issues, audit).",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "from_model": (
         Annotated[
-            Optional[Path],
-            typer.Option("--from-model",
-                         help="Score the data with a model saved by 'cleanaudit clean --save-model' "
-                              "(predict_proba; not out-of-sample for rows it was trained on) instead of "
-                              "cross-validation.",
-                         rich_help_panel=MODEL_PANEL, show_default=False),
+            Path | None,
+            typer.Option(
+                "--from-model",
+                help="Score the data with a model saved by 'cleanaudit clean --save-model' "
+                "(predict_proba; not out-of-sample for rows it was trained on) instead of "
+                "cross-validation.",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
@@ -196,39 +248,51 @@ _SHARED: dict[str, tuple[Any, Any]] = {
     ),
     "out": (
         Annotated[
-            Optional[Path],
-            typer.Option("--out", "-o", help="Also write report.json (and per-row files) to this folder, as one "
-                                             "set: built beside it and moved into place when complete, replacing "
-                                             "an earlier report as a whole. The folder must be new, empty or hold "
-                                             "only an earlier report; other files make it refuse (exit 2).",
-                         rich_help_panel=OUTPUT_PANEL, show_default=False),
+            Path | None,
+            typer.Option(
+                "--out",
+                "-o",
+                help="Also write report.json (and per-row files) to this folder, as one "
+                "set: built beside it and moved into place when complete, replacing "
+                "an earlier report as a whole. The folder must be new, empty or hold "
+                "only an earlier report; other files make it refuse (exit 2).",
+                rich_help_panel=OUTPUT_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "fail_on": (
         Annotated[
-            Optional[list[str]],
-            typer.Option("--fail-on",
-                         help="Exit 1 when this holds (repeatable): 'label>0.05' (share of rows), 'label>100' "
-                              "(count), 'health<0.8', 'near_duplicate>0', 'non_iid' (flagged at all).",
-                         rich_help_panel=GATES_PANEL, show_default=False),
+            list[str] | None,
+            typer.Option(
+                "--fail-on",
+                help="Exit 1 when this holds (repeatable): 'label>0.05' (share of rows), 'label>100' "
+                "(count), 'health<0.8', 'near_duplicate>0', 'non_iid' (flagged at all).",
+                rich_help_panel=GATES_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "fail_under": (
         Annotated[
-            Optional[float],
-            typer.Option("--fail-under", help="Exit 1 when the label health score is below this (same as "
-                                              "--fail-on 'health<X').",
-                         rich_help_panel=GATES_PANEL, show_default=False),
+            float | None,
+            typer.Option(
+                "--fail-under",
+                help="Exit 1 when the label health score is below this (same as --fail-on 'health<X').",
+                rich_help_panel=GATES_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
     "quiet": (
         Annotated[
             bool,
-            typer.Option("--quiet", "-q", help="No progress or notes on stderr; only the result.",
-                         rich_help_panel=OUTPUT_PANEL),
+            typer.Option(
+                "--quiet", "-q", help="No progress or notes on stderr; only the result.", rich_help_panel=OUTPUT_PANEL
+            ),
         ],
         False,
     ),
@@ -241,10 +305,14 @@ _SHARED: dict[str, tuple[Any, Any]] = {
     ),
     "config": (
         Annotated[
-            Optional[Path],
-            typer.Option("--config", help="Settings file (cleanaudit.toml, or pyproject.toml with "
-                                          "\\[tool.cleanaudit]) \\[default: the nearest one from the working folder up].",
-                         rich_help_panel=OUTPUT_PANEL, show_default=False),
+            Path | None,
+            typer.Option(
+                "--config",
+                help="Settings file (cleanaudit.toml, or pyproject.toml with "
+                "\\[tool.cleanaudit]) \\[default: the nearest one from the working folder up].",
+                rich_help_panel=OUTPUT_PANEL,
+                show_default=False,
+            ),
         ],
         None,
     ),
@@ -253,9 +321,12 @@ _CONFIG_ONLY = {"severity", "checks", "check_params"}
 
 _DATA_ARGUMENT = Annotated[
     list[Path],
-    typer.Argument(help="CSV or Parquet file(s), folders or globs; several files are concatenated (audit: each "
-                        "is audited on its own, with an index).", show_default=False,
-                   metavar="DATA"),
+    typer.Argument(
+        help="CSV or Parquet file(s), folders or globs; several files are concatenated (audit: each "
+        "is audited on its own, with an index).",
+        show_default=False,
+        metavar="DATA",
+    ),
 ]
 
 _DERIVED = {"model_given"}
@@ -308,22 +379,37 @@ def apply_config(flags: dict[str, Any]) -> DataOptions:
     if merged["jobs"] is not None and merged["jobs"] < 1 and merged["jobs"] != -1:
         from cleanaudit.errors import ConfigError
 
-        raise ConfigError(f"--jobs {merged['jobs']} is not a number of parallel jobs",
-                          hint="give 1 or more, or -1 for all cores")
-    return DataOptions(**merged, severity=dict(config.severity), checks=config.checks,
-                       check_params=dict(config.check_params))
+        raise ConfigError(
+            f"--jobs {merged['jobs']} is not a number of parallel jobs", hint="give 1 or more, or -1 for all cores"
+        )
+    return DataOptions(
+        **merged, severity=dict(config.severity), checks=config.checks, check_params=dict(config.check_params)
+    )
 
 
 def data_request(opts: DataOptions, request_class: Any, **own: Any) -> Any:
     """The workflow request (``request_class``, a :class:`~cleanaudit.workflows.request.DataRequest`) the
     shared options and the command's ``own`` options ask for."""
     return request_class(
-        data=list(opts.data), label=opts.label, features=split_columns(opts.features),
-        ignore=split_columns(opts.ignore), id_column=opts.id_column,
-        model=list(opts.model) if opts.model_given else None, default_model=list(opts.model),
-        model_params=list(opts.model_param or []), trusted_modules=list(opts.trust_module), cv=opts.cv,
-        seed=opts.seed, jobs=opts.jobs, pred_probs=list(opts.pred_probs), from_model=opts.from_model,
-        fail_on=list(opts.fail_on), fail_under=opts.fail_under, severity=dict(opts.severity), **own)
+        data=list(opts.data),
+        label=opts.label,
+        features=split_columns(opts.features),
+        ignore=split_columns(opts.ignore),
+        id_column=opts.id_column,
+        model=list(opts.model) if opts.model_given else None,
+        default_model=list(opts.model),
+        model_params=list(opts.model_param or []),
+        trusted_modules=list(opts.trust_module),
+        cv=opts.cv,
+        seed=opts.seed,
+        jobs=opts.jobs,
+        pred_probs=list(opts.pred_probs),
+        from_model=opts.from_model,
+        fail_on=list(opts.fail_on),
+        fail_under=opts.fail_under,
+        severity=dict(opts.severity),
+        **own,
+    )
 
 
 def examples(*commands: str) -> str:
@@ -335,7 +421,7 @@ def examples(*commands: str) -> str:
     return "Examples:\n\n" + "\n\n".join(f"  {c}" for c in commands)
 
 
-def split_columns(value: Optional[str]) -> Optional[list[str]]:
+def split_columns(value: str | None) -> list[str] | None:
     """Parse a comma-separated column list; ``None`` stays ``None``.
 
     >>> split_columns("x1, x2")

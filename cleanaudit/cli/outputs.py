@@ -38,8 +38,8 @@ INPUT_OPTIONS = {
 
 def check_command_paths(params: Mapping[str, Any]) -> None:
     """Raise ``InputError``/``ConfigError`` unless every output of the command can be written safely."""
-    from cleanaudit.errors import ConfigError
     from cleanaudit.data.targets import check_file_target, check_folder_target, is_within, real_path
+    from cleanaudit.errors import ConfigError
 
     out = params.get("out")
     files = [] if params.get("dry_run") else output_files(params)
@@ -50,8 +50,10 @@ def check_command_paths(params: Mapping[str, Any]) -> None:
     if summary:  # the Markdown summary is appended there: never to one of the inputs
         for label, path in inputs:
             if path.is_file() and real_path(Path(summary)) == real_path(path):
-                raise ConfigError(f"GITHUB_STEP_SUMMARY {summary} is the input file {path} ({label})",
-                                  hint="point GITHUB_STEP_SUMMARY at another file; inputs are never modified")
+                raise ConfigError(
+                    f"GITHUB_STEP_SUMMARY {summary} is the input file {path} ({label})",
+                    hint="point GITHUB_STEP_SUMMARY at another file; inputs are never modified",
+                )
     if out is not None:
         check_folder_target(Path(out), inputs, option="--out", own_names=OWN_NAMES)
     claimed: dict[Path, str] = {}
@@ -59,8 +61,10 @@ def check_command_paths(params: Mapping[str, Any]) -> None:
         check_file_target(path, inputs, option=option)
         real = real_path(path)
         if out is not None and is_within(real, real_path(Path(out))):
-            raise ConfigError(f"{option} {path} is inside --out {out}, which is replaced as a whole",
-                              hint="write it outside the --out folder")
+            raise ConfigError(
+                f"{option} {path} is inside --out {out}, which is replaced as a whole",
+                hint="write it outside the --out folder",
+            )
         if real in claimed:
             raise ConfigError(f"{option} {path} is also {claimed[real]}", hint="give each output its own path")
         claimed[real] = f"{option} {path}"

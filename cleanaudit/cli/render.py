@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cleanaudit.cli.options import DataOptions, OutputFormat
 from cleanaudit.errors import InputError
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.audit import AuditResult
     from cleanaudit.workflows.result import RunContext
 
-ExtraFiles = Optional[Callable[[dict[str, Any]], dict[str, str]]]
+ExtraFiles = Callable[[dict[str, Any]], dict[str, str]] | None
 
 
 def dataset_name(context: RunContext) -> str:
@@ -30,8 +31,14 @@ def dataset_name(context: RunContext) -> str:
     return "+".join(p.name for p in context.dataset.paths) or "stdin"
 
 
-def write_out(context: RunContext, opts: DataOptions, tables: Sequence[TableData], *, extra_files: ExtraFiles = None,
-              staging: Optional[Path] = None) -> tuple[dict[str, Any], str]:
+def write_out(
+    context: RunContext,
+    opts: DataOptions,
+    tables: Sequence[TableData],
+    *,
+    extra_files: ExtraFiles = None,
+    staging: Path | None = None,
+) -> tuple[dict[str, Any], str]:
     """The JSON envelope and Markdown of a run; with ``--out``, its files written as one set."""
     from cleanaudit.cli import signals
     from cleanaudit.report.envelope import context_envelope
@@ -46,8 +53,14 @@ def write_out(context: RunContext, opts: DataOptions, tables: Sequence[TableData
     return envelope, markdown
 
 
-def emit(context: RunContext, opts: DataOptions, events: RichEvents, *, tables: Sequence[TableData],
-         extra_files: ExtraFiles = None) -> int:
+def emit(
+    context: RunContext,
+    opts: DataOptions,
+    events: RichEvents,
+    *,
+    tables: Sequence[TableData],
+    extra_files: ExtraFiles = None,
+) -> int:
     """Print the result on stdout in ``opts.format`` (after writing ``--out``); return the exit status."""
     from cleanaudit.report import terminal
     from cleanaudit.report.envelope import to_json
@@ -84,8 +97,14 @@ def audit_files(result: AuditResult, tables: Sequence[TableData], events: RichEv
         assert context is not None
         return {
             "report.md": markdown_report("audit", context.dataset, tables, context.gates, context.notes),
-            "report.html": html.render_html(envelope, list(tables), result.checks, context.dataset, context.pred_probs,
-                                            lambda message: events.note(Note("plots_missing", message))),
+            "report.html": html.render_html(
+                envelope,
+                list(tables),
+                result.checks,
+                context.dataset,
+                context.pred_probs,
+                lambda message: events.note(Note("plots_missing", message)),
+            ),
         }
 
     return files
@@ -100,11 +119,13 @@ def append_step_summary(markdown: str) -> None:
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(markdown + "\n")
     except OSError as exc:
-        raise InputError(f"cannot append to GITHUB_STEP_SUMMARY file {target}: {exc.strerror}",
-                         hint="check that the path is writable") from None
+        raise InputError(
+            f"cannot append to GITHUB_STEP_SUMMARY file {target}: {exc.strerror}",
+            hint="check that the path is writable",
+        ) from None
 
 
-def table_top(top: Optional[int], fmt: OutputFormat, default: int) -> Optional[int]:
+def table_top(top: int | None, fmt: OutputFormat, default: int) -> int | None:
     """Rows a table shows: ``--top``, else a screenful in the terminal and all in other formats (0 = all)."""
     if top is None:
         return default if fmt is OutputFormat.table else None

@@ -22,8 +22,9 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 def check_output_path(path: Path) -> None:
     """Raise ``ConfigError`` unless ``path`` names a table cleanaudit can write (.csv, .parquet)."""
     if Path(path).suffix.lower() not in TABLE_SUFFIXES:
-        raise ConfigError(f"--output {path}: cannot tell the table format from its name",
-                          hint="name it .csv or .parquet")
+        raise ConfigError(
+            f"--output {path}: cannot tell the table format from its name", hint="name it .csv or .parquet"
+        )
 
 
 def manifest_path(output: Path) -> Path:
@@ -46,8 +47,10 @@ def source_table(frame: pd.DataFrame, paths: Sequence[Path], output: Path) -> pd
     if any(kind != "csv" for kind, _ in kinds):
         return frame
     try:
-        parts = [pd.read_csv(p, dtype=str, keep_default_na=False, compression=compression, low_memory=False)
-                 for p, (_, compression) in zip(paths, kinds)]
+        parts = [
+            pd.read_csv(p, dtype=str, keep_default_na=False, compression=compression, low_memory=False)
+            for p, (_, compression) in zip(paths, kinds)
+        ]
     except Exception:  # unreadable as text after all: fall back to the typed table
         return frame
     text = parts[0] if len(parts) == 1 else pd.concat([t[list(parts[0].columns)] for t in parts], ignore_index=True)
@@ -75,15 +78,17 @@ def cleaned_table(
     {'x': [1, 3], 'y': ['b', 'b']}
     """
     if sample_weight is not None and "sample_weight" in table.columns:
-        raise ConfigError("the input already has a column 'sample_weight'",
-                          hint="rename or drop it before --strategy weight, which writes that column")
+        raise ConfigError(
+            "the input already has a column 'sample_weight'",
+            hint="rename or drop it before --strategy weight, which writes that column",
+        )
     old = np.asarray(old_names, dtype=object)
     new = np.asarray(new_names, dtype=object)
     changed = np.array([a != b for a, b in zip(old, new)], dtype=bool)
     out = table.copy()
     if changed.any():
         column = table[label_column]
-        first_row = {}
+        first_row: dict[Any, int] = {}
         for i, name in enumerate(old):
             first_row.setdefault(name, i)
         values = column.to_numpy(dtype=object).copy()

@@ -21,17 +21,19 @@ _MANGLED = re.compile(r"^(?P<base>.*)\.(?P<n>[0-9]+)$")
 _NESTED_TYPES = (list, tuple, dict, set, np.ndarray)
 
 
-def check_repeated_header(table: pd.DataFrame, source: Path | io.BytesIO, *, sep: str, compression: str | None,
-                          name: str) -> None:
+def check_repeated_header(
+    table: pd.DataFrame, source: Path | io.BytesIO, *, sep: str, compression: str | None, name: str
+) -> None:
     """Refuse a CSV whose header repeats a name (pandas would quietly rename the copy ``name.1``).
 
     The header is read raw only when a column looks renamed, so ordinary files pay nothing.
 
     >>> frame = pd.read_csv(io.BytesIO(b"x1,x1,y\\n1,2,a\\n"))
-    >>> check_repeated_header(frame, io.BytesIO(b"x1,x1,y\\n1,2,a\\n"), sep=",", compression=None, name="t.csv")
+    >>> source = io.BytesIO(b"x1,x1,y\\n1,2,a\\n")
+    >>> check_repeated_header(frame, source, sep=",", compression=None, name="t.csv")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    cleanaudit.errors.InputError: t.csv has repeated column names in its header: x1 (twice); rename them so each column has its own name
+    cleanaudit.errors.InputError: t.csv has repeated column names in its header: x1 (twice); rename them ...
     """
     columns = [str(c) for c in table.columns]
     suspicious = [c for c in columns if (m := _MANGLED.match(c)) and m["base"] in columns]
@@ -39,13 +41,18 @@ def check_repeated_header(table: pd.DataFrame, source: Path | io.BytesIO, *, sep
         return
     if isinstance(source, io.BytesIO):
         source.seek(0)
-    header = pd.read_csv(source, sep=sep, compression=compression, header=None, nrows=1, dtype=str,
-                         keep_default_na=False).iloc[0].tolist()
+    header = (
+        pd.read_csv(source, sep=sep, compression=compression, header=None, nrows=1, dtype=str, keep_default_na=False)
+        .iloc[0]
+        .tolist()
+    )
     repeated = {n: c for n, c in Counter(header).items() if c > 1}
     if repeated and not all(_is_number(h) for h in header):  # all numbers: a headerless file's first row
         listed = name_list([f"{n} ({_times(c)})" for n, c in repeated.items()])
-        raise InputError(f"{name} has repeated column names in its header: {listed}",
-                         hint="rename them so each column has its own name")
+        raise InputError(
+            f"{name} has repeated column names in its header: {listed}",
+            hint="rename them so each column has its own name",
+        )
 
 
 def nested_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -68,8 +75,10 @@ def nested_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 def refuse_nested(frame: pd.DataFrame, column: str | None, *, what: str, option: str, where: str) -> None:
     """A label or id column must hold one scalar per row."""
     if column is not None and nested_columns(frame, [column]):
-        raise InputError(f"{what} '{column}' in {where} holds lists or structs, not one value per row",
-                         hint=f"pass {option} a column with one plain value per row")
+        raise InputError(
+            f"{what} '{column}' in {where} holds lists or structs, not one value per row",
+            hint=f"pass {option} a column with one plain value per row",
+        )
 
 
 def _is_number(text: str) -> bool:

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cleanaudit.events import Note
+
 
 @dataclass
 class Dataset:
@@ -33,7 +35,7 @@ class Dataset:
     id_column: str | None = None
     paths: list[Path] = field(default_factory=list)
     sha256: str = ""
-    notes: list[str] = field(default_factory=list)  # what loading decided for the user (columns left out)
+    notes: list[Note] = field(default_factory=list)  # what loading decided for the user (columns left out)
 
     @property
     def num_examples(self) -> int:

@@ -64,11 +64,17 @@ def build_preprocessor(features: pd.DataFrame, *, scale: bool) -> ColumnTransfor
         "numeric": Pipeline(numeric_steps(_as_float64, "median")),
         "boolean": Pipeline(numeric_steps(_as_float64, "most_frequent")),
         "datetime": Pipeline(numeric_steps(_as_seconds, "median")),
-        "categorical": Pipeline([
-            ("to_text", FunctionTransformer(_as_text, feature_names_out="one-to-one")),
-            ("one_hot", OneHotEncoder(handle_unknown="ignore", sparse_output=False,
-                                      max_categories=MAX_CATEGORIES, dtype=np.float64)),
-        ]),
+        "categorical": Pipeline(
+            [
+                ("to_text", FunctionTransformer(_as_text, feature_names_out="one-to-one")),
+                (
+                    "one_hot",
+                    OneHotEncoder(
+                        handle_unknown="ignore", sparse_output=False, max_categories=MAX_CATEGORIES, dtype=np.float64
+                    ),
+                ),
+            ]
+        ),
     }
     transformers = [(kind, blocks[kind], positions) for kind, positions in kinds.items() if positions]
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)

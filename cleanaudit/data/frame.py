@@ -17,7 +17,8 @@ import pandas as pd
 
 from cleanaudit.data.columns import nested_columns, refuse_nested
 from cleanaudit.data.dataset import Dataset
-from cleanaudit.errors import InputError, name_list as _names
+from cleanaudit.errors import InputError
+from cleanaudit.errors import name_list as _names
 from cleanaudit.events import Note
 
 
@@ -54,12 +55,21 @@ def dataset_from_frame(
     notes = []
     nested = nested_columns(frame, feature_columns)
     if nested and features is not None:
-        raise InputError(f"feature column(s) {_names(nested)} in {where} hold lists or structs, which cannot be "
-                         "used as features yet", hint="leave them out of --features")
+        raise InputError(
+            f"feature column(s) {_names(nested)} in {where} hold lists or structs, which cannot be "
+            "used as features yet",
+            hint="leave them out of --features",
+        )
     if nested:  # until nested values can be encoded (embeddings), leave them out rather than crash
         feature_columns = [c for c in feature_columns if c not in nested]
-        notes.append(Note("columns_left_out", f"left out column(s) {_names(nested)} of {where}: they hold lists or "
-                          "structs, which cannot be used as features yet", columns=nested))
+        notes.append(
+            Note(
+                "columns_left_out",
+                f"left out column(s) {_names(nested)} of {where}: they hold lists or "
+                "structs, which cannot be used as features yet",
+                columns=tuple(nested),
+            )
+        )
 
     labels, class_names = encode_labels(frame[label], column=label, where=where)
     ids = _read_ids(frame[id_column], column=id_column, where=where) if id_column else None
@@ -151,8 +161,11 @@ def _select_features(
 
 
 def _read_ids(values: pd.Series, *, column: str, where: str) -> np.ndarray:
-    _refuse_missing(values, f"id column '{column}' in {where}",
-                    hint="give every row an id, or leave out --id-column to use row positions")
+    _refuse_missing(
+        values,
+        f"id column '{column}' in {where}",
+        hint="give every row an id, or leave out --id-column to use row positions",
+    )
     duplicated = values.duplicated(keep=False).to_numpy()
     if duplicated.any():
         repeats = pd.unique(values[duplicated])
@@ -185,7 +198,7 @@ def _refuse_missing(values: pd.Series, what: str, *, hint: str) -> None:
         raise InputError(f"{what} has {len(rows)} missing value(s) (rows {_preview(rows)})", hint=hint)
 
 
-def _preview(values: Sequence, limit: int = 5) -> str:
+def _preview(values: Sequence | np.ndarray, limit: int = 5) -> str:
     values = list(values)
     shown = ", ".join(str(v.item() if isinstance(v, np.generic) else v) for v in values[:limit])
     return shown + (", ..." if len(values) > limit else "")

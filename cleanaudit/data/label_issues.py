@@ -74,20 +74,26 @@ def _positions(table: pd.DataFrame, dataset: Dataset, name: str) -> np.ndarray:
         keys = [str(v) for v in table["id"]]
         missing = [k for k in keys if k not in index]
         if missing:
-            raise InputError(f"label-issues file {name} lists {len(missing)} id(s) not in the data's "
-                             f"--id-column '{dataset.id_column}' (e.g. {missing[0]})", hint=_HINT)
+            raise InputError(
+                f"label-issues file {name} lists {len(missing)} id(s) not in the data's "
+                f"--id-column '{dataset.id_column}' (e.g. {missing[0]})",
+                hint=_HINT,
+            )
         positions = np.array([index[k] for k in keys], dtype=np.intp)
     elif "row" in table.columns:
         rows = pd.to_numeric(table["row"], errors="coerce").to_numpy(dtype=np.float64)
         bad = ~np.isfinite(rows) | (rows != np.round(rows)) | (rows < 0) | (rows >= n)
         if bad.any():
-            raise InputError(f"label-issues file {name} has {int(bad.sum())} 'row' value(s) that are not row "
-                             f"positions 0..{n - 1} of the data (e.g. {table['row'].iloc[int(np.argmax(bad))]})",
-                             hint=_HINT)
+            raise InputError(
+                f"label-issues file {name} has {int(bad.sum())} 'row' value(s) that are not row "
+                f"positions 0..{n - 1} of the data (e.g. {table['row'].iloc[int(np.argmax(bad))]})",
+                hint=_HINT,
+            )
         positions = rows.astype(np.intp)
     else:
-        raise InputError(f"label-issues file {name} has neither a 'row' nor an 'id' column to match the data",
-                         hint=_HINT)
+        raise InputError(
+            f"label-issues file {name} has neither a 'row' nor an 'id' column to match the data", hint=_HINT
+        )
     if len(np.unique(positions)) < len(positions):
         raise InputError(f"label-issues file {name} lists some rows more than once", hint=_HINT)
     return positions
@@ -102,8 +108,10 @@ def _flags(table: pd.DataFrame, name: str) -> np.ndarray:
     text = column.astype(str).str.strip().str.lower()
     known = text.isin(["true", "false", "1", "0"])
     if not known.all():
-        raise InputError(f"label-issues file {name}: column 'is_label_issue' holds {column[~known].iloc[0]!r}, "
-                         "not True/False", hint=_HINT)
+        raise InputError(
+            f"label-issues file {name}: column 'is_label_issue' holds {column[~known].iloc[0]!r}, not True/False",
+            hint=_HINT,
+        )
     return text.isin(["true", "1"]).to_numpy()
 
 

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from cleanaudit.errors import InputError, one_line as _one_line, name_list as _names
 from cleanaudit.data.columns import check_repeated_header
 from cleanaudit.data.dataset import Dataset
 from cleanaudit.data.frame import dataset_from_frame, encode_labels
+from cleanaudit.errors import InputError
+from cleanaudit.errors import name_list as _names
+from cleanaudit.errors import one_line as _one_line
 
 __all__ = ["read_table", "load_dataset", "expand_paths", "encode_labels", "dataset_from_frame"]
 
@@ -74,9 +76,16 @@ def load_dataset(
     frame = _concat(tables, names)
     where = names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} more)"
 
-    return dataset_from_frame(frame, label=label, features=features, ignore=ignore, id_column=id_column,
-                              where=where, paths=[Path(p) for p in paths],
-                              sha256=digests[0] if len(digests) == 1 else _combine_digests(digests))
+    return dataset_from_frame(
+        frame,
+        label=label,
+        features=features,
+        ignore=ignore,
+        id_column=id_column,
+        where=where,
+        paths=[Path(p) for p in paths],
+        sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
+    )
 
 
 def expand_paths(paths: Sequence[str | Path], *, recursive: bool = False) -> list[Path]:
@@ -133,7 +142,9 @@ def _read_table_and_digest(path: str | Path) -> tuple[pd.DataFrame, str]:
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as err:
-        raise InputError(f"cannot read {text}: {_one_line(err.strerror or err)}", hint="check the file's permissions") from None
+        raise InputError(
+            f"cannot read {text}: {_one_line(err.strerror or err)}", hint="check the file's permissions"
+        ) from None
     table = _parse(path, kind, compression, text)
     return table, digest
 
@@ -141,7 +152,9 @@ def _read_table_and_digest(path: str | Path) -> tuple[pd.DataFrame, str]:
 def _read_stdin() -> tuple[pd.DataFrame, str]:
     stream = sys.stdin
     if stream is None or (hasattr(stream, "isatty") and stream.isatty()):
-        raise InputError("no data on stdin for input '-'", hint="pipe a CSV into the command, e.g. cat data.csv | cleanaudit ...")
+        raise InputError(
+            "no data on stdin for input '-'", hint="pipe a CSV into the command, e.g. cat data.csv | cleanaudit ..."
+        )
     buffer = getattr(stream, "buffer", None)
     data = buffer.read() if buffer is not None else stream.read().encode()
     if not data.strip():

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import InputError, one_line as _one_line
+from cleanaudit.errors import InputError
+from cleanaudit.errors import one_line as _one_line
 
 COLUMN_SUM_TOLERANCE = 1e-4
 _HINT = "noise_matrix[i][j] = P(given label i | true label j): K x K in sorted class order, each column summing to 1"
@@ -30,8 +31,9 @@ def read_noise_matrix(path: str | Path, class_names: Sequence) -> np.ndarray:
         try:
             matrix = np.load(path, allow_pickle=False)
         except Exception as err:
-            raise InputError(f"cannot read noise matrix {name} as .npy: {_one_line(err)}",
-                             hint="save a float array with np.save") from None
+            raise InputError(
+                f"cannot read noise matrix {name} as .npy: {_one_line(err)}", hint="save a float array with np.save"
+            ) from None
     elif suffix == ".csv":
         matrix = _read_csv(path, name, [str(c) for c in class_names])
     else:
@@ -44,16 +46,19 @@ def validate_noise_matrix(matrix: np.ndarray, num_classes: int, *, name: str = "
 
     >>> validate_noise_matrix(np.array([[0.9, 0.2], [0.1, 0.8]]), 2).shape
     (2, 2)
-    >>> validate_noise_matrix(np.array([[0.5, 0.6], [0.5, 0.4]]), 2)
+    >>> validate_noise_matrix(np.array([[0.5, 0.6], [0.5, 0.4]]), 2)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    cleanaudit.errors.InputError: the noise matrix has trace 0.9, at most 1: confident learning needs trace > 1 (labels right more often than not); check that rows are given labels and columns true labels
+    cleanaudit.errors.InputError: the noise matrix has trace 0.9, at most 1: confident learning needs trace > 1 ...
     """
     what = f"noise matrix {name}" if name else "the noise matrix"
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape != (num_classes, num_classes):
-        raise InputError(f"{what} has shape {' x '.join(map(str, matrix.shape))}, expected "
-                         f"{num_classes} x {num_classes} (one row and column per class)", hint=_HINT)
+        raise InputError(
+            f"{what} has shape {' x '.join(map(str, matrix.shape))}, expected "
+            f"{num_classes} x {num_classes} (one row and column per class)",
+            hint=_HINT,
+        )
     if not np.issubdtype(matrix.dtype, np.number):
         raise InputError(f"{what} holds non-numbers", hint=_HINT)
     matrix = matrix.astype(np.float64)
@@ -62,13 +67,14 @@ def validate_noise_matrix(matrix: np.ndarray, num_classes: int, *, name: str = "
     sums = matrix.sum(axis=0)
     bad = np.flatnonzero(np.abs(sums - 1) > COLUMN_SUM_TOLERANCE)
     if bad.size:
-        raise InputError(f"{what}: column {int(bad[0])} sums to {sums[bad[0]]:.6g}, not 1",
-                         hint=_HINT)
+        raise InputError(f"{what}: column {int(bad[0])} sums to {sums[bad[0]]:.6g}, not 1", hint=_HINT)
     trace = float(np.trace(matrix))
     if trace <= 1:
-        raise InputError(f"{what} has trace {trace:.6g}, at most 1: confident learning needs trace > 1 "
-                         "(labels right more often than not)",
-                         hint="check that rows are given labels and columns true labels")
+        raise InputError(
+            f"{what} has trace {trace:.6g}, at most 1: confident learning needs trace > 1 "
+            "(labels right more often than not)",
+            hint="check that rows are given labels and columns true labels",
+        )
     return matrix
 
 

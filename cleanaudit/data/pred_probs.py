@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import InputError, one_line as _one_line, name_list as _names
+from cleanaudit.errors import InputError
+from cleanaudit.errors import name_list as _names
+from cleanaudit.errors import one_line as _one_line
 
 ROW_SUM_TOLERANCE = 1e-4
 _SUPPORTED = ".npy, .csv, .parquet, .pq"
@@ -20,7 +22,8 @@ def read_pred_probs(path: str | Path, *, class_names: Sequence, num_examples: in
 
     CSV/Parquet columns named by the class names (compared as text) are put in class order;
     a header ``0..K-1``, a CSV without a header, or a .npy is taken in class order. Any other
-    names are refused, as a typo would otherwise pair probabilities with the wrong classes. float32 stays float32; anything else becomes float64.
+    names are refused, as a typo would otherwise pair probabilities with the wrong classes.
+    float32 stays float32; anything else becomes float64.
 
     >>> p = read_pred_probs("pred_probs.npy", class_names=["a", "b"], num_examples=3)  # doctest: +SKIP
     >>> p.shape  # doctest: +SKIP
@@ -31,7 +34,9 @@ def read_pred_probs(path: str | Path, *, class_names: Sequence, num_examples: in
     if not path.exists():
         raise InputError(f"pred_probs file {name} not found", hint="check the --pred-probs path")
     if path.is_dir():
-        raise InputError(f"pred_probs path {name} is a folder", hint="pass a .npy, .csv or .parquet file to --pred-probs")
+        raise InputError(
+            f"pred_probs path {name} is a folder", hint="pass a .npy, .csv or .parquet file to --pred-probs"
+        )
     suffix = path.suffix.lower()
     if suffix == ".npy":
         matrix = _read_npy(path, name)
@@ -51,10 +56,13 @@ def validate_pred_probs(
     array([[0.2, 0.8]])
     """
     num_classes = len(class_names)
-    expected = f"expected {num_examples} x {num_classes} (one row per example; columns in class order: {_names(class_names, limit=10)})"
+    order = _names(class_names, limit=10)
+    expected = f"expected {num_examples} x {num_classes} (one row per example; columns in class order: {order})"
     if matrix.ndim != 2:
-        raise InputError(f"pred_probs in {name} has {matrix.ndim} dimension(s), shape {matrix.shape}; {expected}",
-                         hint="save a 2-D array of probabilities")
+        raise InputError(
+            f"pred_probs in {name} has {matrix.ndim} dimension(s), shape {matrix.shape}; {expected}",
+            hint="save a 2-D array of probabilities",
+        )
     if not (np.issubdtype(matrix.dtype, np.number) or matrix.dtype == np.bool_) or np.iscomplexobj(matrix):
         raise InputError(f"pred_probs in {name} are not numbers (dtype {matrix.dtype})", hint="save a float array")
     if matrix.dtype != np.float32:
@@ -68,8 +76,10 @@ def validate_pred_probs(
         )
     finite = np.isfinite(matrix)
     if not finite.all():
-        raise InputError(f"pred_probs in {name} hold {int((~finite).sum())} NaN or infinite value(s)",
-                         hint="every entry must be a probability between 0 and 1")
+        raise InputError(
+            f"pred_probs in {name} hold {int((~finite).sum())} NaN or infinite value(s)",
+            hint="every entry must be a probability between 0 and 1",
+        )
     if (matrix < 0).any() or (matrix > 1).any():
         low, high = float(matrix.min()), float(matrix.max())
         raise InputError(
@@ -94,13 +104,16 @@ def _read_npy(path: Path, name: str) -> np.ndarray:
         return np.load(path, allow_pickle=False)
     except ValueError as err:
         if "pickle" in str(err).lower():
-            raise InputError(f"pred_probs file {name} holds Python objects, not numbers",
-                             hint="save a numeric array with np.save") from None
-        raise InputError(f"cannot read pred_probs file {name} as .npy: {_one_line(err)}",
-                         hint="save the array with np.save") from None
+            raise InputError(
+                f"pred_probs file {name} holds Python objects, not numbers", hint="save a numeric array with np.save"
+            ) from None
+        raise InputError(
+            f"cannot read pred_probs file {name} as .npy: {_one_line(err)}", hint="save the array with np.save"
+        ) from None
     except (OSError, EOFError) as err:
-        raise InputError(f"cannot read pred_probs file {name} as .npy: {_one_line(err)}",
-                         hint="save the array with np.save") from None
+        raise InputError(
+            f"cannot read pred_probs file {name} as .npy: {_one_line(err)}", hint="save the array with np.save"
+        ) from None
 
 
 def _read_table(path: Path, name: str, suffix: str, class_names: Sequence, num_examples: int) -> np.ndarray:
@@ -114,11 +127,16 @@ def _read_table(path: Path, name: str, suffix: str, class_names: Sequence, num_e
         columns = [str(c) for c in table.columns]
     table.columns = columns
     table = table[_class_columns(columns, labels, name)]
-    non_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c].dtype)
-                   or pd.api.types.is_bool_dtype(table[c].dtype)]
+    non_numeric = [
+        c
+        for c in table.columns
+        if not pd.api.types.is_numeric_dtype(table[c].dtype) or pd.api.types.is_bool_dtype(table[c].dtype)
+    ]
     if non_numeric:
-        raise InputError(f"pred_probs in {name} have non-numeric column(s): {_names(non_numeric, limit=10)}",
-                         hint="every column must hold one class's probabilities")
+        raise InputError(
+            f"pred_probs in {name} have non-numeric column(s): {_names(non_numeric, limit=10)}",
+            hint="every column must hold one class's probabilities",
+        )
     all_float32 = all(table[c].dtype == np.float32 for c in table.columns)
     return table.to_numpy(dtype=np.float32 if all_float32 else np.float64, na_value=np.nan)
 

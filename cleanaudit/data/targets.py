@@ -20,8 +20,9 @@ Input = tuple[str, Path]
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # added by file browsers; replaced with the set
 
 
-def check_folder_target(target: Path, inputs: Sequence[Input] = (), *, option: str = "--out",
-                        own_names: Collection[str] = ()) -> None:
+def check_folder_target(
+    target: Path, inputs: Sequence[Input] = (), *, option: str = "--out", own_names: Collection[str] = ()
+) -> None:
     """Raise unless folder ``target`` can be (re)written as a whole without touching an input.
 
     ``target`` must not be a file, hold an input, or lie inside an input folder; if it exists it
@@ -36,29 +37,40 @@ def check_folder_target(target: Path, inputs: Sequence[Input] = (), *, option: s
         if str(source) == "-":
             continue
         if same_file(target, source):
-            raise InputError(f"{option} {target} is {_describe(label, source)}",
-                             hint="give a new folder for the reports; inputs are never modified")
+            raise InputError(
+                f"{option} {target} is {_describe(label, source)}",
+                hint="give a new folder for the reports; inputs are never modified",
+            )
         if is_within(real_path(source), real):
-            raise InputError(f"{option} {target} would replace {_describe(label, source)}, which is inside it",
-                             hint="give a new folder for the reports; inputs are never modified")
+            raise InputError(
+                f"{option} {target} would replace {_describe(label, source)}, which is inside it",
+                hint="give a new folder for the reports; inputs are never modified",
+            )
         if Path(source).is_dir() and is_within(real, real_path(source)):
-            raise InputError(f"{option} {target} is inside {_describe(label, source)}",
-                             hint="write the reports outside that folder; inputs are never modified")
+            raise InputError(
+                f"{option} {target} is inside {_describe(label, source)}",
+                hint="write the reports outside that folder; inputs are never modified",
+            )
     if target.exists() and not target.is_dir():
         raise InputError(f"{option} {target} is a file", hint="give a folder to write the reports into")
     if target.is_dir():
         if is_within(real_path(Path.cwd()), real):
-            raise ConfigError(f"{option} {target} is the working folder (or holds it), which would be replaced",
-                              hint="give a folder to create, e.g. report/")
+            raise ConfigError(
+                f"{option} {target} is the working folder (or holds it), which would be replaced",
+                hint="give a folder to create, e.g. report/",
+            )
         foreign = foreign_entries(target, own_names)
         if foreign:
-            raise ConfigError(f"{option} {target} already holds files that are not from a cleanaudit report "
-                              f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''})",
-                              hint="give a new or empty folder, or the folder of an earlier report (it is "
-                                   "replaced as a whole)")
+            raise ConfigError(
+                f"{option} {target} already holds files that are not from a cleanaudit report "
+                f"({', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''})",
+                hint="give a new or empty folder, or the folder of an earlier report (it is replaced as a whole)",
+            )
         if not os.access(target, os.W_OK | os.X_OK):
-            raise ConfigError(f"cannot replace {option} {target}: the folder is read-only",
-                              hint="choose another folder or make it writable")
+            raise ConfigError(
+                f"cannot replace {option} {target}: the folder is read-only",
+                hint="choose another folder or make it writable",
+            )
     _probe(real.parent, f"{option} {target}", folder=True)
 
 
@@ -72,11 +84,15 @@ def check_file_target(target: Path, inputs: Sequence[Input] = (), *, option: str
         if str(source) == "-":
             continue
         if same_file(target, source):
-            raise InputError(f"{option} {target} is {_describe(label, source)}",
-                             hint="choose another path; inputs are never modified")
+            raise InputError(
+                f"{option} {target} is {_describe(label, source)}",
+                hint="choose another path; inputs are never modified",
+            )
         if Path(source).is_dir() and is_within(real_path(target), real_path(source)):
-            raise InputError(f"{option} {target} is inside {_describe(label, source)}",
-                             hint="choose a path outside it; inputs are never modified")
+            raise InputError(
+                f"{option} {target} is inside {_describe(label, source)}",
+                hint="choose a path outside it; inputs are never modified",
+            )
     if target.is_dir():
         raise ConfigError(f"{option} {target} is a folder", hint="give a file name")
     _probe(real_path(target).parent, f"{option} {target}", folder=False)
@@ -109,8 +125,10 @@ def _probe(parent: Path, what: str, *, folder: bool) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise ConfigError(f"cannot write {what}: {existing} is a file, not a folder",
-                          hint="give a path whose parent folders are folders")
+        raise ConfigError(
+            f"cannot write {what}: {existing} is a file, not a folder",
+            hint="give a path whose parent folders are folders",
+        )
     try:  # a real probe: permission bits say nothing to root, nor about a read-only mount
         made = tempfile.mkdtemp(prefix=".cleanaudit-probe-", dir=existing) if folder else None
         if made is not None:
@@ -120,8 +138,10 @@ def _probe(parent: Path, what: str, *, folder: bool) -> None:
             os.close(fd)
             os.unlink(name)
     except OSError as err:
-        raise ConfigError(f"cannot write {what}: {err.strerror or err} ({existing})",
-                          hint="choose a writable place or make the folder writable") from None
+        raise ConfigError(
+            f"cannot write {what}: {err.strerror or err} ({existing})",
+            hint="choose a writable place or make the folder writable",
+        ) from None
 
 
 def real_path(path: Path) -> Path:

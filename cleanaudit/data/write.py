@@ -18,16 +18,15 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
-from cleanaudit.errors import CleanAuditError, ConfigError, InputError
 from cleanaudit.data.targets import Input, check_folder_target, foreign_entries, real_path, same_file
-
+from cleanaudit.errors import CleanAuditError, ConfigError, InputError
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -59,8 +58,9 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
-        raise ConfigError(f"cannot write a table to {path}: unknown suffix '{suffix}'",
-                          hint="name the output file .csv or .parquet")
+        raise ConfigError(
+            f"cannot write a table to {path}: unknown suffix '{suffix}'", hint="name the output file .csv or .parquet"
+        )
     with _atomic_target(path) as temp:
         if suffix == ".csv":
             frame.to_csv(temp, index=False)
@@ -79,8 +79,10 @@ def ensure_not_input(path: Path, inputs: Sequence[Path]) -> None:
         if str(source) == "-":
             continue
         if same_file(target, source):
-            raise InputError(f"refusing to write {target}: it is the input file {source}",
-                             hint="choose another output path (--out); inputs are never modified")
+            raise InputError(
+                f"refusing to write {target}: it is the input file {source}",
+                hint="choose another output path (--out); inputs are never modified",
+            )
 
 
 # --- sets of files ------------------------------------------------------------------------
@@ -99,8 +101,9 @@ class FolderSet:
     ...     staged.commit()
     """
 
-    def __init__(self, target: Path, inputs: Sequence[Input] = (), *, option: str = "--out",
-                 own_names: Collection[str] = ()) -> None:
+    def __init__(
+        self, target: Path, inputs: Sequence[Input] = (), *, option: str = "--out", own_names: Collection[str] = ()
+    ) -> None:
         self.target = real_path(Path(target))
         self.shown = Path(target)
         self.inputs = list(inputs)
@@ -118,8 +121,10 @@ class FolderSet:
             self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent))
         except OSError as err:
             _finish_all([lambda: _remove_made(self._made)])
-            raise ConfigError(f"cannot write {self.option} {self.shown}: {err.strerror or err}",
-                              hint="check that the output folder is writable") from None
+            raise ConfigError(
+                f"cannot write {self.option} {self.shown}: {err.strerror or err}",
+                hint="check that the output folder is writable",
+            ) from None
         self._opened = True
         return self
 
@@ -138,8 +143,10 @@ class FolderSet:
                     raise
                 self._replace_earlier()
         except OSError as err:
-            raise ConfigError(f"cannot write {self.option} {self.shown}: {err.strerror or err}",
-                              hint="check that the output folder is writable") from None
+            raise ConfigError(
+                f"cannot write {self.option} {self.shown}: {err.strerror or err}",
+                hint="check that the output folder is writable",
+            ) from None
         self._made = []
         self.discard()  # removes the earlier set, now at the temp name
 
@@ -155,6 +162,7 @@ class FolderSet:
 
     def discard(self) -> None:
         """Remove the temp folder (and the earlier set, after a commit); put an earlier set back if moved aside."""
+
         def restore() -> None:
             if self._aside is not None and os.path.lexists(self._aside):
                 if os.path.lexists(self.target):  # the new set made it into place: drop the earlier one
@@ -193,8 +201,9 @@ class FileSet:
         try:
             self._made += _make_parents(path.parent)
         except OSError as err:
-            raise ConfigError(f"cannot write {path}: {err.strerror or err}",
-                              hint="check that the output folder is writable") from None
+            raise ConfigError(
+                f"cannot write {path}: {err.strerror or err}", hint="check that the output folder is writable"
+            ) from None
         temp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
         self._staged.append((temp, path))
         try:
@@ -204,14 +213,17 @@ class FileSet:
 
     def commit(self) -> None:
         """Move every staged file over its target (all of them, even if Ctrl-C arrives meanwhile)."""
+
         def move(temp: Path, path: Path) -> Callable[[], None]:
             return lambda: os.replace(temp, path) if os.path.lexists(temp) else None
 
         try:
             _finish_all([move(temp, path) for temp, path in self._staged])
         except OSError as err:
-            raise ConfigError(f"cannot write {err.filename or 'the output'}: {err.strerror or err}",
-                              hint="check that the output folder is writable") from None
+            raise ConfigError(
+                f"cannot write {err.filename or 'the output'}: {err.strerror or err}",
+                hint="check that the output folder is writable",
+            ) from None
         self._staged, self._made = [], []
 
     def discard(self) -> None:
@@ -236,15 +248,18 @@ def _atomic_target(path: Path) -> Iterator[Path]:
         os.replace(temp, path)
     except OSError as err:
         _finish_all([lambda: _discard(temp)])
-        raise ConfigError(f"cannot write {path}: {err.strerror or err}",
-                          hint="check that the output folder is writable") from None
+        raise ConfigError(
+            f"cannot write {path}: {err.strerror or err}", hint="check that the output folder is writable"
+        ) from None
     except BaseException:
         _finish_all([lambda: _discard(temp)])
         raise
 
 
 def _finish_all(steps: Sequence[Callable[[], None]]) -> None:
-    """Run each step to its end even if KeyboardInterrupt arrives meanwhile (steps must be repeatable), then raise it."""
+    """Run each step to its end even if KeyboardInterrupt arrives meanwhile, then raise it.
+
+    The steps must be repeatable."""
     interrupted = False
     for step in steps:
         while True:

@@ -91,5 +91,3 @@ def take_self_conf(rows: np.ndarray, labels: np.ndarray, base: np.ndarray | None
         base = np.arange(len(labels)) * rows.shape[1] if base is None else base[: len(labels)]
         return np.take(rows.reshape(-1), base + labels)
     return rows[np.arange(len(labels)), labels]
-
-

@@ -60,7 +60,7 @@ def by_class(pred_probs, y, pcm, n_k, prunable, cands: Candidates, classes) -> n
     for k in np.flatnonzero(prunable):
         num = int(n_k[k] - pcm[k, k])
         if num >= 1:
-            idx = _class_indices(y, k, classes)
+            idx = _class_indices(y, int(k), classes)
             cands.mark(flags, idx[top(pred_probs[idx, k], num, largest=False)])
     return flags
 
@@ -82,7 +82,7 @@ def by_noise_rate(pred_probs, y, pcm, n_k, prunable, cands: Candidates, classes)
         if len(cols) == 0:
             continue
         counts = pcm[cols, k].astype(np.int64)
-        pos_k = cands.positions(k)
+        pos_k = cands.positions(int(k))
         if 0 < len(pos_k) <= step and num_classes >= _SPARSE_MIN_K:
             sub = np.take(pred_probs, cands.index[pos_k], axis=0)
             chosen, rest = _top_margins_sparse(sub, k, cols, counts)
@@ -98,7 +98,7 @@ def by_noise_rate(pred_probs, y, pcm, n_k, prunable, cands: Candidates, classes)
         flags[chosen[fits[col]]] = True
         if fits.all():
             continue
-        idx = _class_indices(y, k, classes)
+        idx = _class_indices(y, int(k), classes)
         for c in np.flatnonzero(~fits):
             # The count reaches past the non-negative margins: rank the whole class (rare).
             if counts[c] >= n_k[k]:

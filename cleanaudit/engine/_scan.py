@@ -99,7 +99,10 @@ def scan(
         tiled_cut = np.tile(cut, max(1, min(n, chunk_rows(n, k))))  # a flat compare: no per-row loop
     ones = np.ones(k, dtype=np.float32)
     cj = np.zeros(k * k + k, dtype=np.int64)
-    off_parts, kept_parts, cand_parts, beaten_parts = [], [], [], []
+    off_parts: list[np.ndarray] = []
+    kept_parts: list[np.ndarray] = []
+    cand_parts: list[np.ndarray] = []
+    beaten_parts: list[np.ndarray] = []
     lo, hi = np.inf, -np.inf
     base = np.arange(min(n, chunk_rows(n, k))) * k
     for s, e in row_chunks(n, k):

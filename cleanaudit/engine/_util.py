@@ -7,7 +7,7 @@ counts feed integer masks downstream and must agree to the last unit.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -20,7 +20,9 @@ __all__ = ["low_self_confidence_issues", "LOW_MEMORY_BATCH_SIZE"]
 LOW_MEMORY_BATCH_SIZE = 10_000
 
 
-def low_self_confidence_issues(labels, pred_probs: np.ndarray, *, batch_size: int = LOW_MEMORY_BATCH_SIZE) -> np.ndarray:
+def low_self_confidence_issues(
+    labels, pred_probs: np.ndarray, *, batch_size: int = LOW_MEMORY_BATCH_SIZE
+) -> np.ndarray:
     """Boolean mask: the lowest self-confidences, as many as a batched count of confident errors.
 
     Two passes over ``batch_size`` rows at a time. The first keeps a running mean of each class's
@@ -37,7 +39,7 @@ def low_self_confidence_issues(labels, pred_probs: np.ndarray, *, batch_size: in
     n, k = pred_probs.shape
     thresholds, seen = np.zeros(k), np.zeros(k)
     for start in range(0, n, batch_size):
-        y_b, p_b = y[start:start + batch_size], pred_probs[start:start + batch_size]
+        y_b, p_b = y[start : start + batch_size], pred_probs[start : start + batch_size]
         counts = np.bincount(y_b, minlength=k)
         # Running mean of the per-class mean self-confidence, weighted by the batch's class counts.
         thresholds = (seen * thresholds + counts * get_confident_thresholds(y_b, p_b)) / np.clip(seen + counts, 1, None)
@@ -46,7 +48,7 @@ def low_self_confidence_issues(labels, pred_probs: np.ndarray, *, batch_size: in
     adjusted = thresholds - FLOATING_POINT_COMPARISON
     count = 0
     for start in range(0, n, batch_size):
-        y_b, p_b = y[start:start + batch_size], pred_probs[start:start + batch_size]
+        y_b, p_b = y[start : start + batch_size], pred_probs[start : start + batch_size]
         top = p_b.argmax(axis=1)
         count += int(np.sum((p_b[np.arange(len(y_b)), top] >= adjusted[top]) & (top != y_b)))
     self_confidence = pred_probs[np.arange(n), y]

@@ -236,9 +236,7 @@ def estimate_py_and_noise_matrices_from_probabilities(
     ([[2, 1], [1, 2]], [0.5, 0.5])
     """
     cj = compute_confident_joint(labels, pred_probs, thresholds=thresholds, calibrate=calibrate)
-    py, nm, inv = estimate_latent(
-        cj, labels, py_method=py_method, converge_latent_estimates=converge_latent_estimates
-    )
+    py, nm, inv = estimate_latent(cj, labels, py_method=py_method, converge_latent_estimates=converge_latent_estimates)
     return py, nm, inv, cj
 
 
@@ -280,8 +278,7 @@ def num_label_issues(
         return int(len(_off_diagonal_issues(y, pred_probs, check_range=True)))
     if estimation_method not in ESTIMATION_METHODS:
         raise ValueError(
-            f"{estimation_method!r} is not a valid estimation method; "
-            f"choose one of: {', '.join(ESTIMATION_METHODS)}"
+            f"{estimation_method!r} is not a valid estimation method; choose one of: {', '.join(ESTIMATION_METHODS)}"
         )
     check_prob_range(*prob_extremes(pred_probs))
     if estimation_method == "off_diagonal_custom":

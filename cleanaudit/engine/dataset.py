@@ -20,8 +20,7 @@ __all__ = [
 ]
 
 _NUM_EXAMPLES_MISSING = (
-    "num_examples is None: pass confident_joint, or both joint and num_examples, "
-    "or labels and pred_probs."
+    "num_examples is None: pass confident_joint, or both joint and num_examples, or labels and pred_probs."
 )
 
 
@@ -134,8 +133,14 @@ def find_overlapping_classes(
     if multi_label:
         raise ValueError("multi_label is not supported by find_overlapping_classes.")
     columns, _ = top_overlapping_classes(
-        labels, pred_probs, top=None, asymmetric=asymmetric, class_names=class_names,
-        num_examples=num_examples, joint=joint, confident_joint=confident_joint,
+        labels,
+        pred_probs,
+        top=None,
+        asymmetric=asymmetric,
+        class_names=class_names,
+        num_examples=num_examples,
+        joint=joint,
+        confident_joint=confident_joint,
     )
     return columns
 
@@ -289,9 +294,7 @@ def health_summary(
     common = dict(class_names=class_names, num_examples=n, joint=joint, confident_joint=confident_joint)
     classes = rank_classes_by_label_quality(labels, pred_probs, **common)
     overlap = find_overlapping_classes(labels, pred_probs, asymmetric=asymmetric, **common)
-    score = overall_label_health_score(
-        labels, pred_probs, num_examples=n, confident_joint=confident_joint, joint=joint
-    )
+    score = overall_label_health_score(labels, pred_probs, num_examples=n, confident_joint=confident_joint, joint=joint)
     return {
         "overall_label_health_score": score,
         "joint": joint,

@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 
 from . import _prune
-from ._prune import Candidates
 from ._group import ClassOrder
+from ._prune import Candidates
 from ._scan import scan
 from ._util import (
     as_labels,

@@ -106,16 +106,23 @@ def label_issues(
         pruning_joint = joint if pulearning is None else _known_positive(joint, pulearning)
         # The pruning methods size their cuts by this joint; "confident_learning" recounts its own.
         handed = confident_joint is not None or (joint is not None and filter_by != "confident_learning")
-        is_issue = find_label_issues(labels, pred_probs, filter_by=filter_by, frac_noise=frac_noise,
-                                     num_to_remove_per_class=num_to_remove_per_class,
-                                     min_examples_per_class=min_examples_per_class,
-                                     confident_joint=pruning_joint if handed else None)
+        is_issue = find_label_issues(
+            labels,
+            pred_probs,
+            filter_by=filter_by,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class,
+            confident_joint=pruning_joint if handed else None,
+        )
         if noise_matrix is not None or inverse_noise_matrix is not None:
             py, estimated_noise, estimated_inverse = latent_from_noise_matrices(
-                labels, noise_matrix, inverse_noise_matrix, num_classes=num_classes)
+                labels, noise_matrix, inverse_noise_matrix, num_classes=num_classes
+            )
         elif joint is not None:
             py, estimated_noise, estimated_inverse = estimate_latent(
-                joint, labels, converge_latent_estimates=converge_latent_estimates)
+                joint, labels, converge_latent_estimates=converge_latent_estimates
+            )
         if pulearning is not None:
             estimated_noise = _known_positive(estimated_noise, pulearning, dtype=float)
             estimated_inverse = _known_positive(estimated_inverse, pulearning, dtype=float, inverse=True)
@@ -126,12 +133,16 @@ def label_issues(
     # What order_label_issues does, reusing the scores instead of computing them again.
     flagged = np.flatnonzero(is_issue)
     ranked = flagged[np.argsort(label_quality[flagged])]
-    return LabelIssueResult(is_issue, label_quality, pred_probs.argmax(axis=1), ranked, joint, py,
-                            estimated_noise, estimated_inverse)
+    return LabelIssueResult(
+        is_issue, label_quality, pred_probs.argmax(axis=1), ranked, joint, py, estimated_noise, estimated_inverse
+    )
 
 
 def latent_from_noise_matrices(
-    labels, noise_matrix: np.ndarray | None = None, inverse_noise_matrix: np.ndarray | None = None, *,
+    labels,
+    noise_matrix: np.ndarray | None = None,
+    inverse_noise_matrix: np.ndarray | None = None,
+    *,
     num_classes: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(py, noise_matrix, inverse_noise_matrix)`` from a known matrix and the given labels' prior.
@@ -156,8 +167,10 @@ def latent_from_noise_matrices(
 
 def _check_positive_class(positive, num_classes: int) -> None:
     if num_classes != 2 or positive not in (0, 1) or isinstance(positive, bool):
-        raise ValueError(f"pulearning must be 0 or 1 (an index of classes_) with exactly 2 classes; "
-                         f"got pulearning={positive!r} with {num_classes} classes")
+        raise ValueError(
+            f"pulearning must be 0 or 1 (an index of classes_) with exactly 2 classes; "
+            f"got pulearning={positive!r} with {num_classes} classes"
+        )
 
 
 def _known_positive(matrix: np.ndarray, positive: int, *, dtype=None, inverse: bool = False) -> np.ndarray:

@@ -16,7 +16,6 @@ class prior, or fails with a broadcasting error).
 from __future__ import annotations
 
 import logging
-from typing import Optional
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -67,7 +66,11 @@ def noise_matrix_is_valid(noise_matrix: ArrayLike, py: ArrayLike, *, verbose: bo
         for k in np.flatnonzero(~ok):
             _log.info(
                 "class %d: P(given=%d, true=%d) = %r does not exceed P(given)*P(true) = %r",
-                k, k, k, float(diagonal[k]), float(independent[k]),
+                k,
+                k,
+                k,
+                float(diagonal[k]),
+                float(independent[k]),
             )
     return bool(np.all(ok))
 
@@ -92,13 +95,9 @@ def generate_n_rand_probabilities_that_sum_to_m(
     if n == 0:
         return np.array([])
     if max_prob + _TOL < m / n:
-        raise ValueError(
-            f"max_prob={max_prob} is too small: {n} values each at most max_prob cannot sum to m={m}"
-        )
+        raise ValueError(f"max_prob={max_prob} is too small: {n} values each at most max_prob cannot sum to m={m}")
     if min_prob > (m + _TOL) / n:
-        raise ValueError(
-            f"min_prob={min_prob} is too large: {n} values each at least min_prob cannot sum to m={m}"
-        )
+        raise ValueError(f"min_prob={min_prob} is too large: {n} values each at least min_prob cannot sum to m={m}")
 
     values = np.random.dirichlet(np.ones(n)) * m
 
@@ -127,8 +126,8 @@ def randomly_distribute_N_balls_into_K_bins(  # noqa: N802, N803 (names follow t
     N: int,  # noqa: N803
     K: int,  # noqa: N803
     *,
-    max_balls_per_bin: Optional[int] = None,
-    min_balls_per_bin: Optional[int] = None,
+    max_balls_per_bin: int | None = None,
+    min_balls_per_bin: int | None = None,
 ) -> np.ndarray:
     """Split ``N`` balls at random into ``K`` bins, each holding between min and max balls.
 
@@ -148,9 +147,7 @@ def randomly_distribute_N_balls_into_K_bins(  # noqa: N802, N803 (names follow t
     if N / K > max_balls:
         N = max_balls * K  # noqa: N806
 
-    shares = generate_n_rand_probabilities_that_sum_to_m(
-        K, 1, max_prob=max_balls / N, min_prob=min_balls / N
-    )
+    shares = generate_n_rand_probabilities_that_sum_to_m(K, 1, max_prob=max_balls / N, min_prob=min_balls / N)
     balls = np.round(shares * N)
 
     # Rounding may leave the total a few balls off: take from the fullest, give to the emptiest.
@@ -170,11 +167,11 @@ def generate_noise_matrix_from_trace(
     max_noise_rate: float = 1 - 1e-5,
     min_noise_rate: float = 0.0,
     valid_noise_matrix: bool = True,
-    py: Optional[ArrayLike] = None,
+    py: ArrayLike | None = None,
     frac_zero_noise_rates: float = 0.0,
-    seed: Optional[int] = 0,
+    seed: int | None = 0,
     max_iter: int = 10000,
-) -> Optional[np.ndarray]:
+) -> np.ndarray | None:
     """Draw a random K×K noise matrix whose diagonal sums to ``trace``.
 
     ``noise_matrix[s, y]`` is the probability that an example of true class ``y`` is labelled
@@ -194,10 +191,7 @@ def generate_noise_matrix_from_trace(
            [0.4182, 0.9182]])
     """
     if valid_noise_matrix and trace <= 1:
-        raise ValueError(
-            f"trace={trace} must exceed 1 for a valid noise matrix "
-            "(or pass valid_noise_matrix=False)"
-        )
+        raise ValueError(f"trace={trace} must exceed 1 for a valid noise matrix (or pass valid_noise_matrix=False)")
     if valid_noise_matrix and py is None and K > 2:
         raise ValueError("py (the prior of the true labels) is required when valid_noise_matrix=True and K > 2")
     if K <= 1:

@@ -7,7 +7,7 @@ with ``adjust_pred_probs``; float32 input stays float32 exactly where the refere
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -144,11 +144,11 @@ def _log_loss(y: np.ndarray, probs: np.ndarray, num_classes: int) -> float:
 
 def _log_loss_search_weights(y, pred_probs_list, t_values) -> np.ndarray:
     num_classes = pred_probs_list[0].shape[1]
-    member_losses = []
+    losses = []
     for p in pred_probs_list:
         clipped = np.clip(p, CLIPPING_LOWER_BOUND, None)
-        member_losses.append(_log_loss(y, clipped / clipped.sum(axis=1, keepdims=True), num_classes))
-    member_losses = np.array(member_losses)
+        losses.append(_log_loss(y, clipped / clipped.sum(axis=1, keepdims=True), num_classes))
+    member_losses = np.array(losses)
     best_loss, best_weights = math.inf, None
     for t in t_values:
         w = np.exp(-t * member_losses)
@@ -198,17 +198,12 @@ def get_label_quality_ensemble_scores(
         if custom_weights is None:
             raise ValueError("weight_ensemble_members_by='custom' needs custom_weights.")
         if len(custom_weights) != len(pred_probs_list):
-            raise ValueError(
-                f"custom_weights has {len(custom_weights)} entries for {len(pred_probs_list)} models."
-            )
+            raise ValueError(f"custom_weights has {len(custom_weights)} entries for {len(pred_probs_list)} models.")
     y = as_labels(labels)
     for p in pred_probs_list:
         validate(y, p, allow_one_class=False, check_range=False)
     scores = np.array(
-        [
-            get_label_quality_scores(y, p, method=method, adjust_pred_probs=adjust_pred_probs)
-            for p in pred_probs_list
-        ]
+        [get_label_quality_scores(y, p, method=method, adjust_pred_probs=adjust_pred_probs) for p in pred_probs_list]
     )
     if weight_ensemble_members_by == "uniform":
         return scores.mean(axis=0)

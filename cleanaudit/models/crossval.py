@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import ConfigError, InputError, ModelError, one_line as _one_line
+from cleanaudit.errors import ConfigError, InputError, ModelError
+from cleanaudit.errors import one_line as _one_line
 from cleanaudit.models.estimator import align_columns, preview, take_rows
 from cleanaudit.models.specs import build_model
 
@@ -88,8 +89,17 @@ def cross_val_pred_probs(
     if model == "auto":
         return _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress, class_names)
     pipeline = build_model(model, features, params=model_params, seed=seed, trusted_modules=trusted_modules)
-    pred_probs, messages = _cross_validate(pipeline, model, features, labels, num_classes, cv, seed, jobs,
-                                           _counter(progress, f"cross-validating {model}", cv))
+    pred_probs, messages = _cross_validate(
+        pipeline,
+        model,
+        features,
+        labels,
+        num_classes,
+        cv,
+        seed,
+        jobs,
+        _counter(progress, f"cross-validating {model}", cv),
+    )
     return PredProbsResult(pred_probs, model, cv, seed, "cross-validation", warnings=messages)
 
 
@@ -124,14 +134,20 @@ def _check_inputs(features: pd.DataFrame, labels: np.ndarray, cv: int) -> np.nda
         raise ConfigError(f"--cv must be a whole number of folds, at least 2 (got {cv!r})", hint="use e.g. --cv 5")
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer) or labels.size == 0 or labels.min() < 0:
-        raise InputError("labels must be a non-empty 1-D array of integer class codes 0..K-1",
-                         hint="encode them with load_dataset or np.unique(values, return_inverse=True)")
+        raise InputError(
+            "labels must be a non-empty 1-D array of integer class codes 0..K-1",
+            hint="encode them with load_dataset or np.unique(values, return_inverse=True)",
+        )
     if len(features) != len(labels):
-        raise InputError(f"features have {len(features)} rows but labels have {len(labels)}",
-                         hint="pass features and labels of the same rows")
+        raise InputError(
+            f"features have {len(features)} rows but labels have {len(labels)}",
+            hint="pass features and labels of the same rows",
+        )
     if features.shape[1] == 0:
-        raise InputError("no feature columns to train a model on",
-                         hint="choose columns with --features, or give precomputed --pred-probs FILE")
+        raise InputError(
+            "no feature columns to train a model on",
+            hint="choose columns with --features, or give precomputed --pred-probs FILE",
+        )
     return labels
 
 
@@ -142,10 +158,14 @@ def _check_class_counts(labels: np.ndarray, num_classes: int, cv: int, class_nam
         return
     name = repr(class_names[smallest]) if class_names is not None else str(smallest)
     count = int(counts[smallest])
-    hint = (f"use --cv {count} (the smallest class count) or fewer folds" if count >= 2
-            else "a class needs at least 2 examples to be cross-validated; relabel or drop its rows")
-    raise ModelError(f"class {name} has {count} example(s), fewer than the {cv} cross-validation folds (--cv)",
-                     hint=hint)
+    hint = (
+        f"use --cv {count} (the smallest class count) or fewer folds"
+        if count >= 2
+        else "a class needs at least 2 examples to be cross-validated; relabel or drop its rows"
+    )
+    raise ModelError(
+        f"class {name} has {count} example(s), fewer than the {cv} cross-validation folds (--cv)", hint=hint
+    )
 
 
 # --- cross-validation ------------------------------------------------------------------
@@ -210,6 +230,7 @@ def out_of_fold_pred_probs(
     pred_probs = np.zeros((len(codes), len(classes)), dtype=np.float64)
     messages: dict[str, None] = {}  # ordered set
     fold_args = (model, X, targets, classes, copy or clone, dict(fit_kwargs or {}), validation_func)
+    results: Any
     if sequential:
         results = ((index, _fold(train, holdout, *fold_args), []) for index, train, holdout in fold_tasks())
     else:
@@ -232,12 +253,15 @@ def out_of_fold_pred_probs(
 def _check_every_class_present(codes: np.ndarray, classes: np.ndarray) -> None:
     counts = np.bincount(codes, minlength=len(classes))
     if counts.min() == 0:
-        raise ValueError(f"class {preview(classes[counts == 0])} has no examples, so it cannot be "
-                         "cross-validated; pass pred_probs instead")
+        raise ValueError(
+            f"class {preview(classes[counts == 0])} has no examples, so it cannot be "
+            "cross-validated; pass pred_probs instead"
+        )
 
 
-def _borrowed(codes: np.ndarray, train: np.ndarray, holdout: np.ndarray, classes: np.ndarray,
-              folds: int) -> list[tuple[int, int]]:
+def _borrowed(
+    codes: np.ndarray, train: np.ndarray, holdout: np.ndarray, classes: np.ndarray, folds: int
+) -> list[tuple[int, int]]:
     """(class, position in holdout) of the first holdout example of each class missing from ``train``.
 
     A class missing from the training fold would leave the fold's model unable to predict it: that
@@ -245,11 +269,13 @@ def _borrowed(codes: np.ndarray, train: np.ndarray, holdout: np.ndarray, classes
     """
     present = np.zeros(len(classes), dtype=bool)
     present[codes[train]] = True
-    lent = [(c, int(np.flatnonzero(codes[holdout] == c)[0])) for c in np.flatnonzero(~present)]
+    lent = [(int(c), int(np.flatnonzero(codes[holdout] == c)[0])) for c in np.flatnonzero(~present)]
     if lent:
-        warnings.warn(f"classes {[classes[c] for c, _ in lent]} have too few examples for "
-                      f"{folds}-fold cross-validation: one example each was also put in the training fold",
-                      stacklevel=5)
+        warnings.warn(
+            f"classes {[classes[c] for c, _ in lent]} have too few examples for "
+            f"{folds}-fold cross-validation: one example each was also put in the training fold",
+            stacklevel=5,
+        )
     return lent
 
 
@@ -274,8 +300,11 @@ def _isolated_fold(index: int, *args: Any) -> tuple[int, np.ndarray, list[str]]:
     with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
         warnings.simplefilter("always")
         probs = _fold(*args)
-    messages = [f"{w.category.__name__}: {_one_line(w.message)}" for w in caught
-                if not issubclass(w.category, _DEVELOPER_WARNINGS)]
+    messages = [
+        f"{w.category.__name__}: {_one_line(w.message)}"
+        for w in caught
+        if not issubclass(w.category, _DEVELOPER_WARNINGS)
+    ]
     return index, probs, messages
 
 
@@ -294,13 +323,16 @@ def _cross_validate(
     try:
         # A class missing from a training fold keeps probability 0 (cannot happen after
         # _check_class_counts, since every class has >= cv examples).
-        return out_of_fold_pred_probs(pipeline, features, labels, labels, np.arange(num_classes), folds=cv,
-                                      seed=seed, jobs=jobs, tick=tick)
+        return out_of_fold_pred_probs(
+            pipeline, features, labels, labels, np.arange(num_classes), folds=cv, seed=seed, jobs=jobs, tick=tick
+        )
     except (ModelError, ConfigError, InputError, KeyboardInterrupt, MemoryError):
         raise
     except Exception as err:
-        raise ModelError(f"model '{name}' failed to fit: {type(err).__name__}: {_one_line(err)}",
-                         hint="check --model-param values, or try another --model") from None
+        raise ModelError(
+            f"model '{name}' failed to fit: {type(err).__name__}: {_one_line(err)}",
+            hint="check --model-param values, or try another --model",
+        ) from None
 
 
 # --- auto --------------------------------------------------------------------------------
@@ -310,8 +342,9 @@ def _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress,
     from sklearn.metrics import accuracy_score, log_loss
 
     if model_params:
-        raise ConfigError("--model-param needs a specific --model, not auto",
-                          hint=f"pick one of: {', '.join(AUTO_CANDIDATES)}")
+        raise ConfigError(
+            "--model-param needs a specific --model, not auto", hint=f"pick one of: {', '.join(AUTO_CANDIDATES)}"
+        )
     rows = _selection_rows(labels, num_classes, cv, seed)
     subsampled = len(rows) < len(labels)
     sel_features, sel_labels = (features.iloc[rows], labels[rows]) if subsampled else (features, labels)
@@ -325,7 +358,9 @@ def _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress,
         start = time.perf_counter()
         try:
             pipeline = build_model(name, sel_features, seed=seed)
-            probs, messages = _cross_validate(pipeline, name, sel_features, sel_labels, num_classes, cv, seed, jobs, tick)
+            probs, messages = _cross_validate(
+                pipeline, name, sel_features, sel_labels, num_classes, cv, seed, jobs, tick
+            )
         except ModelError as err:
             candidates.append(Candidate(name, float("inf"), float("nan"), time.perf_counter() - start, err.message))
             done[0] = cv * len(candidates)
@@ -336,15 +371,27 @@ def _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress,
         kept[name] = (probs, messages)
     fitted = [c for c in candidates if c.error is None]
     if not fitted:
-        raise ModelError("model 'auto': every candidate failed to fit ("
-                         + "; ".join(f"{c.name}: {c.error}" for c in candidates) + ")",
-                         hint="check the feature columns, or give --pred-probs FILE")
+        raise ModelError(
+            "model 'auto': every candidate failed to fit ("
+            + "; ".join(f"{c.name}: {c.error}" for c in candidates)
+            + ")",
+            hint="check the feature columns, or give --pred-probs FILE",
+        )
     winner = min(fitted, key=lambda c: c.log_loss).name  # ties: the earlier candidate wins
 
     if subsampled:
         pipeline = build_model(winner, features, seed=seed)
-        probs, messages = _cross_validate(pipeline, winner, features, labels, num_classes, cv, seed, jobs,
-                                          _counter(progress, f"cross-validating {winner}", total, done))
+        probs, messages = _cross_validate(
+            pipeline,
+            winner,
+            features,
+            labels,
+            num_classes,
+            cv,
+            seed,
+            jobs,
+            _counter(progress, f"cross-validating {winner}", total, done),
+        )
     else:
         probs, messages = kept[winner]
     return PredProbsResult(probs, f"auto:{winner}", cv, seed, "cross-validation", candidates, messages)

@@ -68,8 +68,12 @@ def describe_members(labels: np.ndarray, members: Sequence[Member], weights: np.
         "weighting": weighting,
         "pred_probs": "weighted mean of the members' pred_probs",
         "members": [
-            {"model": m.name, "source": m.source, "weight": float(w),
-             "accuracy": float(np.mean(m.pred_probs.argmax(axis=1) == labels))}
+            {
+                "model": m.name,
+                "source": m.source,
+                "weight": float(w),
+                "accuracy": float(np.mean(m.pred_probs.argmax(axis=1) == labels)),
+            }
             for m, w in zip(members, weights)
         ],
     }

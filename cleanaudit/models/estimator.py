@@ -23,8 +23,10 @@ def checked_clf(clf: Any) -> Any:
     """
     missing = [name for name in ("fit", "predict", "predict_proba") if not hasattr(clf, name)]
     if missing:
-        raise TypeError(f"clf must define fit(), predict() and predict_proba(); {type(clf).__name__} lacks "
-                        + ", ".join(f"{name}()" for name in missing))
+        raise TypeError(
+            f"clf must define fit(), predict() and predict_proba(); {type(clf).__name__} lacks "
+            + ", ".join(f"{name}()" for name in missing)
+        )
     return clf
 
 
@@ -42,8 +44,10 @@ def unfitted_copy(clf: Any) -> Any:
         # deep-copies an object without get_params instead, as sklearn documents for non-estimators.
         return clone(clf, safe=False)
     except Exception as err:
-        raise TypeError(f"clf could not be copied for fitting ({err}); give it a get_params() that returns "
-                        "its constructor's arguments, or make it deep-copyable") from err
+        raise TypeError(
+            f"clf could not be copied for fitting ({err}); give it a get_params() that returns "
+            "its constructor's arguments, or make it deep-copyable"
+        ) from err
 
 
 def num_rows(X: Any) -> int:
@@ -87,14 +91,17 @@ def align_columns(model: Any, probs: Any, classes: np.ndarray) -> np.ndarray:
     seen = getattr(model, "classes_", None)
     if seen is None or (len(seen) == len(classes) and np.array_equal(seen, classes)):
         if probs.ndim != 2 or probs.shape[1] != len(classes):
-            raise ValueError(f"{type(model).__name__}.predict_proba returned shape {probs.shape}, "
-                             f"expected one column per class ({len(classes)})")
+            raise ValueError(
+                f"{type(model).__name__}.predict_proba returned shape {probs.shape}, "
+                f"expected one column per class ({len(classes)})"
+            )
         return probs
     seen = np.asarray(seen)
     where = np.searchsorted(classes, seen).clip(0, len(classes) - 1)
     if not np.array_equal(classes[where], seen):
-        raise ValueError(f"{type(model).__name__} predicts classes {preview(seen)} that are not in "
-                         f"classes_ ({preview(classes)})")
+        raise ValueError(
+            f"{type(model).__name__} predicts classes {preview(seen)} that are not in classes_ ({preview(classes)})"
+        )
     out = np.zeros((len(probs), len(classes)), dtype=probs.dtype)
     out[:, where] = probs
     return out
@@ -105,7 +112,8 @@ def with_input_tags_of(clf: Any, tags: Any) -> Any:
 
     >>> from sklearn.ensemble import HistGradientBoostingClassifier
     >>> from sklearn.linear_model import LogisticRegression
-    >>> with_input_tags_of(HistGradientBoostingClassifier(), LogisticRegression().__sklearn_tags__()).input_tags.allow_nan
+    >>> tags = with_input_tags_of(HistGradientBoostingClassifier(), LogisticRegression().__sklearn_tags__())
+    >>> tags.input_tags.allow_nan
     True
     """
     from sklearn.utils import get_tags
@@ -161,8 +169,10 @@ def label_classes(values: np.ndarray, width: int | None) -> np.ndarray:
     if width is not None and width != len(classes):
         fits_codes = values.dtype.kind in "iu" and classes[0] >= 0 and classes[-1] < width
         if not (width > len(classes) and fits_codes):
-            raise ValueError(f"pred_probs/noise matrices have {width} classes but the labels have {len(classes)} "
-                             f"distinct values ({preview(classes)}); give one column per class, in sorted order")
+            raise ValueError(
+                f"pred_probs/noise matrices have {width} classes but the labels have {len(classes)} "
+                f"distinct values ({preview(classes)}); give one column per class, in sorted order"
+            )
         classes = np.arange(width)
     if len(classes) < 2:
         raise ValueError(f"labels must have at least 2 classes; only one class is present: {classes[0]!r}")

@@ -7,7 +7,7 @@ relabelled labels for ``relabel``), with the plan's sample weights when the mode
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ class CleaningPlan(Protocol):
     given: np.ndarray  # the labels as given, one per row
     new_labels: np.ndarray  # the labels after relabelling
     keep: np.ndarray  # rows the cleaned model trains on
-    train_weight: Optional[np.ndarray]  # their weights (CleanLearning's rule), or None
+    train_weight: np.ndarray | None  # their weights (CleanLearning's rule), or None
 
 
 @dataclass
@@ -41,8 +41,13 @@ class Evaluation:
         return {
             "test_accuracy": dict(self.accuracy),
             "test_macro_f1": dict(self.macro_f1),
-            "evaluation": {"model": self.model, "test_file": self.test_path, "num_test_examples": self.num_test,
-                           "train_rows": dict(self.train_rows), "notes": list(self.notes)},
+            "evaluation": {
+                "model": self.model,
+                "test_file": self.test_path,
+                "num_test_examples": self.num_test,
+                "train_rows": dict(self.train_rows),
+                "notes": list(self.notes),
+            },
         }  # its table is cleanaudit.report.clean_tables.evaluation_table
 
 
@@ -65,7 +70,8 @@ def fit_cleaned_model(
             notes.append(f"model {spec} takes no sample weights: the cleaned model was trained without them")
     learner = CleanLearning(clf=pipeline, seed=seed)
     fitted, messages = run_quietly(
-        lambda: learner.fit(features, labels=plan.new_labels, label_issues=~plan.keep, clf_final_kwargs=final), spec)
+        lambda: learner.fit(features, labels=plan.new_labels, label_issues=~plan.keep, clf_final_kwargs=final), spec
+    )
     return fitted.clf_, notes + messages
 
 

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cleanaudit.errors import InputError, ModelError, one_line as _one_line, name_list as _names
+from cleanaudit.errors import InputError, ModelError
+from cleanaudit.errors import name_list as _names
+from cleanaudit.errors import one_line as _one_line
 from cleanaudit.models.specs import build_model
 
 if TYPE_CHECKING:
@@ -54,8 +56,9 @@ def resolve_model(
         return ResolvedModel(spec, spec)
     from cleanaudit.models.crossval import cross_val_pred_probs
 
-    result = cross_val_pred_probs(features, labels, model="auto", cv=cv, seed=seed, jobs=jobs, progress=progress,
-                                  class_names=class_names)
+    result = cross_val_pred_probs(
+        features, labels, model="auto", cv=cv, seed=seed, jobs=jobs, progress=progress, class_names=class_names
+    )
     return ResolvedModel(model_spec(result.model), result.model, result.candidates)
 
 
@@ -72,7 +75,8 @@ def supports_sample_weight(model: Any) -> bool:
     """Whether the final estimator of ``model`` (a cleanaudit pipeline or a bare estimator) takes sample weights.
 
     >>> from sklearn.neighbors import KNeighborsClassifier
-    >>> supports_sample_weight(build_model("logreg", pd.DataFrame({"x": [0.0]}))), supports_sample_weight(KNeighborsClassifier())
+    >>> logreg = build_model("logreg", pd.DataFrame({"x": [0.0]}))
+    >>> supports_sample_weight(logreg), supports_sample_weight(KNeighborsClassifier())
     (True, False)
     """
     from sklearn.utils.validation import has_fit_parameter
@@ -102,8 +106,10 @@ def fit_model(
     kwargs: dict[str, Any] = {}
     if sample_weight is not None:
         if not supports_sample_weight(pipeline):
-            raise ModelError(f"model '{spec}' does not accept sample weights",
-                             hint="choose a model that does (logreg, random-forest, hist-gb)")
+            raise ModelError(
+                f"model '{spec}' does not accept sample weights",
+                hint="choose a model that does (logreg, random-forest, hist-gb)",
+            )
         kwargs["model__sample_weight"] = np.asarray(sample_weight, dtype=np.float64)
     return run_quietly(lambda: pipeline.fit(features, labels, **kwargs), spec)
 
@@ -154,8 +160,16 @@ def score_with_training_data(
             f"(only in train: {_names(missing)}; only in data: {_names(extra)})",
             hint="give both files the same columns, or choose them with --features / --ignore",
         )
-    resolved = resolve_model(spec, train.features, train.labels, cv=cv, seed=seed, jobs=jobs, progress=progress,
-                             class_names=train.class_names)
+    resolved = resolve_model(
+        spec,
+        train.features,
+        train.labels,
+        cv=cv,
+        seed=seed,
+        jobs=jobs,
+        progress=progress,
+        class_names=train.class_names,
+    )
     model, messages = fit_model(resolved.spec, train.features, train.labels, model_params=model_params, seed=seed)
     return predict_pred_probs(model, data.features, train.num_classes), resolved, messages
 
@@ -182,10 +196,15 @@ def run_quietly(step: Any, name: str) -> tuple[Any, list[str]]:
         except (ModelError, InputError, KeyboardInterrupt, MemoryError):
             raise
         except Exception as err:
-            raise ModelError(f"model '{name}' failed: {type(err).__name__}: {_one_line(err)}",
-                             hint="check --model-param values, or try another --model") from None
-    messages = dict.fromkeys(f"{w.category.__name__}: {_one_line(w.message)}" for w in caught
-                             if not issubclass(w.category, _DEVELOPER_WARNINGS))
+            raise ModelError(
+                f"model '{name}' failed: {type(err).__name__}: {_one_line(err)}",
+                hint="check --model-param values, or try another --model",
+            ) from None
+    messages = dict.fromkeys(
+        f"{w.category.__name__}: {_one_line(w.message)}"
+        for w in caught
+        if not issubclass(w.category, _DEVELOPER_WARNINGS)
+    )
     return result, list(messages)
 
 

@@ -26,10 +26,12 @@ def the_labels(args: tuple, y: Any, labels: Any) -> Any:
     [0, 1]
     """
     if len(args) > 1:
-        raise TypeError(f"CleanLearning.fit() takes from 2 to 3 positional arguments but {2 + len(args)} "
-                        "were given")
-    given = {name: value for name, value in (("positional y", args[0] if args else None), ("y=", y),
-                                             ("labels=", labels)) if value is not None}
+        raise TypeError(f"CleanLearning.fit() takes from 2 to 3 positional arguments but {2 + len(args)} were given")
+    given = {
+        name: value
+        for name, value in (("positional y", args[0] if args else None), ("y=", y), ("labels=", labels))
+        if value is not None
+    }
     if len(given) > 1:
         raise ValueError(f"give the labels once: either y or labels, not both (got {' and '.join(given)})")
     y = next(iter(given.values()), None)
@@ -38,8 +40,9 @@ def the_labels(args: tuple, y: Any, labels: Any) -> Any:
     return y
 
 
-def fit_kwargs(clf: Any, clf_kwargs: dict | None, clf_final_kwargs: dict | None,
-               sample_weight: Any) -> tuple[dict, dict, bool]:
+def fit_kwargs(
+    clf: Any, clf_kwargs: dict | None, clf_final_kwargs: dict | None, sample_weight: Any
+) -> tuple[dict, dict, bool]:
     """``(kwargs of every fit, kwargs of the final fit, whether clf.fit takes sample_weight)``, checked.
 
     >>> from sklearn.linear_model import LogisticRegression
@@ -51,8 +54,10 @@ def fit_kwargs(clf: Any, clf_kwargs: dict | None, clf_final_kwargs: dict | None,
     clf_kwargs = dict(clf_kwargs or {})
     final_kwargs = {**clf_kwargs, **(clf_final_kwargs or {})}
     if "sample_weight" in clf_kwargs:
-        raise ValueError("pass sample_weight to fit() or in clf_final_kwargs, not in clf_kwargs "
-                         "(it would be applied to the cross-validation folds)")
+        raise ValueError(
+            "pass sample_weight to fit() or in clf_final_kwargs, not in clf_kwargs "
+            "(it would be applied to the cross-validation folds)"
+        )
     takes_weights = has_fit_parameter(clf, "sample_weight")
     if sample_weight is not None:
         if not takes_weights:
@@ -62,8 +67,9 @@ def fit_kwargs(clf: Any, clf_kwargs: dict | None, clf_final_kwargs: dict | None,
     return clf_kwargs, final_kwargs, takes_weights
 
 
-def encode_inputs(X, labels, pred_probs, noise_matrix, inverse_noise_matrix, *, need_X: bool,
-                  cv_folds: int | None = None):
+def encode_inputs(
+    X, labels, pred_probs, noise_matrix, inverse_noise_matrix, *, need_X: bool, cv_folds: int | None = None
+):
     """Validate and encode: (label values, classes, codes, pred_probs, noise_matrix, inverse).
 
     Without ``pred_probs``, ``cv_folds`` (when given) must not exceed the examples per class.
@@ -75,8 +81,9 @@ def encode_inputs(X, labels, pred_probs, noise_matrix, inverse_noise_matrix, *, 
     y_values = label_values(labels)
     pred_probs = None if pred_probs is None else np.asarray(pred_probs)
     if pred_probs is not None and (pred_probs.ndim != 2 or len(pred_probs) != len(y_values)):
-        raise ValueError(f"pred_probs must have shape (N, K) with N={len(y_values)} rows like the labels, "
-                         f"got {pred_probs.shape}")
+        raise ValueError(
+            f"pred_probs must have shape (N, K) with N={len(y_values)} rows like the labels, got {pred_probs.shape}"
+        )
     matrices = [m for m in (noise_matrix, inverse_noise_matrix) if m is not None]
     width = pred_probs.shape[1] if pred_probs is not None else (np.shape(matrices[0])[0] if matrices else None)
     classes = label_classes(y_values, width)
@@ -90,8 +97,10 @@ def encode_inputs(X, labels, pred_probs, noise_matrix, inverse_noise_matrix, *, 
         raise ValueError(f"X has {num_rows(X)} rows but labels have {len(y_values)}")
     n, k = len(codes), len(classes)
     if pred_probs is None and cv_folds is not None and n / k < cv_folds:
-        raise ValueError(f"{n} examples of {k} classes are too few for {cv_folds}-fold cross-validation; "
-                         "lower cv_n_folds (e.g. to 2 or 3) or pass pred_probs")
+        raise ValueError(
+            f"{n} examples of {k} classes are too few for {cv_folds}-fold cross-validation; "
+            "lower cv_n_folds (e.g. to 2 or 3) or pass pred_probs"
+        )
     return y_values, classes, codes, pred_probs, noise_matrix, inverse_noise_matrix
 
 
@@ -116,8 +125,10 @@ def label_issues_frame(label_issues: Any, values: np.ndarray) -> pd.DataFrame:
     n = len(values)
     if isinstance(label_issues, pd.DataFrame):
         if "is_label_issue" not in label_issues.columns:
-            raise ValueError("a label_issues DataFrame must have an 'is_label_issue' column "
-                             "(as returned by CleanLearning.find_label_issues)")
+            raise ValueError(
+                "a label_issues DataFrame must have an 'is_label_issue' column "
+                "(as returned by CleanLearning.find_label_issues)"
+            )
         if len(label_issues) != n:
             raise ValueError(f"label_issues has {len(label_issues)} rows but labels have {n}")
         if "given_label" in label_issues.columns and np.any(label_issues["given_label"].to_numpy() != values):
@@ -128,8 +139,9 @@ def label_issues_frame(label_issues: Any, values: np.ndarray) -> pd.DataFrame:
     issues = np.asarray(label_issues)
     if issues.dtype == bool:
         if issues.shape != (n,):
-            raise ValueError(f"a boolean label_issues mask must have one entry per example ({n}), "
-                             f"got shape {issues.shape}")
+            raise ValueError(
+                f"a boolean label_issues mask must have one entry per example ({n}), got shape {issues.shape}"
+            )
         return pd.DataFrame({"is_label_issue": issues})
     if issues.size == 0 or issues.dtype.kind in "iu":
         rows = issues.astype(np.intp).ravel()
@@ -140,18 +152,32 @@ def label_issues_frame(label_issues: Any, values: np.ndarray) -> pd.DataFrame:
         mask = np.zeros(n, dtype=bool)
         mask[rows] = True
         return pd.DataFrame({"is_label_issue": mask})
-    raise ValueError("label_issues must be a DataFrame with an 'is_label_issue' column, "
-                     f"a boolean mask or integer row indices, got dtype {issues.dtype}")
+    raise ValueError(
+        "label_issues must be a DataFrame with an 'is_label_issue' column, "
+        f"a boolean mask or integer row indices, got dtype {issues.dtype}"
+    )
 
 
 DEFAULT_FIND_LABEL_ISSUES_KWARGS = {"min_examples_per_class": 10}
 _UNSUPPORTED_FIND_KWARGS = ("return_indices_ranked_by", "multi_label")
-_NO_EFFECT_FIND_KWARGS = ("rank_by_kwargs", "n_jobs", "verbose")  # find_label_issues takes them; the mask stays the same
+_NO_EFFECT_FIND_KWARGS = (
+    "rank_by_kwargs",
+    "n_jobs",
+    "verbose",
+)  # find_label_issues takes them; the mask stays the same
 
 
-def label_issue_options(find_label_issues_kwargs: dict | None, label_quality_scores_kwargs: dict | None, *,
-                        low_memory: bool, thresholds, noise_matrix, inverse_noise_matrix, pulearning,
-                        converge_latent_estimates: bool) -> dict:
+def label_issue_options(
+    find_label_issues_kwargs: dict | None,
+    label_quality_scores_kwargs: dict | None,
+    *,
+    low_memory: bool,
+    thresholds,
+    noise_matrix,
+    inverse_noise_matrix,
+    pulearning,
+    converge_latent_estimates: bool,
+) -> dict:
     """Keyword arguments of ``engine.issues.label_issues`` for CleanLearning's parameters (spec §5 steps 2-3).
 
     Checked before any cross-validation; with ``low_memory`` the options it leaves unused warn.
@@ -167,8 +193,12 @@ def label_issue_options(find_label_issues_kwargs: dict | None, label_quality_sco
     quality_kwargs = dict(label_quality_scores_kwargs or {})
     scoring = {"rank_by": quality_kwargs.pop("method", "self_confidence"), "rank_by_kwargs": quality_kwargs}
     if low_memory:
-        unused = {"find_label_issues_kwargs": find_label_issues_kwargs, "thresholds": thresholds,
-                  "noise_matrix": noise_matrix, "inverse_noise_matrix": inverse_noise_matrix}
+        unused = {
+            "find_label_issues_kwargs": find_label_issues_kwargs,
+            "thresholds": thresholds,
+            "noise_matrix": noise_matrix,
+            "inverse_noise_matrix": inverse_noise_matrix,
+        }
         for name, value in unused.items():
             if value is not None and (not isinstance(value, dict) or value):
                 warnings.warn(f"{name} is not used when low_memory=True", stacklevel=3)
@@ -176,17 +206,26 @@ def label_issue_options(find_label_issues_kwargs: dict | None, label_quality_sco
     kwargs = {**DEFAULT_FIND_LABEL_ISSUES_KWARGS, **(find_label_issues_kwargs or {})}
     for name in _UNSUPPORTED_FIND_KWARGS:
         if name in kwargs:
-            raise ValueError(f"find_label_issues_kwargs cannot contain {name!r} in CleanLearning "
-                             f"(unsupported: {', '.join(_UNSUPPORTED_FIND_KWARGS)})")
+            raise ValueError(
+                f"find_label_issues_kwargs cannot contain {name!r} in CleanLearning "
+                f"(unsupported: {', '.join(_UNSUPPORTED_FIND_KWARGS)})"
+            )
     accepted = inspect.signature(find_label_issues).parameters
     for name in kwargs:
         if name not in accepted or name in ("labels", "pred_probs"):  # what find_label_issues would refuse
             raise TypeError(f"find_label_issues() got an unexpected keyword argument {name!r}")
     for name in _NO_EFFECT_FIND_KWARGS:
         kwargs.pop(name, None)
-    return {**kwargs, **scoring, "estimate_noise": True, "thresholds": thresholds, "noise_matrix": noise_matrix,
-            "inverse_noise_matrix": inverse_noise_matrix, "pulearning": pulearning,
-            "converge_latent_estimates": converge_latent_estimates}
+    return {
+        **kwargs,
+        **scoring,
+        "estimate_noise": True,
+        "thresholds": thresholds,
+        "noise_matrix": noise_matrix,
+        "inverse_noise_matrix": inverse_noise_matrix,
+        "pulearning": pulearning,
+        "converge_latent_estimates": converge_latent_estimates,
+    }
 
 
 def checked_sample_weights(sample_weight: Any, n: int) -> np.ndarray:
@@ -227,4 +266,5 @@ def with_y_second(fit: Any) -> inspect.Signature:
     """
     self_, X, _, y, *rest = inspect.signature(fit).parameters.values()
     return inspect.signature(fit).replace(
-        parameters=[self_, X, y.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD), *rest])
+        parameters=[self_, X, y.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD), *rest]
+    )

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cleanaudit.errors import ConfigError, InputError, one_line as _one_line, name_list as _names
+from cleanaudit.errors import ConfigError, InputError
+from cleanaudit.errors import name_list as _names
+from cleanaudit.errors import one_line as _one_line
 
 if TYPE_CHECKING:
     from cleanaudit.data.dataset import Dataset
@@ -74,8 +76,10 @@ def save_model(saved: SavedModel, path: Path) -> None:
     try:
         data = sio.dumps(document)
     except Exception as err:
-        raise ConfigError(f"cannot save the model to {path}: {type(err).__name__}: {_one_line(err)}",
-                          hint="skops cannot store this model type; use a preset (--model logreg, ...)") from None
+        raise ConfigError(
+            f"cannot save the model to {path}: {type(err).__name__}: {_one_line(err)}",
+            hint="skops cannot store this model type; use a preset (--model logreg, ...)",
+        ) from None
     atomic_write_bytes(Path(path), data)
 
 
@@ -93,8 +97,10 @@ def load_model(path: Path) -> SavedModel:
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as err:
-        raise InputError(f"{path} is not a model file saved by cleanaudit ({_one_line(err)})",
-                         hint="save one with: cleanaudit clean DATA -l COL --save-model model.skops") from None
+        raise InputError(
+            f"{path} is not a model file saved by cleanaudit ({_one_line(err)})",
+            hint="save one with: cleanaudit clean DATA -l COL --save-model model.skops",
+        ) from None
     refused = [t for t in untrusted if t not in TRUSTED_TYPES]
     if refused:
         raise InputError(
@@ -104,16 +110,29 @@ def load_model(path: Path) -> SavedModel:
     try:
         document = sio.loads(data, trusted=list(untrusted))
     except Exception as err:
-        raise InputError(f"cannot load model file {path}: {type(err).__name__}: {_one_line(err)}",
-                         hint="save it again with this version of cleanaudit and scikit-learn") from None
+        raise InputError(
+            f"cannot load model file {path}: {type(err).__name__}: {_one_line(err)}",
+            hint="save it again with this version of cleanaudit and scikit-learn",
+        ) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise InputError(f"{path} is not a model file saved by cleanaudit",
-                         hint="save one with: cleanaudit clean DATA -l COL --save-model model.skops")
+        raise InputError(
+            f"{path} is not a model file saved by cleanaudit",
+            hint="save one with: cleanaudit clean DATA -l COL --save-model model.skops",
+        )
     if document.get("format_version") != FORMAT_VERSION:
-        raise InputError(f"model file {path} has format version {document.get('format_version')!r}, "
-                         f"this cleanaudit reads version {FORMAT_VERSION}", hint="save the model again")
-    return SavedModel(document["model"], list(document["class_names"]), list(document["feature_columns"]),
-                      document["label_column"], document["spec"], dict(document.get("info") or {}))
+        raise InputError(
+            f"model file {path} has format version {document.get('format_version')!r}, "
+            f"this cleanaudit reads version {FORMAT_VERSION}",
+            hint="save the model again",
+        )
+    return SavedModel(
+        document["model"],
+        list(document["class_names"]),
+        list(document["feature_columns"]),
+        document["label_column"],
+        document["spec"],
+        dict(document.get("info") or {}),
+    )
 
 
 def pred_probs_from_saved(saved: SavedModel, dataset: Dataset, *, path: Path | str = "the model file") -> np.ndarray:
@@ -135,8 +154,10 @@ def pred_probs_from_saved(saved: SavedModel, dataset: Dataset, *, path: Path | s
     columns = [str(c) for c in dataset.frame.columns]
     missing = [c for c in saved.feature_columns if c not in columns]
     if missing:
-        raise InputError(f"the data lacks feature column(s) {_names(missing)} that --from-model {path} needs",
-                         hint=f"the model was trained on: {_names(saved.feature_columns)}")
+        raise InputError(
+            f"the data lacks feature column(s) {_names(missing)} that --from-model {path} needs",
+            hint=f"the model was trained on: {_names(saved.feature_columns)}",
+        )
     features = dataset.frame[list(saved.feature_columns)]
     return predict_pred_probs(saved.model, features, len(saved.class_names))
 

@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cleanaudit.errors import ConfigError, one_line as _one_line
 from cleanaudit.data.features import build_preprocessor
+from cleanaudit.errors import ConfigError
+from cleanaudit.errors import one_line as _one_line
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -51,8 +52,9 @@ def parse_model_params(items: Sequence[str]) -> dict[str, Any]:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key.isidentifier():
-            raise ConfigError(f"--model-param '{item}' is not of the form key=value",
-                              hint="write e.g. --model-param C=0.5")
+            raise ConfigError(
+                f"--model-param '{item}' is not of the form key=value", hint="write e.g. --model-param C=0.5"
+            )
         if key in params:
             raise ConfigError(f"--model-param '{key}' is given twice", hint="give each parameter once")
         try:
@@ -71,9 +73,10 @@ def trusted_module_list(extra: Iterable[str] = ()) -> tuple[str, ...]:
     names = list(DEFAULT_TRUSTED_MODULES)
     for name in extra:
         if not name.isidentifier():
-            raise ConfigError(f"--trust-module '{name}' is not the import name of a top-level package",
-                              hint="give the name you import, e.g. --trust-module sklearn (not scikit-learn or "
-                                   "sklearn.svm)")
+            raise ConfigError(
+                f"--trust-module '{name}' is not the import name of a top-level package",
+                hint="give the name you import, e.g. --trust-module sklearn (not scikit-learn or sklearn.svm)",
+            )
         if name not in names:
             names.append(name)
     return tuple(names)
@@ -118,20 +121,21 @@ def estimator_class(spec: str, *, trusted_modules: Sequence[str] | None = DEFAUL
     try:
         module = importlib.import_module(module_name)
     except Exception as err:  # ImportError, or anything the module raises while importing
-        raise ConfigError(f"model '{spec}': cannot import module '{module_name}' ({_one_line(err)})",
-                          hint=hint) from None
+        raise ConfigError(
+            f"model '{spec}': cannot import module '{module_name}' ({_one_line(err)})", hint=hint
+        ) from None
     cls = getattr(module, class_name, None)
     if not inspect.isclass(cls):
         raise ConfigError(f"model '{spec}': module '{module_name}' has no class '{class_name}'", hint=hint)
     home = str(getattr(cls, "__module__", "")).split(".")[0]
     if trusted_modules is not None and home not in trusted_modules:
-        raise ConfigError(f"model '{spec}': class '{class_name}' comes from module '{cls.__module__}', which is not "
-                          "trusted", hint=f"pass --trust-module {home} to allow it "
-                                          f"(trusted: {', '.join(trusted_modules)})")
+        raise ConfigError(
+            f"model '{spec}': class '{class_name}' comes from module '{cls.__module__}', which is not trusted",
+            hint=f"pass --trust-module {home} to allow it (trusted: {', '.join(trusted_modules)})",
+        )
     missing = [name for name in _ESTIMATOR_METHODS if not callable(getattr(cls, name, None))]
     if missing:
-        raise ConfigError(f"model '{spec}' is not a scikit-learn estimator (it has no {'/'.join(missing)})",
-                          hint=hint)
+        raise ConfigError(f"model '{spec}' is not a scikit-learn estimator (it has no {'/'.join(missing)})", hint=hint)
     if not hasattr(cls, "predict_proba"):
         raise _no_predict_proba(spec)
     return cls
@@ -148,24 +152,32 @@ def check_trusted(spec: str, module_name: str, trusted_modules: Sequence[str]) -
 
     top = module_name.split(".")[0]
     if top not in trusted_modules:
-        raise ConfigError(f"model '{spec}': module '{top}' is not trusted",
-                          hint=f"pass --trust-module {top} to allow it (trusted: {', '.join(trusted_modules)})")
+        raise ConfigError(
+            f"model '{spec}': module '{top}' is not trusted",
+            hint=f"pass --trust-module {top} to allow it (trusted: {', '.join(trusted_modules)})",
+        )
     try:
         found = importlib.util.find_spec(top)
     except (ImportError, ValueError):
         found = None
     if found is None:
-        raise ConfigError(f"model '{spec}': cannot import module '{top}': no installed package provides it",
-                          hint=f"install the package that provides '{top}' in this environment")
+        raise ConfigError(
+            f"model '{spec}': cannot import module '{top}': no installed package provides it",
+            hint=f"install the package that provides '{top}' in this environment",
+        )
     if top not in importlib.metadata.packages_distributions():
-        raise ConfigError(f"model '{spec}': module '{top}' is not part of an installed distribution",
-                          hint="models come only from packages installed with pip (or conda), never from the "
-                               "standard library or loose files")
+        raise ConfigError(
+            f"model '{spec}': module '{top}' is not part of an installed distribution",
+            hint="models come only from packages installed with pip (or conda), never from the "
+            "standard library or loose files",
+        )
     local = _in_working_folder(found)
     if local is not None:
-        raise ConfigError(f"model '{spec}': module '{top}' would be imported from the working folder ({local})",
-                          hint="models are never imported from the working folder; install the package, or run "
-                               "cleanaudit from another folder")
+        raise ConfigError(
+            f"model '{spec}': module '{top}' would be imported from the working folder ({local})",
+            hint="models are never imported from the working folder; install the package, or run "
+            "cleanaudit from another folder",
+        )
 
 
 def _in_working_folder(found: Any) -> Path | None:
@@ -190,8 +202,14 @@ def _in_working_folder(found: Any) -> Path | None:
     return None
 
 
-def build_model(spec: str, features: pd.DataFrame, *, params: dict | None = None, seed: int = 0,
-                trusted_modules: Sequence[str] | None = None) -> Pipeline:
+def build_model(
+    spec: str,
+    features: pd.DataFrame,
+    *,
+    params: dict | None = None,
+    seed: int = 0,
+    trusted_modules: Sequence[str] | None = None,
+) -> Pipeline:
     """A fresh, unfitted ``Pipeline([("features", ...), ("model", estimator)])`` for ``spec``.
 
     ``params`` go to the estimator; ``random_state=seed`` is set when it takes one and
@@ -249,8 +267,10 @@ def _construct(spec: str, cls: type, params: dict) -> Any:
         try:
             return cls(**params)
         except Exception as err:
-            raise ConfigError(f"model '{spec}' cannot be created: {_one_line(err)}",
-                              hint="pass its required arguments with --model-param key=value") from None
+            raise ConfigError(
+                f"model '{spec}' cannot be created: {_one_line(err)}",
+                hint="pass its required arguments with --model-param key=value",
+            ) from None
 
 
 def _no_predict_proba(spec: str) -> ConfigError:
@@ -280,14 +300,17 @@ def _set_params(estimator: Any, spec: str, params: dict) -> None:
         if callable(validate):
             validate()
     except Exception as err:
-        raise ConfigError(f"--model-param for model '{spec}' rejected: {_one_line(err)}",
-                          hint="check the parameter values") from None
+        raise ConfigError(
+            f"--model-param for model '{spec}' rejected: {_one_line(err)}", hint="check the parameter values"
+        ) from None
 
 
 def _unknown_model(spec: str) -> ConfigError:
     if spec == "auto":
-        return ConfigError("model 'auto' must be resolved by cross_val_pred_probs, not build_model",
-                           hint=f"pick a preset: {', '.join(PRESETS)}")
+        return ConfigError(
+            "model 'auto' must be resolved by cross_val_pred_probs, not build_model",
+            hint=f"pick a preset: {', '.join(PRESETS)}",
+        )
     close = _closest(spec, list(PRESETS))
     suggestion = f"did you mean '{close[0]}'? " if close else ""
     return ConfigError(

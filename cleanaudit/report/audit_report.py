@@ -6,7 +6,8 @@ HTML renderers, so every format shows the same numbers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,8 +22,12 @@ EXPLAINING_INFO = {
     "non_iid": ("p_value",),
     "class_imbalance": ("rarest_class", "threshold"),
     "outlier": ("issue_threshold", "k", "metric"),
-    "near_duplicate": ("median_distance_to_nearest_neighbor", "num_exact_duplicate_groups",
-                       "num_conflicting_label_groups", "threshold"),
+    "near_duplicate": (
+        "median_distance_to_nearest_neighbor",
+        "num_exact_duplicate_groups",
+        "num_conflicting_label_groups",
+        "threshold",
+    ),
     "underperforming_group": ("n_clusters", "worst_cluster_id", "worst_cluster_size", "worst_cluster_ratio"),
     "label": ("num_label_issues", "average_label_quality"),
     "null": ("average_null_score",),
@@ -34,17 +39,27 @@ def audit_result_tables(result: AuditResult) -> list[TableData]:
     tables = audit_tables(result.checks, result.dataset.ids, result.num_examples_shown)
     if result.baseline is not None:
         changes = result.baseline["issues"]
-        tables.insert(1, TableData(
-            "Compared with the baseline", ["issue type", "new", "fixed", "unchanged"],
-            [[name, c["new"], c["fixed"], c["unchanged"]] for name, c in changes.items()],
-            caption=f"baseline {result.baseline['path']}; rows matched by {result.baseline['matched_by']}"))
+        tables.insert(
+            1,
+            TableData(
+                "Compared with the baseline",
+                ["issue type", "new", "fixed", "unchanged"],
+                [[name, c["new"], c["fixed"], c["unchanged"]] for name, c in changes.items()],
+                caption=f"baseline {result.baseline['path']}; rows matched by {result.baseline['matched_by']}",
+            ),
+        )
     check = result.self_check
     if check is not None:
-        tables.insert(1, TableData(
-            "Self-check", ["flip rate", "flipped", "flagged", "found", "precision", "recall"],
-            [[check.rate, check.num_flipped, check.num_flagged, check.num_found, check.precision, check.recall]],
-            caption=f"labels flipped on purpose, then label detection rerun ({check.pred_probs}); precision "
-                    "leaves out rows the audit flagged before flipping"))
+        tables.insert(
+            1,
+            TableData(
+                "Self-check",
+                ["flip rate", "flipped", "flagged", "found", "precision", "recall"],
+                [[check.rate, check.num_flipped, check.num_flagged, check.num_found, check.precision, check.recall]],
+                caption=f"labels flipped on purpose, then label detection rerun ({check.pred_probs}); precision "
+                "leaves out rows the audit flagged before flipping",
+            ),
+        )
     return tables
 
 
@@ -69,10 +84,19 @@ def audit_tables(result: ChecksResult, ids: np.ndarray | None, num_examples: int
         examples = _examples(result, name, ids, num_examples)
         columns = list(examples[0])
         shown = len(examples)
-        caption = f"{check.num_issues} {'row' if check.num_issues == 1 else 'rows'} flagged" + (f"; the {shown} most severe" if shown < check.num_issues else "")
+        caption = f"{check.num_issues} {'row' if check.num_issues == 1 else 'rows'} flagged" + (
+            f"; the {shown} most severe" if shown < check.num_issues else ""
+        )
         info = [f"{key} = {_short(check.info[key])}" for key in EXPLAINING_INFO.get(name, ()) if key in check.info]
-        tables.append(TableData(f"{name} issues", columns, [list(e.values()) for e in examples], caption=caption,
-                                notes=["  ".join(info)] if info else []))
+        tables.append(
+            TableData(
+                f"{name} issues",
+                columns,
+                [list(e.values()) for e in examples],
+                caption=caption,
+                notes=["  ".join(info)] if info else [],
+            )
+        )
     return tables
 
 
@@ -85,12 +109,16 @@ def left_out_notes(result: ChecksResult) -> list[str]:
     left_out = int(info.get("overlapping_pairs_left_out", 0))
     if left_out > 0:
         kept, total = len(info.get("overlapping_classes", [])), int(info["overlapping_pairs_total"])
-        notes.append(f"label: of {total:,} class pairs, the {kept} with the largest joint probability are kept "
-                     f"({left_out:,} left out; 'cleanaudit overlap --top 0' lists them all)")
+        notes.append(
+            f"label: of {total:,} class pairs, the {kept} with the largest joint probability are kept "
+            f"({left_out:,} left out; 'cleanaudit overlap --top 0' lists them all)"
+        )
     matrices = list(info.get("matrices_left_out") or [])
     if matrices:
-        notes.append(f"label: the {len(result.class_names):,} x {len(result.class_names):,} matrices "
-                     f"({', '.join(matrices)}) are left out of the report; 'cleanaudit noise-matrix' writes them")
+        notes.append(
+            f"label: the {len(result.class_names):,} x {len(result.class_names):,} matrices "
+            f"({', '.join(matrices)}) are left out of the report; 'cleanaudit noise-matrix' writes them"
+        )
     return notes
 
 

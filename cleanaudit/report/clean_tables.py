@@ -3,7 +3,8 @@ before/after test accuracy (terminal, Markdown, ``--format csv`` read the same o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,8 +17,12 @@ if TYPE_CHECKING:
 def summary_table(plan: CleaningPlan, merges: Sequence[str] = ()) -> TableData:
     """Rows found, removed, relabelled, kept (and weighted), and the rows of the cleaned data."""
     p = plan.payload()
-    rows = [["label issues found", p["num_label_issues"]], ["removed", p["removed"]],
-            ["relabelled", p["relabelled"]], ["kept unchanged", p["kept"]]]
+    rows = [
+        ["label issues found", p["num_label_issues"]],
+        ["removed", p["removed"]],
+        ["relabelled", p["relabelled"]],
+        ["kept unchanged", p["kept"]],
+    ]
     if plan.strategy == "weight":
         rows.append(["weighted (sample_weight column)", p["weighted"]])
     rows.append(["rows in the cleaned data", p["rows_out"]])
@@ -27,10 +32,11 @@ def summary_table(plan: CleaningPlan, merges: Sequence[str] = ()) -> TableData:
     return TableData("Cleaning summary", ["", "rows"], rows, caption=caption)
 
 
-def changes_table(plan: CleaningPlan, ids: Optional[np.ndarray], top: Optional[int]) -> TableData:
+def changes_table(plan: CleaningPlan, ids: np.ndarray | None, top: int | None) -> TableData:
     """The rows that change (removed or relabelled), lowest label quality first; no id column without ids."""
-    changed = np.flatnonzero(plan.actions != "kept") if plan.strategy != "weight" else \
-        np.flatnonzero(plan.detection.is_issue)
+    changed = (
+        np.flatnonzero(plan.actions != "kept") if plan.strategy != "weight" else np.flatnonzero(plan.detection.is_issue)
+    )
     order = changed[np.argsort(np.nan_to_num(plan.detection.label_quality[changed], nan=np.inf), kind="stable")]
     shown = order if top is None else order[:top]
     frame = plan.manifest(ids if ids is not None else np.arange(len(plan.given))).iloc[shown]
@@ -38,22 +44,35 @@ def changes_table(plan: CleaningPlan, ids: Optional[np.ndarray], top: Optional[i
     if ids is None:
         columns.remove("id")
     rows = [[_plain(v) for v in r] for r in frame[columns].itertuples(index=False)]
-    caption = f"{len(order)} rows" + (f"; showing the {len(shown)} with the lowest label quality"
-                                      if len(shown) < len(order) else "")
-    return TableData("Rows that change" if plan.strategy != "weight" else "Label issues (kept, weighted)",
-                     columns, rows, caption=caption)
+    caption = f"{len(order)} rows" + (
+        f"; showing the {len(shown)} with the lowest label quality" if len(shown) < len(order) else ""
+    )
+    return TableData(
+        "Rows that change" if plan.strategy != "weight" else "Label issues (kept, weighted)",
+        columns,
+        rows,
+        caption=caption,
+    )
 
 
 def evaluation_table(evaluation: Any) -> TableData:
     """Test accuracy and macro F1 of the model trained on the original and on the cleaned data
     (``evaluation`` is a ``CleanResult.evaluation``: :class:`cleanaudit.models.evaluate.Evaluation`)."""
-    rows = [[name, evaluation.train_rows[key], evaluation.accuracy[key], evaluation.macro_f1[key]]
-            for key, name in (("baseline", "original data"), ("cleaned", "cleaned data"))]
+    rows = [
+        [name, evaluation.train_rows[key], evaluation.accuracy[key], evaluation.macro_f1[key]]
+        for key, name in (("baseline", "original data"), ("cleaned", "cleaned data"))
+    ]
     gain = evaluation.accuracy["cleaned"] - evaluation.accuracy["baseline"]
-    caption = (f"model {evaluation.model}; accuracy {gain:+.3f} on {evaluation.num_test} test rows of "
-               f"{evaluation.test_path}")
-    return TableData("Test accuracy, trained on", ["training data", "rows", "accuracy", "macro F1"], rows,
-                     caption=caption, notes=list(evaluation.notes))
+    caption = (
+        f"model {evaluation.model}; accuracy {gain:+.3f} on {evaluation.num_test} test rows of {evaluation.test_path}"
+    )
+    return TableData(
+        "Test accuracy, trained on",
+        ["training data", "rows", "accuracy", "macro F1"],
+        rows,
+        caption=caption,
+        notes=list(evaluation.notes),
+    )
 
 
 def _plain(value: Any) -> Any:

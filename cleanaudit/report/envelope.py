@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,14 +35,25 @@ def build_envelope(
     (['schema_version', 'command', 'dataset', 'run', 'notes', 'health_score'], [{'kind': 'id_like_column', \
 'message': 'x is like an id', 'columns': ['x']}])
     """
-    return {"schema_version": SCHEMA_VERSION, "command": command, "dataset": dataset, "run": run,
-            "notes": [n.record() for n in notes], **payload}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": command,
+        "dataset": dataset,
+        "run": run,
+        "notes": [n.record() for n in notes],
+        **payload,
+    }
 
 
 def context_envelope(context: RunContext) -> dict[str, Any]:
     """The JSON object of a finished run (``report.json``, ``--format json``)."""
-    return build_envelope(context.command, dataset=dataset_record(context.dataset), run=context.run,
-                          payload=context.payload, notes=context.notes)
+    return build_envelope(
+        context.command,
+        dataset=dataset_record(context.dataset),
+        run=context.run,
+        payload=context.payload,
+        notes=context.notes,
+    )
 
 
 def dataset_record(dataset: Dataset) -> dict[str, Any]:

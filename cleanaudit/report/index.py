@@ -11,7 +11,7 @@ a Rich table; all from the same :class:`~cleanaudit.report.tables.TableData`.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from cleanaudit.report.tables import TableData
 
@@ -28,20 +28,25 @@ class IndexRow:
     dataset: str
     path: str
     exit_status: int
-    rows: Optional[int] = None
-    classes: Optional[int] = None
-    health: Optional[float] = None
+    rows: int | None = None
+    classes: int | None = None
+    health: float | None = None
     issues: dict[str, int] = field(default_factory=dict)
     gates: str = "-"  # pass | fail | warn | - (no gates)
     failed_gates: list[str] = field(default_factory=list)
-    error: Optional[str] = None
-    out_dir: Optional[str] = None
+    error: str | None = None
+    out_dir: str | None = None
 
 
 def index_row(item: BatchItem) -> IndexRow:
     """The index row of one dataset of a batch."""
-    row = IndexRow(item.name, str(item.path), int(item.status), error=item.error,
-                   out_dir=str(item.out_dir) if item.out_dir is not None and item.error is None else None)
+    row = IndexRow(
+        item.name,
+        str(item.path),
+        int(item.status),
+        error=item.error,
+        out_dir=str(item.out_dir) if item.out_dir is not None and item.error is None else None,
+    )
     row.rows, row.classes = item.num_examples, item.num_classes
     if item.measured is not None:
         row.health = item.measured.health
@@ -57,8 +62,13 @@ def index_envelope(result: BatchResult, rows: list[IndexRow]) -> dict[str, Any]:
     """index.json (and the batch's ``--format json``): the envelope with the batch's run and notes."""
     from cleanaudit.report.envelope import build_envelope
 
-    return build_envelope("audit", dataset={"batch": True, "num_datasets": len(rows)}, run=result.run,
-                          payload=index_payload(rows), notes=result.notes)
+    return build_envelope(
+        "audit",
+        dataset={"batch": True, "num_datasets": len(rows)},
+        run=result.run,
+        payload=index_payload(rows),
+        notes=result.notes,
+    )
 
 
 def index_payload(rows: list[IndexRow]) -> dict[str, Any]:
@@ -77,12 +87,30 @@ def index_table(rows: list[IndexRow]) -> TableData:
     types: list[str] = []
     for r in rows:
         types += [t for t in r.issues if t not in types]
-    columns = ["dataset", "status", "rows", "classes", "health", "gates", *types, "error"]  # error last: the CLI drops it from the terminal table
+    columns = [
+        "dataset",
+        "status",
+        "rows",
+        "classes",
+        "health",
+        "gates",
+        *types,
+        "error",
+    ]  # error last: the CLI drops it from the terminal table
     body = []
     for r in rows:
-        body.append([r.dataset, STATUS_NAMES.get(r.exit_status, str(r.exit_status)), _dash(r.rows),
-                     _dash(r.classes), _dash(r.health), r.gates, *(_dash(r.issues.get(t)) for t in types),
-                     r.error or ""])
+        body.append(
+            [
+                r.dataset,
+                STATUS_NAMES.get(r.exit_status, str(r.exit_status)),
+                _dash(r.rows),
+                _dash(r.classes),
+                _dash(r.health),
+                r.gates,
+                *(_dash(r.issues.get(t)) for t in types),
+                r.error or "",
+            ]
+        )
     failed = sum(r.exit_status != 0 for r in rows)
     caption = f"{len(rows)} datasets, {failed} not ok" if failed else f"{len(rows)} datasets, all ok"
     return TableData("Datasets", columns, body, caption=caption)
@@ -91,8 +119,7 @@ def index_table(rows: list[IndexRow]) -> TableData:
 def index_markdown(rows: list[IndexRow]) -> str:
     """index.md: the verdict first (for a pull-request comment), then the table and failed gates."""
     failed = [r for r in rows if r.exit_status != 0]
-    verdict = (f"**{len(failed)} of {len(rows)} datasets not ok**" if failed
-               else f"**All {len(rows)} datasets ok**")
+    verdict = f"**{len(failed)} of {len(rows)} datasets not ok**" if failed else f"**All {len(rows)} datasets ok**"
     parts = ["## cleanaudit audit", "", verdict, "", index_table(rows).to_markdown()]
     gate_lines = [f"- `{r.dataset}`: {g}" for r in rows for g in r.failed_gates]
     if gate_lines:

@@ -13,8 +13,8 @@ CI servers (GitHub, GitLab, Jenkins) read this shape: a failed error-severity ga
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
 from xml.sax.saxutils import escape, quoteattr
 
 from cleanaudit.workflows.gates import GateResult, Measurements
@@ -24,9 +24,9 @@ from cleanaudit.workflows.gates import GateResult, Measurements
 class Case:
     name: str
     classname: str
-    failure: Optional[str] = None
-    skipped: Optional[str] = None
-    error: Optional[str] = None
+    failure: str | None = None
+    skipped: str | None = None
+    error: str | None = None
     output: list[str] = field(default_factory=list)
 
 
@@ -76,6 +76,7 @@ def error_suite(name: str, message: str, command: str = "audit") -> Suite:
 
 def render_junit(suites: list[Suite]) -> str:
     """The XML document, with totals on ``<testsuites>`` and on each ``<testsuite>``."""
+
     def totals(items: list[Suite]) -> str:
         tests = sum(len(s.cases) for s in items)
         failures, errors, skipped = (sum(s.count(k) for s in items) for k in ("failure", "error", "skipped"))
@@ -86,11 +87,13 @@ def render_junit(suites: list[Suite]) -> str:
     for suite in suites:
         lines.append(f"  <testsuite name={quoteattr(suite.name)} {totals([suite])}>")
         for case in suite.cases:
-            lines.append(f"    <testcase classname={quoteattr(case.classname)} name={quoteattr(case.name)} time=\"0\">")
+            lines.append(f'    <testcase classname={quoteattr(case.classname)} name={quoteattr(case.name)} time="0">')
             if case.failure is not None:
-                lines.append(f"      <failure message={quoteattr(case.failure)} type=\"gate\">{escape(case.failure)}</failure>")
+                lines.append(
+                    f'      <failure message={quoteattr(case.failure)} type="gate">{escape(case.failure)}</failure>'
+                )
             if case.error is not None:
-                lines.append(f"      <error message={quoteattr(case.error)} type=\"error\">{escape(case.error)}</error>")
+                lines.append(f'      <error message={quoteattr(case.error)} type="error">{escape(case.error)}</error>')
             if case.skipped is not None:
                 lines.append(f"      <skipped message={quoteattr(case.skipped)}/>")
             if case.output:

@@ -32,15 +32,22 @@ def find_issues_tables(result: FindIssuesResult, top: int | None = None) -> list
         caption += f"; showing the {shown} most severe (--top to change)"
     if isinstance(result, EnsembleIssuesResult):
         weights = ", ".join(f"{m['model']} {m['weight']:.3f}" for m in result.ensemble["members"])
-        caption += (f"; ensemble of {len(result.ensemble['members'])} ({result.ensemble['weighting']} "
-                    f"weights: {weights})")
+        caption += (
+            f"; ensemble of {len(result.ensemble['members'])} ({result.ensemble['weighting']} weights: {weights})"
+        )
     return [TableData("Label issues, most severe first", columns, rows, caption=caption)]
 
 
 def health_tables(result: HealthResult) -> list[TableData]:
     """Label quality per class, worst first, under the overall health score."""
-    columns = ["class", "label_issues", "inverse_label_issues", "label_noise", "inverse_label_noise",
-               "label_quality_score"]
+    columns = [
+        "class",
+        "label_issues",
+        "inverse_label_issues",
+        "label_noise",
+        "inverse_label_noise",
+        "label_quality_score",
+    ]
     rows = [[c[k] for k in columns] for c in result.classes]
     caption = (
         f"health score {result.health_score:.4f}: about {result.num_label_issues} of {result.num_examples} labels "
@@ -71,19 +78,23 @@ def noise_matrix_tables(result: NoiseMatrixResult) -> list[TableData]:
         rows = [[names[i], *matrix[i].tolist()] for i in range(len(names))]
         return TableData(title, [corner, *names], rows, caption=caption)
 
-    py_table = TableData("Prior of true labels (py)", ["class", "py"],
-                         [[n, float(v)] for n, v in zip(names, result.py)])
+    py_table = TableData(
+        "Prior of true labels (py)", ["class", "py"], [[n, float(v)] for n, v in zip(names, result.py)]
+    )
     if len(names) > MAX_SQUARE_CLASSES:  # K x K tables this wide are unreadable and cost K^2 cells to render
-        py_table.notes.append(f"the {len(names)} x {len(names)} matrices are too wide to show here (more than "
-                              f"{MAX_SQUARE_CLASSES} classes): --format json or --out DIR writes them in full")
+        py_table.notes.append(
+            f"the {len(names)} x {len(names)} matrices are too wide to show here (more than "
+            f"{MAX_SQUARE_CLASSES} classes): --format json or --out DIR writes them in full"
+        )
         return [py_table]
     return [
         py_table,
         square("Confident joint", result.confident_joint, "given \\ true", "counts; rows sum to the class sizes"),
         square("Joint", result.joint, "given \\ true", "P(given, true); sums to 1"),
         square("Noise matrix", result.noise_matrix, "given \\ true", "P(given | true); columns sum to 1"),
-        square("Inverse noise matrix", result.inverse_noise_matrix, "true \\ given",
-               "P(true | given); columns sum to 1"),
+        square(
+            "Inverse noise matrix", result.inverse_noise_matrix, "true \\ given", "P(true | given); columns sum to 1"
+        ),
     ]
 
 

@@ -6,7 +6,8 @@ tables, then the run's notes (those a table already shows are not repeated).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from cleanaudit.report.tables import TableData, headline, markdown_text
 
@@ -16,8 +17,13 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.gates import GateResult
 
 
-def markdown_report(command: str, dataset: Dataset, tables: Sequence[TableData],
-                    gates: Optional[Sequence[GateResult]] = None, notes: Iterable[Note] = ()) -> str:
+def markdown_report(
+    command: str,
+    dataset: Dataset,
+    tables: Sequence[TableData],
+    gates: Sequence[GateResult] | None = None,
+    notes: Iterable[Note] = (),
+) -> str:
     """The whole Markdown page.
 
     >>> from cleanaudit.data.dataset import Dataset
@@ -38,10 +44,18 @@ def markdown_report(command: str, dataset: Dataset, tables: Sequence[TableData],
     parts = [f"## cleanaudit {command}", "", markdown_text(headline(dataset))]
     if gates:
         failed = [g for g in gates if not g.passed and g.severity == "error"]
-        verdict = (f"**Gates: {len(failed)} of {len(gates)} failed**" if failed
-                   else f"**Gates: all {len(gates)} passed**")
-        rows = [[g.expr, "-" if g.measured is None else g.measured,
-                 "pass" if g.passed else ("warn" if g.severity == "warn" else "FAIL"), g.message] for g in gates]
+        verdict = (
+            f"**Gates: {len(failed)} of {len(gates)} failed**" if failed else f"**Gates: all {len(gates)} passed**"
+        )
+        rows = [
+            [
+                g.expr,
+                "-" if g.measured is None else g.measured,
+                "pass" if g.passed else ("warn" if g.severity == "warn" else "FAIL"),
+                g.message,
+            ]
+            for g in gates
+        ]
         parts += ["", verdict, "", TableData("Gates", ["gate", "measured", "status", "detail"], rows).to_markdown()]
     parts += ["\n" + t.to_markdown() for t in tables]
     shown = {n for t in tables for n in t.notes}

@@ -9,8 +9,9 @@ an earlier report (:data:`OWN_NAMES`, or per-dataset folders of them).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cleanaudit.report.index import index_table
 
@@ -22,16 +23,16 @@ REPORT_FILES = frozenset({"report.json", "report.md", "report.html", "issues.par
 INDEX_FILES = frozenset({"index.json", "index.csv", "index.md"})
 OWN_NAMES = REPORT_FILES | INDEX_FILES  # what an --out folder of ours holds (a batch: also DIR/<dataset>/)
 
-Checkpoint = Optional[Callable[[], None]]
+Checkpoint = Callable[[], None] | None
 
 
 def write_report_set(
     out: Path,
     envelope: dict[str, Any],
     context: RunContext,
-    extra_files: Optional[Callable[[dict[str, Any]], dict[str, str]]] = None,
+    extra_files: Callable[[dict[str, Any]], dict[str, str]] | None = None,
     *,
-    staging: Optional[Path] = None,
+    staging: Path | None = None,
     checkpoint: Checkpoint = None,
 ) -> None:
     """Write a run's ``--out`` set (extra files, per-row files, report.json) as one.

@@ -10,8 +10,9 @@ this module is cheap and works without it; :func:`matplotlib_missing` tells the 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,8 +22,8 @@ from cleanaudit.workflows.audit_payload import estimated_joint
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from cleanaudit.workflows.audit import ChecksResult
     from cleanaudit.data.dataset import Dataset
+    from cleanaudit.workflows.audit import ChecksResult
 
 MAX_POINTS = 5_000  # the data map draws at most this many rows (a deterministic sample)
 MAX_LEGEND_CLASSES = 20  # beyond this, a legend hides the data instead of explaining it
@@ -51,7 +52,7 @@ def matplotlib_missing() -> bool:
     return False
 
 
-def audit_plots(result: "ChecksResult", dataset: "Dataset", pred_probs: np.ndarray | None) -> list[Plot]:
+def audit_plots(result: ChecksResult, dataset: Dataset, pred_probs: np.ndarray | None) -> list[Plot]:
     """Every figure whose inputs are present, in reading order (requires matplotlib)."""
     candidates = [
         data_map_plot(result, dataset),
@@ -65,7 +66,7 @@ def audit_plots(result: "ChecksResult", dataset: "Dataset", pred_probs: np.ndarr
 # --- the figures -------------------------------------------------------------------------------
 
 
-def data_map_plot(result: "ChecksResult", dataset: "Dataset", *, max_points: int = MAX_POINTS) -> Plot | None:
+def data_map_plot(result: ChecksResult, dataset: Dataset, *, max_points: int = MAX_POINTS) -> Plot | None:
     """The data in 2-D (the two features, else a PCA projection), coloured by given label."""
     features = dataset.features
     if features is None or features.shape[1] == 0 or dataset.num_examples == 0:
@@ -88,15 +89,23 @@ def data_map_plot(result: "ChecksResult", dataset: "Dataset", *, max_points: int
         for k, name in enumerate(dataset.class_names):
             mine = labels == k
             if mine.any():
-                ax.scatter(xy[mine, 0], xy[mine, 1], s=size, color=colors[k], alpha=0.8, linewidths=0,
-                           label=_short_name(name))
+                ax.scatter(
+                    xy[mine, 0], xy[mine, 1], s=size, color=colors[k], alpha=0.8, linewidths=0, label=_short_name(name)
+                )
     else:
         # No legend here, so one call draws every point (in row order): a call per class would
         # take minutes with thousands of classes.
         ax.scatter(xy[:, 0], xy[:, 1], s=size, c=np.asarray(colors)[labels], alpha=0.8, linewidths=0)
     if issues is not None and issues.any():
-        ax.scatter(xy[issues, 0], xy[issues, 1], s=size * 5 + 30, facecolors="none", edgecolors="black",
-                   linewidths=1.1, label="label issue")
+        ax.scatter(
+            xy[issues, 0],
+            xy[issues, 1],
+            s=size * 5 + 30,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.1,
+            label="label issue",
+        )
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     if len(dataset.class_names) <= MAX_LEGEND_CLASSES:
@@ -104,16 +113,21 @@ def data_map_plot(result: "ChecksResult", dataset: "Dataset", *, max_points: int
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8, title="given label")
     ax.grid(alpha=0.25)
 
-    shown = f"{len(rows):,} of {dataset.num_examples:,} rows (a fixed random sample)" \
-        if len(rows) < dataset.num_examples else f"all {dataset.num_examples:,} rows"
+    shown = (
+        f"{len(rows):,} of {dataset.num_examples:,} rows (a fixed random sample)"
+        if len(rows) < dataset.num_examples
+        else f"all {dataset.num_examples:,} rows"
+    )
     circled = " Circled: rows flagged as label issues." if issues is not None else ""
-    return Plot("The data in two dimensions",
-                f"Each point is a row, coloured by its given label, plotted on {how}; {shown}.{circled}",
-                _png(fig))
+    return Plot(
+        "The data in two dimensions",
+        f"Each point is a row, coloured by its given label, plotted on {how}; {shown}.{circled}",
+        _png(fig),
+    )
 
 
 def joint_plot(
-    result: "ChecksResult", labels: np.ndarray | None, pred_probs: np.ndarray | None, class_names: Sequence[Any]
+    result: ChecksResult, labels: np.ndarray | None, pred_probs: np.ndarray | None, class_names: Sequence[Any]
 ) -> Plot | None:
     """The estimated joint distribution of given and true labels, as an annotated heatmap.
 
@@ -124,9 +138,11 @@ def joint_plot(
     k = len(class_names)
     if k < 2:
         return None
-    caption = ("Share of all rows with each given label (row) whose true label is estimated to be each "
-               "column. Mass off the diagonal is label noise; a large off-diagonal pair marks classes "
-               "that overlap.")
+    caption = (
+        "Share of all rows with each given label (row) whose true label is estimated to be each "
+        "column. Mass off the diagonal is label noise; a large off-diagonal pair marks classes "
+        "that overlap."
+    )
     if k <= MAX_HEATMAP_CLASSES:
         joint = estimated_joint(result, labels, pred_probs)
         if joint is None or joint.shape != (k, k):
@@ -139,10 +155,12 @@ def joint_plot(
     names = list(block["classes"])
     share = block.get("off_diagonal_share")
     covered = f", which hold {float(share):.0%} of the estimated label noise" if share is not None else ""
-    return Plot("Estimated joint of the most confused classes",
-                f"{caption} Only the {len(names)} of {k:,} classes with the most mass off the diagonal are "
-                f"shown{covered}; the other classes are left out.",
-                _heatmap(np.asarray(block["joint"], dtype=float), names))
+    return Plot(
+        "Estimated joint of the most confused classes",
+        f"{caption} Only the {len(names)} of {k:,} classes with the most mass off the diagonal are "
+        f"shown{covered}; the other classes are left out.",
+        _heatmap(np.asarray(block["joint"], dtype=float), names),
+    )
 
 
 def _heatmap(joint: np.ndarray, class_names: Sequence[Any]) -> bytes:
@@ -158,8 +176,7 @@ def _heatmap(joint: np.ndarray, class_names: Sequence[Any]) -> bytes:
     image = ax.imshow(joint, cmap="Blues", aspect="auto", vmin=0.0, vmax=max(float(joint.max()), 1e-12))
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="P(given, true)")
     names = [_short_name(c) for c in class_names]
-    ax.set_xticks(range(k), names, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center",
-                  fontsize=fontsize)
+    ax.set_xticks(range(k), names, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center", fontsize=fontsize)
     ax.set_yticks(range(k), names, fontsize=fontsize)
     ax.set_xlabel("true label (estimated)")
     ax.set_ylabel("given label")
@@ -168,12 +185,19 @@ def _heatmap(joint: np.ndarray, class_names: Sequence[Any]) -> bytes:
         for i in range(k):
             for j in range(k):
                 value = float(joint[i, j])
-                ax.text(j, i, f"{value:.1%}" if value else "0", ha="center", va="center", fontsize=8,
-                        color="white" if value > threshold else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.1%}" if value else "0",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if value > threshold else "black",
+                )
     return _png(fig)
 
 
-def class_quality_plot(result: "ChecksResult") -> Plot | None:
+def class_quality_plot(result: ChecksResult) -> Plot | None:
     """Per-class label quality (from the label check's ``classes_by_label_quality``), worst first."""
     label_check = result.results.get("label")
     classes = list(label_check.info.get("classes_by_label_quality") or []) if label_check is not None else []
@@ -196,12 +220,14 @@ def class_quality_plot(result: "ChecksResult") -> Plot | None:
     ax.set_xlabel("label quality score (1 = no estimated label noise)")
     ax.grid(axis="x", alpha=0.25)
     worst = f"the {len(pairs)} worst of {len(classes)} classes" if len(pairs) < len(classes) else "every class"
-    return Plot("Label quality per class",
-                f"1 minus the estimated share of the class's given labels that are wrong; {worst}, worst first.",
-                _png(fig))
+    return Plot(
+        "Label quality per class",
+        f"1 minus the estimated share of the class's given labels that are wrong; {worst}, worst first.",
+        _png(fig),
+    )
 
 
-def label_quality_histogram(result: "ChecksResult") -> Plot | None:
+def label_quality_histogram(result: ChecksResult) -> Plot | None:
     """Distribution of per-row label-quality scores, rows flagged as label issues apart."""
     label_check = result.results.get("label")
     if label_check is None:
@@ -215,15 +241,22 @@ def label_quality_histogram(result: "ChecksResult") -> Plot | None:
     ax = fig.add_subplot()
     bins = np.linspace(0.0, 1.0, 41)
     groups = [scores[finite & ~issues], scores[finite & issues]]
-    ax.hist(groups, bins=bins, stacked=True, color=[OK_COLOR, ISSUE_COLOR],
-            label=[f"not flagged ({len(groups[0]):,})", f"label issue ({len(groups[1]):,})"])
+    ax.hist(
+        groups,
+        bins=bins,
+        stacked=True,
+        color=[OK_COLOR, ISSUE_COLOR],
+        label=[f"not flagged ({len(groups[0]):,})", f"label issue ({len(groups[1]):,})"],
+    )
     ax.set_xlabel("label quality score (low = likely mislabelled)")
     ax.set_ylabel("rows")
     ax.legend(frameon=False, fontsize=8)
     ax.grid(axis="y", alpha=0.25)
-    return Plot("Label quality scores",
-                "How confident the model is in each row's given label; flagged rows pile up on the left.",
-                _png(fig))
+    return Plot(
+        "Label quality scores",
+        "How confident the model is in each row's given label; flagged rows pile up on the left.",
+        _png(fig),
+    )
 
 
 def _sample_rows(n: int, max_points: int) -> np.ndarray:
@@ -258,7 +291,7 @@ def _two_dimensions(features: Any) -> tuple[np.ndarray, str, str, str] | None:
 # --- drawing helpers ---------------------------------------------------------------------------
 
 
-def _figure(width: float, height: float) -> "Figure":
+def _figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -267,7 +300,7 @@ def _figure(width: float, height: float) -> "Figure":
     return fig
 
 
-def _png(fig: "Figure") -> bytes:
+def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     # No "Software" metadata (it holds the matplotlib version): same inputs, same bytes.
     fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})

@@ -9,7 +9,8 @@ a label is text.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -34,8 +35,12 @@ def print_tables(dataset: Dataset, tables: Sequence[TableData]) -> None:
     console = stdout_console()
     console.print(printable(headline(dataset)))
     for data in tables:
-        table = Table(title=printable(data.title), caption=printable(data.caption) or None, title_justify="left",
-                      caption_justify="left")
+        table = Table(
+            title=printable(data.title),
+            caption=printable(data.caption) or None,
+            title_justify="left",
+            caption_justify="left",
+        )
         for column in data.columns:
             numeric = bool(data.rows) and isinstance(data.rows[0][data.columns.index(column)], (int, float))
             table.add_column(printable(column), justify="right" if numeric else "left")
@@ -79,13 +84,20 @@ def print_index(rows: Sequence[IndexRow], caption: str) -> None:
 
     table = Table(title="Datasets", caption=caption, title_justify="left", caption_justify="left")
     for column in ("dataset", "status", "rows", "classes", "health", "gates", "issues (rows flagged)"):
-        table.add_column(column, justify="right" if column in ("rows", "classes", "health") else "left",
-                         no_wrap=column != "issues (rows flagged)")
+        table.add_column(
+            column,
+            justify="right" if column in ("rows", "classes", "health") else "left",
+            no_wrap=column != "issues (rows flagged)",
+        )
     for row in rows:
         issues = ", ".join(f"{t} {n}" for t, n in row.issues.items() if n) or ("-" if row.error else "none")
-        table.add_row(row.dataset, STATUS_NAMES.get(row.exit_status, str(row.exit_status)),
-                      *(format_cell(v) if v is not None else "-" for v in (row.rows, row.classes, row.health)),
-                      row.gates, issues)
+        table.add_row(
+            row.dataset,
+            STATUS_NAMES.get(row.exit_status, str(row.exit_status)),
+            *(format_cell(v) if v is not None else "-" for v in (row.rows, row.classes, row.health)),
+            row.gates,
+            issues,
+        )
     console = stdout_console()
     console.print(table)
     for row in rows:

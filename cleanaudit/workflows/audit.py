@@ -14,9 +14,10 @@ gates, the self-check rate), loads the data, obtains pred_probs, runs the checks
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,8 +33,17 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.prepare import Prepared
     from cleanaudit.workflows.selfcheck import SelfCheckResult
 
-__all__ = ["AuditRequest", "AuditResult", "ChecksResult", "SkippedCheck", "run_audit", "check_frame",
-           "validate_audit", "parse_check_params", "check_catalogue"]
+__all__ = [
+    "AuditRequest",
+    "AuditResult",
+    "ChecksResult",
+    "SkippedCheck",
+    "run_audit",
+    "check_frame",
+    "validate_audit",
+    "parse_check_params",
+    "check_catalogue",
+]
 
 
 @dataclass
@@ -41,12 +51,12 @@ class AuditRequest(DataRequest):
     """audit's own options. ``check_params`` maps check -> parameter -> value (a config file's);
     ``check_param`` holds ``check.param=value`` items as ``--check-param`` takes them (they win)."""
 
-    checks: Optional[Sequence[str]] = None
+    checks: Sequence[str] | None = None
     check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     check_param: Sequence[str] = ()
     num_examples: int = 5  # most severe examples per issue type in the report
-    self_check: Optional[float] = None
-    baseline: Optional[Path] = None
+    self_check: float | None = None
+    baseline: Path | None = None
     recursive: bool = False
     ensemble_weighting: str = "accuracy"
 
@@ -57,15 +67,15 @@ class AuditResult(CommandOutcome):
 
     checks: ChecksResult
     num_examples_shown: int = 5
-    baseline: Optional[dict[str, Any]] = None  # the payload's "baseline": path, matched_by, issues per type
-    self_check: "Optional[SelfCheckResult]" = None
-    context: Optional[RunContext] = field(default=None, repr=False, compare=False)
+    baseline: dict[str, Any] | None = None  # the payload's "baseline": path, matched_by, issues per type
+    self_check: SelfCheckResult | None = None
+    context: RunContext | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> list[dict[str, Any]]:
         return self.checks.summary()
 
     @property
-    def health_score(self) -> Optional[float]:
+    def health_score(self) -> float | None:
         return self.checks.health_score
 
 
@@ -93,8 +103,10 @@ def validate_audit(request: AuditRequest) -> AuditPlan:
 
         files = expand_paths(request.paths, recursive=request.recursive)
     if request.baseline is not None and len(files) > 1 and not Path(request.baseline).is_dir():
-        raise ConfigError(f"--baseline {request.baseline} is one report, but DATA names {len(files)} datasets",
-                          hint="give the --out folder of the earlier batch run (BASE/<dataset>/report.json)")
+        raise ConfigError(
+            f"--baseline {request.baseline} is one report, but DATA names {len(files)} datasets",
+            hint="give the --out folder of the earlier batch run (BASE/<dataset>/report.json)",
+        )
     if request.self_check is not None:
         from cleanaudit.workflows.selfcheck import check_rate
 
@@ -102,15 +114,17 @@ def validate_audit(request: AuditRequest) -> AuditPlan:
     return AuditPlan(files, overrides)
 
 
-def run_audit(request: AuditRequest, *, events: "Optional[Events]" = None) -> AuditResult:
+def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditResult:
     """Audit one dataset (several files are a batch: :func:`cleanaudit.workflows.batch.run_batch`)."""
     from cleanaudit.workflows.audit_payload import audit_measurements, audit_payload
     from cleanaudit.workflows.prepare import prepare
 
     plan = validate_audit(request)
     if len(plan.files) > 1:
-        raise ConfigError(f"{request.describe_data()} names {len(plan.files)} datasets; audit them as a batch",
-                          hint="use cleanaudit.workflows.batch.run_batch, or give one file")
+        raise ConfigError(
+            f"{request.describe_data()} names {len(plan.files)} datasets; audit them as a batch",
+            hint="use cleanaudit.workflows.batch.run_batch, or give one file",
+        )
     if plan.files:
         request = replace(request, data=plan.files)  # one file, even found in a folder or by a glob
     earlier = None
@@ -120,27 +134,38 @@ def run_audit(request: AuditRequest, *, events: "Optional[Events]" = None) -> Au
         earlier = load_baseline(Path(request.baseline), id_column=request.id_column)
     prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting)
     ds, log = prepared.dataset, prepared.log
-    checks = check_frame(labels=ds.labels, pred_probs=prepared.pred_probs, features=ds.features,
-                         class_names=ds.class_names, checks=request.checks, check_params=plan.check_params,
-                         progress=log.progress)
+    checks = check_frame(
+        labels=ds.labels,
+        pred_probs=prepared.pred_probs,
+        features=ds.features,
+        class_names=ds.class_names,
+        checks=request.checks,
+        check_params=plan.check_params,
+        progress=log.progress,
+    )
     for skipped in checks.skipped:
         log.note("check_skipped", f"skipped {skipped.name}: {skipped.reason}")
     if not checks.results:
         # Nothing was checked: passing would tell CI the data is fine when nobody looked.
         reasons = "; ".join(f"{s.name}: {s.reason}" for s in checks.skipped) or "no checks selected"
-        raise InputError(f"no check could run on {ds.paths[0] if ds.paths else 'the data'} ({reasons})",
-                         hint="give the inputs the checks need (features, --pred-probs) or choose --checks")
+        raise InputError(
+            f"no check could run on {ds.paths[0] if ds.paths else 'the data'} ({reasons})",
+            hint="give the inputs the checks need (features, --pred-probs) or choose --checks",
+        )
     measured = audit_measurements(checks)
     payload = audit_payload(checks, ds.ids, request.num_examples)
     result = AuditResult(checks, request.num_examples)
     if earlier is not None:
         from cleanaudit.workflows.baseline import compare
 
-        keys = ds.ids if request.id_column is not None else np.arange(ds.num_examples)
+        keys = ds.ids if request.id_column is not None and ds.ids is not None else np.arange(ds.num_examples)
         changes = compare(earlier, {name: r.is_issue for name, r in checks.results.items()}, keys)
         measured.new_counts = {name: c["new"] for name, c in changes.items()}
-        result.baseline = payload["baseline"] = {"path": str(earlier.path), "matched_by": earlier.matched_by,
-                                                 "issues": changes}
+        result.baseline = payload["baseline"] = {
+            "path": str(earlier.path),
+            "matched_by": earlier.matched_by,
+            "issues": changes,
+        }
     if request.self_check is not None and "label" in checks.results:
         result.self_check = _self_check(prepared, request, checks)
         payload["self_check"] = result.self_check.payload()
@@ -152,12 +177,12 @@ def run_audit(request: AuditRequest, *, events: "Optional[Events]" = None) -> Au
 
 def check_frame(
     *,
-    labels: Optional[np.ndarray],
-    pred_probs: Optional[np.ndarray],
-    features: "Optional[pd.DataFrame]",
+    labels: np.ndarray | None,
+    pred_probs: np.ndarray | None,
+    features: pd.DataFrame | None,
     class_names: Sequence[Any],
-    checks: Optional[Sequence[str]] = None,
-    check_params: Optional[Mapping[str, Mapping[str, Any]]] = None,
+    checks: Sequence[str] | None = None,
+    check_params: Mapping[str, Mapping[str, Any]] | None = None,
     progress: Any = None,
 ) -> ChecksResult:
     """The checks on arrays and a feature table (encoded here for the neighbour graph).
@@ -175,17 +200,24 @@ def check_frame(
         from cleanaudit.data.features import distance_features
 
         encoded = np.ascontiguousarray(distance_features(features), dtype=np.float64)
-    return run_checks(labels=labels, pred_probs=pred_probs, features=encoded,
-                      raw_features=features if has_features else None, class_names=class_names, checks=checks,
-                      check_params=check_params, progress=progress)
+    return run_checks(
+        labels=labels,
+        pred_probs=pred_probs,
+        features=encoded,
+        raw_features=features if has_features else None,
+        class_names=class_names,
+        checks=checks,
+        check_params=check_params,
+        progress=progress,
+    )
 
 
-def _self_check(prepared: "Prepared", request: AuditRequest, result: ChecksResult) -> "SelfCheckResult":
+def _self_check(prepared: Prepared, request: AuditRequest, result: ChecksResult) -> SelfCheckResult:
     """Flip labels, get pred_probs for the flipped copy, rerun the label check, score the flips."""
     from cleanaudit.workflows.selfcheck import flip_labels, score_flips
     from cleanaudit.workflows.sources import mixed_pred_probs, obtain_members
 
-    ds, rate = prepared.dataset, float(request.self_check)  # type: ignore[arg-type]
+    ds, rate = prepared.dataset, float(request.self_check)
     noisy = flip_labels(ds.labels, rate, seed=request.seed)
     if request.pred_probs_list or request.from_model is not None:
         # Given probabilities never saw the flips, so detection is easier than it would be: say so.
@@ -193,13 +225,23 @@ def _self_check(prepared: "Prepared", request: AuditRequest, result: ChecksResul
     else:
         prepared.log.note("self_check_refit", f"self-check: cross-validating again on labels with {rate:.1%} flipped")
         members, _ = obtain_members(replace(ds, labels=noisy), request, prepared.log)
-        pred_probs = members[0].pred_probs if len(members) == 1 else mixed_pred_probs(
-            members, noisy, request.ensemble_weighting)[0]
+        pred_probs = (
+            members[0].pred_probs
+            if len(members) == 1
+            else mixed_pred_probs(members, noisy, request.ensemble_weighting)[0]
+        )
         how = "cross-validated again on the flipped labels"
-    again = run_checks(labels=noisy, pred_probs=pred_probs, features=None, class_names=ds.class_names,
-                       checks=["label"], check_params={"label": result.params.get("label", {})})
-    return score_flips(ds.labels, noisy, again.results["label"].is_issue, result.results["label"].is_issue,
-                       rate=rate, pred_probs=how)
+    again = run_checks(
+        labels=noisy,
+        pred_probs=pred_probs,
+        features=None,
+        class_names=ds.class_names,
+        checks=["label"],
+        check_params={"label": result.params.get("label", {})},
+    )
+    return score_flips(
+        ds.labels, noisy, again.results["label"].is_issue, result.results["label"].is_issue, rate=rate, pred_probs=how
+    )
 
 
 def parse_check_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -215,8 +257,9 @@ def parse_check_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:
         key, sep, _ = item.partition("=")
         check, dot, param = key.strip().partition(".")
         if not sep or not dot or not check or not param:
-            raise ConfigError(f"--check-param {item!r} is not of the form check.param=value",
-                              hint="e.g. --check-param outlier.k=20")
+            raise ConfigError(
+                f"--check-param {item!r} is not of the form check.param=value", hint="e.g. --check-param outlier.k=20"
+            )
         value = parse_model_params([f"{param}={item.split('=', 1)[1]}"])
         parsed.setdefault(check, {}).update(value)
     return parsed
@@ -230,5 +273,13 @@ def check_catalogue() -> list[dict[str, Any]]:
     """
     from cleanaudit.checks import all_checks
 
-    return [{"check": name, "default": spec.default, "needs": list(spec.needs), "params": dict(spec.params),
-             "description": spec.description} for name, spec in all_checks().items()]
+    return [
+        {
+            "check": name,
+            "default": spec.default,
+            "needs": list(spec.needs),
+            "params": dict(spec.params),
+            "description": spec.description,
+        }
+        for name, spec in all_checks().items()
+    ]

@@ -37,16 +37,19 @@ def audit_payload(result: ChecksResult, ids: np.ndarray | None, num_examples: in
         "summary": result.summary(),
         "dataset_issues": dataset_issues(result),
         "skipped": [{"issue_type": s.name, "reason": s.reason} for s in result.skipped],
-        "checks": {name: {"params": result.params.get(name, {}), "info": r.info}
-                   for name, r in result.results.items()},
+        "checks": {name: {"params": result.params.get(name, {}), "info": r.info} for name, r in result.results.items()},
         "examples": {name: examples(result, name, ids, num_examples) for name in result.results},
     }
 
 
 def audit_measurements(result: ChecksResult) -> Measurements:
     """What gates read from an audit: issues per check that ran, health, skipped checks."""
-    return Measurements(result.num_examples, {name: r.num_issues for name, r in result.results.items()},
-                        health=result.health_score, skipped={s.name: s.reason for s in result.skipped})
+    return Measurements(
+        result.num_examples,
+        {name: r.num_issues for name, r in result.results.items()},
+        health=result.health_score,
+        skipped={s.name: s.reason for s in result.skipped},
+    )
 
 
 def dataset_issues(result: ChecksResult) -> dict[str, Any]:

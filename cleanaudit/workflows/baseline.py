@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -32,33 +32,44 @@ class Baseline:
     path: Path
     flagged: dict[str, set[Any]]
     matched_by: str
-    id_column: Optional[str]
+    id_column: str | None
 
 
-def load_baseline(path: Path, *, id_column: Optional[str]) -> Baseline:
+def load_baseline(path: Path, *, id_column: str | None) -> Baseline:
     """Read an earlier report.json and its per-row file; ``id_column`` is this run's ``--id-column``."""
     import pandas as pd
 
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"--baseline {path} not found", hint="give the report.json of an earlier 'audit --out' run") from None
+        raise InputError(
+            f"--baseline {path} not found", hint="give the report.json of an earlier 'audit --out' run"
+        ) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"--baseline {path} is not a JSON report: {exc}", hint="give an earlier report.json") from None
     if not isinstance(report, dict) or report.get("command") != "audit":
-        raise InputError(f"--baseline {path} is not an audit report", hint="give the report.json of 'cleanaudit audit --out'")
+        raise InputError(
+            f"--baseline {path} is not an audit report", hint="give the report.json of 'cleanaudit audit --out'"
+        )
     old_id = (report.get("dataset") or {}).get("id_column")
     if old_id != id_column:
-        raise InputError(f"--baseline {path} keyed rows by {_describe(old_id)}, this run by {_describe(id_column)}",
-                         hint="pass the same --id-column as the earlier run")
+        raise InputError(
+            f"--baseline {path} keyed rows by {_describe(old_id)}, this run by {_describe(id_column)}",
+            hint="pass the same --id-column as the earlier run",
+        )
     rows_file = _rows_file(path)
     if rows_file is None:
-        raise InputError(f"--baseline {path} has no issues.parquet or issues.csv beside it",
-                         hint="point at a report.json written by 'cleanaudit audit --out DIR'")
+        raise InputError(
+            f"--baseline {path} has no issues.parquet or issues.csv beside it",
+            hint="point at a report.json written by 'cleanaudit audit --out DIR'",
+        )
     frame = pd.read_parquet(rows_file) if rows_file.suffix == ".parquet" else pd.read_csv(rows_file)
     keys = frame["id"] if id_column is not None else frame["row"]
-    flagged = {column[3:-6]: set(keys[frame[column].astype(bool)].tolist())
-               for column in frame.columns if column.startswith("is_") and column.endswith("_issue")}
+    flagged = {
+        column[3:-6]: set(keys[frame[column].astype(bool)].tolist())
+        for column in frame.columns
+        if column.startswith("is_") and column.endswith("_issue")
+    }
     matched_by = f"id column {id_column!r}" if id_column is not None else "row position"
     return Baseline(path, flagged, matched_by, id_column)
 
@@ -89,14 +100,19 @@ def compare(baseline: Baseline, current: dict[str, np.ndarray], keys: np.ndarray
         now = set(keys[np.asarray(flags, dtype=bool)].tolist())
         before = baseline.flagged.get(issue_type, set())
         new, fixed = now - before, before - now
-        out[issue_type] = {"new": len(new), "fixed": len(fixed), "unchanged": len(now & before),
-                           "new_rows": sorted(new, key=str)[:MAX_LISTED], "fixed_rows": sorted(fixed, key=str)[:MAX_LISTED]}
+        out[issue_type] = {
+            "new": len(new),
+            "fixed": len(fixed),
+            "unchanged": len(now & before),
+            "new_rows": sorted(new, key=str)[:MAX_LISTED],
+            "fixed_rows": sorted(fixed, key=str)[:MAX_LISTED],
+        }
     return out
 
 
-def _rows_file(report: Path) -> Optional[Path]:
+def _rows_file(report: Path) -> Path | None:
     return next((report.parent / name for name in ROWS_FILES if (report.parent / name).is_file()), None)
 
 
-def _describe(id_column: Optional[str]) -> str:
+def _describe(id_column: str | None) -> str:
     return f"--id-column {id_column}" if id_column is not None else "row position"

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any
 
 from cleanaudit.errors import CleanAuditError
 from cleanaudit.status import ExitStatus
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.gates import GateResult, Measurements
 
 # finish(result, the dataset's index name, where to build its --out folder or None)
-Finish = Callable[["AuditResult", str, Optional[Path]], None]
+Finish = Callable[["AuditResult", str, Path | None], None]
 
 
 @dataclass
@@ -41,10 +42,10 @@ class BatchRequest:
     folder, each dataset is compared with ``baseline/<name>/report.json``.
     """
 
-    audit: "AuditRequest"
+    audit: AuditRequest
     files: list[Path]
-    out: Optional[Path] = None
-    staging: Optional[Path] = None
+    out: Path | None = None
+    staging: Path | None = None
 
 
 @dataclass
@@ -54,15 +55,15 @@ class BatchItem:
     name: str
     path: Path
     status: int
-    out_dir: Optional[Path] = None
-    num_examples: Optional[int] = None
-    num_classes: Optional[int] = None
-    measured: "Optional[Measurements]" = None
-    gates: list["GateResult"] = field(default_factory=list)
+    out_dir: Path | None = None
+    num_examples: int | None = None
+    num_classes: int | None = None
+    measured: Measurements | None = None
+    gates: list[GateResult] = field(default_factory=list)
     seconds: float = 0.0
-    error: Optional[str] = None
-    traceback: Optional[str] = None  # for an internal error (a bug of ours)
-    failure: "Optional[Note]" = field(default=None, repr=False)  # the dataset_failed note, as emitted
+    error: str | None = None
+    traceback: str | None = None  # for an internal error (a bug of ours)
+    failure: Note | None = field(default=None, repr=False)  # the dataset_failed note, as emitted
 
 
 @dataclass
@@ -71,7 +72,7 @@ class BatchResult:
 
     items: list[BatchItem]
     run: dict[str, Any]
-    notes: list["Note"]
+    notes: list[Note]
 
     @property
     def status(self) -> int:
@@ -91,8 +92,13 @@ def dataset_names(files: list[Path]) -> list[str]:
     return names
 
 
-def run_batch(request: BatchRequest, *, events: "Optional[Events]" = None, finish: Optional[Finish] = None,
-              checkpoint: Optional[Callable[[], None]] = None) -> BatchResult:
+def run_batch(
+    request: BatchRequest,
+    *,
+    events: Events | None = None,
+    finish: Finish | None = None,
+    checkpoint: Callable[[], None] | None = None,
+) -> BatchResult:
     """Audit each file; ``checkpoint()`` is called before each dataset and after each failure
     (the CLI raises there after a Ctrl-C, which stops the whole batch)."""
     from cleanaudit.workflows.prepare import library_versions
@@ -114,9 +120,12 @@ def run_batch(request: BatchRequest, *, events: "Optional[Events]" = None, finis
         from joblib import Parallel, delayed
 
         log.note("batch_jobs", f"auditing {len(request.files)} datasets with --jobs {jobs}")
-        items = list(Parallel(n_jobs=jobs)(
-            delayed(_audit_one)(name, path, replace(one, jobs=1), out, stage, log.events, finish, checkpoint)
-            for name, path, one, out, stage in work))
+        items = list(
+            Parallel(n_jobs=jobs)(
+                delayed(_audit_one)(name, path, replace(one, jobs=1), out, stage, log.events, finish, checkpoint)
+                for name, path, one, out, stage in work
+            )
+        )
         for item in items:
             log.keep(item.failure)
     else:
@@ -129,8 +138,16 @@ def run_batch(request: BatchRequest, *, events: "Optional[Events]" = None, finis
     return BatchResult(items, run, log.notes)
 
 
-def _audit_one(name: str, path: Path, request: "AuditRequest", out: Optional[Path], staging: Optional[Path],
-               events: "Events", finish: Optional[Finish], checkpoint: Optional[Callable[[], None]]) -> BatchItem:
+def _audit_one(
+    name: str,
+    path: Path,
+    request: AuditRequest,
+    out: Path | None,
+    staging: Path | None,
+    events: Events,
+    finish: Finish | None,
+    checkpoint: Callable[[], None] | None,
+) -> BatchItem:
     # Errors are caught per dataset so that one bad file does not stop the batch; Ctrl-C still does,
     # also when it surfaces as another error (a library that turned the KeyboardInterrupt into one).
     from cleanaudit.workflows.audit import run_audit
@@ -144,18 +161,44 @@ def _audit_one(name: str, path: Path, request: "AuditRequest", out: Optional[Pat
         context = result.context
         assert context is not None
         status = ExitStatus.GATE_FAILED if context.gates_failed else ExitStatus.OK
-        return BatchItem(name, path, int(status), out, context.dataset.num_examples, context.dataset.num_classes,
-                         context.measured, list(context.gates), context.seconds)
+        return BatchItem(
+            name,
+            path,
+            int(status),
+            out,
+            context.dataset.num_examples,
+            context.dataset.num_classes,
+            context.measured,
+            list(context.gates),
+            context.seconds,
+        )
     except CleanAuditError as exc:
         return _failed(name, path, int(exc.exit_status), str(exc), events, checkpoint)
     except Exception as exc:  # a bug of ours on this dataset: record it, go on with the others
         message = f"internal error: {type(exc).__name__}: {exc}"
-        return _failed(name, path, int(ExitStatus.INTERNAL_ERROR), message, events, checkpoint,
-                       trace=traceback.format_exc(), hint=" (rerun with --debug for the traceback and report it)")
+        return _failed(
+            name,
+            path,
+            int(ExitStatus.INTERNAL_ERROR),
+            message,
+            events,
+            checkpoint,
+            trace=traceback.format_exc(),
+            hint=" (rerun with --debug for the traceback and report it)",
+        )
 
 
-def _failed(name: str, path: Path, status: int, message: str, events: "Events",
-            checkpoint: Optional[Callable[[], None]], *, trace: Optional[str] = None, hint: str = "") -> BatchItem:
+def _failed(
+    name: str,
+    path: Path,
+    status: int,
+    message: str,
+    events: Events,
+    checkpoint: Callable[[], None] | None,
+    *,
+    trace: str | None = None,
+    hint: str = "",
+) -> BatchItem:
     from cleanaudit.events import Note
 
     if checkpoint is not None:

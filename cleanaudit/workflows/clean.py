@@ -13,16 +13,16 @@ noise matrix estimated from the same pred_probs (or the known one given). The st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cleanaudit.engine.issues import label_issues
 from cleanaudit.choices import CLEAN_STRATEGIES
+from cleanaudit.engine.issues import label_issues
 from cleanaudit.errors import ConfigError
 
 STRATEGIES = CLEAN_STRATEGIES  # the CLI's --strategy choices are built from the same tuple
@@ -43,7 +43,9 @@ class Detection:
     notes: list[str] = field(default_factory=list)  # warnings of the engine, for the user
 
 
-def detect_label_issues(labels: np.ndarray, pred_probs: np.ndarray, *, noise_matrix: np.ndarray | None = None) -> Detection:
+def detect_label_issues(
+    labels: np.ndarray, pred_probs: np.ndarray, *, noise_matrix: np.ndarray | None = None
+) -> Detection:
     """Flag label issues as ``CleanLearning`` does from pred_probs; keep a known ``noise_matrix`` if given.
 
     >>> p = np.array([[.9, .1]] * 12 + [[.1, .9]] * 12 + [[.2, .8]] * 3 + [[.6, .4]] * 3)
@@ -84,8 +86,14 @@ def detection_from_issues(
     n = len(is_issue)
     if pred_probs is not None:
         found = detect_label_issues(labels, pred_probs, noise_matrix=noise_matrix)
-        return Detection(np.asarray(is_issue, dtype=bool), found.label_quality, found.predicted, found.confidence,
-                         found.noise_matrix, source)  # found.notes are about a detection not used
+        return Detection(
+            np.asarray(is_issue, dtype=bool),
+            found.label_quality,
+            found.predicted,
+            found.confidence,
+            found.noise_matrix,
+            source,
+        )  # found.notes are about a detection not used
     return Detection(
         is_issue=np.asarray(is_issue, dtype=bool),
         label_quality=label_quality if label_quality is not None else np.full(n, np.nan),
@@ -134,16 +142,18 @@ class CleaningPlan:
         predicted = self.detection.predicted
         suggested = np.where(self.detection.is_issue & (predicted >= 0) & (predicted != self.new_labels), predicted, -1)
         suggested = np.where(self.actions == "relabelled", self.new_labels, suggested)
-        frame = pd.DataFrame({
-            "row": np.arange(len(self.given)),
-            "id": ids,
-            "action": self.actions,
-            "given_label": names[self.given],
-            "suggested_label": names[suggested],
-            "label_quality": self.detection.label_quality,
-            "is_label_issue": self.detection.is_issue,
-            "reason": self.reasons,
-        })
+        frame = pd.DataFrame(
+            {
+                "row": np.arange(len(self.given)),
+                "id": ids,
+                "action": self.actions,
+                "given_label": names[self.given],
+                "suggested_label": names[suggested],
+                "label_quality": self.detection.label_quality,
+                "is_label_issue": self.detection.is_issue,
+                "reason": self.reasons,
+            }
+        )
         if self.sample_weight is not None:
             frame.insert(frame.columns.get_loc("reason"), "sample_weight", self.sample_weight)
         return frame
@@ -191,15 +201,19 @@ def plan_cleaning(
     sample_weight = train_weight = None
 
     for i in np.flatnonzero(issue):
-        reasons[i] = _issue_reason(detection, names, labels[i], i)
+        reasons[i] = _issue_reason(detection, names, labels[i], int(i))
     if strategy == "drop":
         actions[issue] = "removed"
         keep = ~issue
         if weights is not None:
             train_weight = np.where(keep, weights[labels], 0.0)
     elif strategy == "relabel":
-        confident = issue & (detection.predicted >= 0) & (detection.predicted != labels) & \
-            (np.nan_to_num(detection.confidence, nan=-1.0) >= relabel_threshold)
+        confident = (
+            issue
+            & (detection.predicted >= 0)
+            & (detection.predicted != labels)
+            & (np.nan_to_num(detection.confidence, nan=-1.0) >= relabel_threshold)
+        )
         new_labels[confident] = detection.predicted[confident]
         actions[confident] = "relabelled"
         removed = issue & ~confident
@@ -209,19 +223,34 @@ def plan_cleaning(
             reasons[i] += f"; relabelled (p={detection.confidence[i]:.3f} >= {relabel_threshold:g})"
         for i in np.flatnonzero(removed):
             p = detection.confidence[i]
-            reasons[i] += ("; removed: model not confident enough to relabel"
-                           + (f" (p={p:.3f} < {relabel_threshold:g})" if np.isfinite(p) else ""))
+            reasons[i] += "; removed: model not confident enough to relabel" + (
+                f" (p={p:.3f} < {relabel_threshold:g})" if np.isfinite(p) else ""
+            )
     else:
         if weights is None:
-            raise ConfigError("--strategy weight needs a noise matrix",
-                              hint="give --noise-matrix FILE, or let cleanaudit estimate it (no --label-issues)")
+            raise ConfigError(
+                "--strategy weight needs a noise matrix",
+                hint="give --noise-matrix FILE, or let cleanaudit estimate it (no --label-issues)",
+            )
         actions[:] = "weighted"
         sample_weight = train_weight = weights[labels]
-        for i in range(n):
-            prefix = reasons[i] + "; kept" if issue[i] else "class weight"
-            reasons[i] = f"{prefix}: weight {sample_weight[i]:.4g} = 1/P(given={names[labels[i]]}|true={names[labels[i]]})"
-    return CleaningPlan(strategy, names, labels, new_labels, keep, actions, reasons, detection, sample_weight,
-                        train_weight, relabel_threshold)
+        for row in range(n):
+            prefix = reasons[row] + "; kept" if issue[row] else "class weight"
+            given = names[labels[row]]
+            reasons[row] = f"{prefix}: weight {sample_weight[row]:.4g} = 1/P(given={given}|true={given})"
+    return CleaningPlan(
+        strategy,
+        names,
+        labels,
+        new_labels,
+        keep,
+        actions,
+        reasons,
+        detection,
+        sample_weight,
+        train_weight,
+        relabel_threshold,
+    )
 
 
 def _issue_reason(detection: Detection, names: list[Any], given: int, i: int) -> str:

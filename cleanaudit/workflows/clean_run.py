@@ -14,9 +14,10 @@ needed, the cleaned model fitted and evaluated, and the outputs written together
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cleanaudit.workflows.request import DataRequest
 from cleanaudit.workflows.result import CommandOutcome, RunContext
@@ -36,14 +37,14 @@ if TYPE_CHECKING:
 class CleanRequest(DataRequest):
     """clean's own options (paths as ``--output``, ``--label-issues``, ... take them)."""
 
-    output: Optional[Path] = None  # required unless dry_run
+    output: Path | None = None  # required unless dry_run
     strategy: str = "drop"
     relabel_threshold: float = 0.5
     merge: Sequence[str] = ()  # "FROM=TO" items
-    noise_matrix: Optional[Path] = None
-    label_issues: Optional[Path] = None
-    test: Optional[Path] = None
-    save_model: Optional[Path] = None
+    noise_matrix: Path | None = None
+    label_issues: Path | None = None
+    test: Path | None = None
+    save_model: Path | None = None
     dry_run: bool = False
 
 
@@ -51,16 +52,17 @@ class CleanRequest(DataRequest):
 class CleanResult(CommandOutcome):
     """What cleaning did to each row, the test evaluation, and the files written."""
 
-    plan: "CleaningPlan"
-    merged: "ClassMerge"
-    original: "Dataset"  # the data as read (``context.dataset`` is the data after --merge)
-    evaluation: "Optional[Evaluation]" = None
-    files: dict[str, Optional[str]] = field(default_factory=dict)
-    context: Optional[RunContext] = field(default=None, repr=False, compare=False)
+    plan: CleaningPlan
+    merged: ClassMerge
+    original: Dataset  # the data as read (``context.dataset`` is the data after --merge)
+    evaluation: Evaluation | None = None
+    files: dict[str, str | None] = field(default_factory=dict)
+    context: RunContext | None = field(default=None, repr=False, compare=False)
 
 
-def run_clean(request: CleanRequest, *, events: "Optional[Events]" = None,
-              checkpoint: Optional[Callable[[], None]] = None) -> CleanResult:
+def run_clean(
+    request: CleanRequest, *, events: Events | None = None, checkpoint: Callable[[], None] | None = None
+) -> CleanResult:
     """Clean the request's data. ``checkpoint()`` is called just before the outputs are moved into
     place (the CLI raises there after a Ctrl-C some library swallowed)."""
     from cleanaudit.data.cleaned import check_output_path
@@ -75,8 +77,10 @@ def run_clean(request: CleanRequest, *, events: "Optional[Events]" = None,
     log, gates, started = start(request, events)
     output = Path(request.output) if request.output is not None else None
     if output is None and not request.dry_run:
-        raise ConfigError("missing option '--output'",
-                          hint="name the cleaned file, e.g. --output cleaned.csv, or pass --dry-run to only report")
+        raise ConfigError(
+            "missing option '--output'",
+            hint="name the cleaned file, e.g. --output cleaned.csv, or pass --dry-run to only report",
+        )
     if output is not None:
         check_output_path(output)
     if request.save_model is not None and not request.dry_run:
@@ -96,20 +100,29 @@ def run_clean(request: CleanRequest, *, events: "Optional[Events]" = None,
         known = read_noise_matrix(Path(request.noise_matrix), working.class_names)
 
     # Cross-validate only when needed; pred_probs given as a file or a model are always used (scores, weights).
-    needs_pred_probs = (issues_file is None or request.strategy == "relabel"
-                        or (request.strategy == "weight" and known is None)
-                        or bool(request.pred_probs_list) or request.from_model is not None)
+    needs_pred_probs = (
+        issues_file is None
+        or request.strategy == "relabel"
+        or (request.strategy == "weight" and known is None)
+        or bool(request.pred_probs_list)
+        or request.from_model is not None
+    )
     pred_probs, run = _pred_probs(request, original, working, merged, log) if needs_pred_probs else (None, _no_run())
     detection = _detection(working, merged, pred_probs, issues_file, known)
     for message in detection.notes:
         log.note("detection_warning", message)
-    plan = plan_cleaning(working.labels, working.class_names, detection, strategy=request.strategy,
-                         relabel_threshold=request.relabel_threshold)
+    plan = plan_cleaning(
+        working.labels,
+        working.class_names,
+        detection,
+        strategy=request.strategy,
+        relabel_threshold=request.relabel_threshold,
+    )
 
     evaluation, model_spec, cleaned_model = None, None, None
     if fits_model:
         evaluation, model_spec, cleaned_model = _fit_and_evaluate(request, run, working, original, merged, plan, log)
-    files: dict[str, Optional[str]] = {"output_file": None, "manifest_file": None, "model_file": None}
+    files: dict[str, str | None] = {"output_file": None, "manifest_file": None, "model_file": None}
     if not request.dry_run:
         assert output is not None
         files = _write(request, original, working, merged, plan, output, cleaned_model, model_spec, checkpoint)
@@ -119,8 +132,9 @@ def run_clean(request: CleanRequest, *, events: "Optional[Events]" = None,
     payload: dict[str, Any] = {
         **plan.payload(),
         "merged": [{"from": a, "to": b} for a, b in merged.pairs],
-        "noise_matrix": str(request.noise_matrix) if request.noise_matrix is not None else (
-            "estimated" if detection.noise_matrix is not None else None),
+        "noise_matrix": str(request.noise_matrix)
+        if request.noise_matrix is not None
+        else ("estimated" if detection.noise_matrix is not None else None),
         "label_issues_file": str(request.label_issues) if request.label_issues is not None else None,
         "dry_run": request.dry_run,
         **files,
@@ -132,8 +146,9 @@ def run_clean(request: CleanRequest, *, events: "Optional[Events]" = None,
     return CleanResult(plan, merged, original, evaluation, files, context)
 
 
-def _pred_probs(request: CleanRequest, original: Dataset, working: Dataset, merged: ClassMerge,
-                log: NoteLog) -> tuple[np.ndarray, dict[str, Any]]:
+def _pred_probs(
+    request: CleanRequest, original: Dataset, working: Dataset, merged: ClassMerge, log: NoteLog
+) -> tuple[np.ndarray, dict[str, Any]]:
     """pred_probs of the merged classes: files and saved models score the original classes (then summed)."""
     from cleanaudit.workflows.sources import obtain_members
 
@@ -156,43 +171,76 @@ def _detection(working: Dataset, merged: ClassMerge, pred_probs: Any, issues_fil
     if issues_file is None:
         return detect_label_issues(working.labels, pred_probs, noise_matrix=known)
     suggested = np.where(issues_file.suggested >= 0, merged.code_map[np.maximum(issues_file.suggested, 0)], -1)
-    return detection_from_issues(issues_file.is_issue, f"--label-issues {issues_file.source}", labels=working.labels,
-                                 pred_probs=pred_probs, label_quality=issues_file.label_quality,
-                                 suggested=suggested, noise_matrix=known)
+    return detection_from_issues(
+        issues_file.is_issue,
+        f"--label-issues {issues_file.source}",
+        labels=working.labels,
+        pred_probs=pred_probs,
+        label_quality=issues_file.label_quality,
+        suggested=suggested,
+        noise_matrix=known,
+    )
 
 
-def _fit_and_evaluate(request: CleanRequest, run: dict[str, Any], working: Dataset, original: Dataset,
-                      merged: ClassMerge, plan: Any, log: NoteLog) -> tuple[Any, str, Any]:
+def _fit_and_evaluate(
+    request: CleanRequest,
+    run: dict[str, Any],
+    working: Dataset,
+    original: Dataset,
+    merged: ClassMerge,
+    plan: Any,
+    log: NoteLog,
+) -> tuple[Any, str, Any]:
     from cleanaudit.errors import InputError
     from cleanaudit.models.evaluate import evaluate, fit_cleaned_model
     from cleanaudit.models.fit import model_spec, resolve_model
 
     if working.features.shape[1] == 0:
-        raise InputError("no feature columns to train the cleaned model on (--test / --save-model)",
-                         hint="pass --features, or leave out --test and --save-model")
+        raise InputError(
+            "no feature columns to train the cleaned model on (--test / --save-model)",
+            hint="pass --features, or leave out --test and --save-model",
+        )
     if run.get("pred_probs_source") == "cross-validation":
         spec = model_spec(str(run["model"]))
     else:
         if request.models[0] == "auto":
             log.note("model_choice", "choosing the model for --test/--save-model with --model auto (cross-validation)")
-        spec = resolve_model(request.models[0], working.features, working.labels, cv=request.cv, seed=request.seed,
-                             jobs=request.jobs, progress=log.progress, class_names=working.class_names).spec
+        spec = resolve_model(
+            request.models[0],
+            working.features,
+            working.labels,
+            cv=request.cv,
+            seed=request.seed,
+            jobs=request.jobs,
+            progress=log.progress,
+            class_names=working.class_names,
+        ).spec
     params = request.model_param_dict()
     cleaned_model, messages = fit_cleaned_model(spec, working.features, plan, model_params=params, seed=request.seed)
     evaluation = None
     if request.test is not None:
         test = Path(request.test)
         features, labels = _load_test(request, test, working, original, merged)
-        evaluation, _ = evaluate(spec, working.features, plan, features, labels, test_path=str(test),
-                                 model_params=params, seed=request.seed, cleaned_model=cleaned_model)
+        evaluation, _ = evaluate(
+            spec,
+            working.features,
+            plan,
+            features,
+            labels,
+            test_path=str(test),
+            model_params=params,
+            seed=request.seed,
+            cleaned_model=cleaned_model,
+        )
         evaluation.notes = list(dict.fromkeys(messages + evaluation.notes))
     for message in messages if evaluation is None else evaluation.notes:
         log.note("model_note", message)
     return evaluation, spec, cleaned_model
 
 
-def _load_test(request: CleanRequest, test: Path, working: Dataset, original: Dataset,
-               merged: ClassMerge) -> tuple[Any, Any]:
+def _load_test(
+    request: CleanRequest, test: Path, working: Dataset, original: Dataset, merged: ClassMerge
+) -> tuple[Any, Any]:
     """The test table's features (the training feature columns) and labels as merged class codes."""
     import numpy as np
 
@@ -203,18 +251,29 @@ def _load_test(request: CleanRequest, test: Path, working: Dataset, original: Da
     known = {str(c): k for k, c in enumerate(original.class_names)}
     unknown = [c for c in data.class_names if str(c) not in known]
     if unknown:
-        raise InputError(f"--test {test} has label(s) the training data does not: {', '.join(map(str, unknown))}",
-                         hint=f"the classes are: {', '.join(map(str, original.class_names))}")
+        raise InputError(
+            f"--test {test} has label(s) the training data does not: {', '.join(map(str, unknown))}",
+            hint=f"the classes are: {', '.join(map(str, original.class_names))}",
+        )
     codes = np.array([known[str(c)] for c in data.class_names], dtype=np.intp)[data.labels]
     return data.features, merged.labels(codes)
 
 
-def _write(request: CleanRequest, original: Dataset, working: Dataset, merged: ClassMerge, plan: Any,
-           output: Path, cleaned_model: Any, spec: Optional[str],
-           checkpoint: Optional[Callable[[], None]]) -> dict[str, Optional[str]]:
+def _write(
+    request: CleanRequest,
+    original: Dataset,
+    working: Dataset,
+    merged: ClassMerge,
+    plan: Any,
+    output: Path,
+    cleaned_model: Any,
+    spec: str | None,
+    checkpoint: Callable[[], None] | None,
+) -> dict[str, str | None]:
     from cleanaudit.data.cleaned import cleaned_table, manifest_path, source_table
     from cleanaudit.data.write import FileSet, write_frame
-    from cleanaudit.models.persist import SavedModel, save_model as save
+    from cleanaudit.models.persist import SavedModel
+    from cleanaudit.models.persist import save_model as save
 
     table = source_table(original.frame, original.paths, output)
     old_names = [original.class_names[k] for k in original.labels]
@@ -225,11 +284,22 @@ def _write(request: CleanRequest, original: Dataset, working: Dataset, merged: C
     files = {"output_file": str(output), "manifest_file": str(manifest), "model_file": None}
     with FileSet() as staged:  # the table, its manifest and the model land together, or none of them
         if save_model is not None:  # first: a model skops cannot store should stop the run before any write
-            info = {"trained_on": [str(p) for p in original.paths], "trained_on_sha256": original.sha256,
-                    "num_training_rows": int(plan.keep.sum()), "strategy": plan.strategy,
-                    "merged": [f"{a}={b}" for a, b in merged.pairs], "created_by": "cleanaudit clean"}
-            saved = SavedModel(cleaned_model, list(working.class_names), list(working.features.columns),
-                               original.label_column, str(spec), info)
+            info = {
+                "trained_on": [str(p) for p in original.paths],
+                "trained_on_sha256": original.sha256,
+                "num_training_rows": int(plan.keep.sum()),
+                "strategy": plan.strategy,
+                "merged": [f"{a}={b}" for a, b in merged.pairs],
+                "created_by": "cleanaudit clean",
+            }
+            saved = SavedModel(
+                cleaned_model,
+                list(working.class_names),
+                list(working.features.columns),
+                original.label_column,
+                str(spec),
+                info,
+            )
             staged.write(save_model, lambda temp: save(saved, temp))
             files["model_file"] = str(save_model)
         staged.write(output, lambda temp: write_frame(cleaned, temp))

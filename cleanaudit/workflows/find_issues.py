@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any
 
 from cleanaudit.workflows.request import DataRequest
 
@@ -29,12 +29,12 @@ class FindIssuesRequest(DataRequest):
     adjust_pred_probs: bool = False
     min_examples_per_class: int = 1
     frac_noise: float = 1.0
-    top: Optional[int] = None
-    train: Optional[Path] = None  # fit the model on this file and score the data with it
+    top: int | None = None
+    train: Path | None = None  # fit the model on this file and score the data with it
     ensemble_weighting: str = "accuracy"
 
 
-def run_find_issues(request: FindIssuesRequest, *, events: "Optional[Events]" = None) -> "FindIssuesResult":
+def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None) -> FindIssuesResult:
     """Flag and rank the label issues of the request's data; the result's ``context`` holds the run."""
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.gates import Measurements
@@ -43,14 +43,22 @@ def run_find_issues(request: FindIssuesRequest, *, events: "Optional[Events]" = 
     train = Path(request.train) if request.train is not None else None
     prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting, train=train)
     ds = prepared.dataset
-    settings = dict(filter_by=request.filter_by, rank_by=request.rank_by, adjust_pred_probs=request.adjust_pred_probs,
-                    min_examples_per_class=request.min_examples_per_class, frac_noise=request.frac_noise)
+    settings: dict[str, Any] = dict(
+        filter_by=request.filter_by,
+        rank_by=request.rank_by,
+        adjust_pred_probs=request.adjust_pred_probs,
+        min_examples_per_class=request.min_examples_per_class,
+        frac_noise=request.frac_noise,
+    )
+    result: labels.FindIssuesResult
     if len(prepared.members) > 1:
-        result = labels.ensemble_issues_result(ds.labels, prepared.members, ds.class_names, ids=ds.ids,
-                                               weighting=request.ensemble_weighting, **settings)
+        result = labels.ensemble_issues_result(
+            ds.labels, prepared.members, ds.class_names, ids=ds.ids, weighting=request.ensemble_weighting, **settings
+        )
     else:
         result = labels.find_issues_result(ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, **settings)
     measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
-    result.context = prepared.conclude("find-issues", result.payload(request.top or None), measured=measured,
-                                       per_row=result.per_row_frame_columns())
+    result.context = prepared.conclude(
+        "find-issues", result.payload(request.top or None), measured=measured, per_row=result.per_row_frame_columns()
+    )
     return result

@@ -22,15 +22,19 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from cleanaudit.errors import ConfigError
 
 HEALTH = "health"
 SEVERITIES = ("error", "warn", "off")
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
 }
 _PATTERN = re.compile(r"^\s*(?P<name>[a-z_]+)\s*(?:(?P<op>>=|<=|>|<)\s*(?P<value>[0-9.eE+-]+%?)\s*)?$")
 
@@ -80,8 +84,13 @@ class GateResult:
     check: str
 
     def payload(self) -> dict[str, Any]:
-        return {"expr": self.expr, "measured": self.measured, "passed": self.passed,
-                "severity": self.severity, "message": self.message}
+        return {
+            "expr": self.expr,
+            "measured": self.measured,
+            "passed": self.passed,
+            "severity": self.severity,
+            "message": self.message,
+        }
 
 
 def parse_gate(expr: str, *, known: Iterable[str]) -> Gate:
@@ -97,13 +106,16 @@ def parse_gate(expr: str, *, known: Iterable[str]) -> Gate:
     if new:
         gate = parse_gate(expr.strip()[4:], known=known)
         if gate.metric == HEALTH:
-            raise ConfigError(f"--fail-on {expr!r}: new: applies to issue counts, not the health score",
-                              hint="e.g. 'new:label>0'")
+            raise ConfigError(
+                f"--fail-on {expr!r}: new: applies to issue counts, not the health score", hint="e.g. 'new:label>0'"
+            )
         return Gate("new:" + gate.expr, gate.metric, gate.op, gate.threshold, gate.fraction, new=True)
     match = _PATTERN.match(expr)
     if not match:
-        raise ConfigError(f"--fail-on {expr!r} is not a gate expression",
-                          hint="write e.g. 'label>0.05', 'label>100', 'health<0.8' or 'non_iid'")
+        raise ConfigError(
+            f"--fail-on {expr!r} is not a gate expression",
+            hint="write e.g. 'label>0.05', 'label>100', 'health<0.8' or 'non_iid'",
+        )
     name, op, raw = match["name"], match["op"], match["value"]
     if name not in names:
         raise ConfigError(f"--fail-on {expr!r} names unknown check {name!r}", hint=f"choose from: {', '.join(names)}")
@@ -120,11 +132,14 @@ def parse_gate(expr: str, *, known: Iterable[str]) -> Gate:
         value /= 100
     fraction = name != HEALTH and (percent or not re.fullmatch(r"[0-9]+", raw))
     if name == HEALTH and not 0 <= value <= 1:  # a threshold the score can never cross fails or passes forever
-        raise ConfigError(f"--fail-on {expr!r}: the health score lies in [0, 1], so {raw} is out of range",
-                          hint="e.g. 'health<0.8'")
+        raise ConfigError(
+            f"--fail-on {expr!r}: the health score lies in [0, 1], so {raw} is out of range", hint="e.g. 'health<0.8'"
+        )
     if fraction and not 0 <= value <= 1:
-        raise ConfigError(f"--fail-on {expr!r}: a fraction must lie in [0, 1]",
-                          hint="write an integer for a count of rows, e.g. 'label>100'")
+        raise ConfigError(
+            f"--fail-on {expr!r}: a fraction must lie in [0, 1]",
+            hint="write an integer for a count of rows, e.g. 'label>100'",
+        )
     return Gate(f"{name}{op}{raw}", name, op, value, fraction)
 
 
@@ -138,13 +153,16 @@ def parse_gates(fail_on: Iterable[str], fail_under: float | None, *, known: Iter
     gates = [parse_gate(e, known=known) for e in fail_on]
     if fail_under is not None:
         if not 0 <= fail_under <= 1:
-            raise ConfigError(f"--fail-under {fail_under} is outside [0, 1]", hint="the health score is a share, e.g. 0.8")
+            raise ConfigError(
+                f"--fail-under {fail_under} is outside [0, 1]", hint="the health score is a share, e.g. 0.8"
+            )
         gates.append(Gate(f"health<{fail_under:g}", HEALTH, "<", float(fail_under), False))
     return gates
 
 
-def evaluate(gates: Iterable[Gate], measured: Measurements,
-             severity: Mapping[str, str] | None = None) -> list[GateResult]:
+def evaluate(
+    gates: Iterable[Gate], measured: Measurements, severity: Mapping[str, str] | None = None
+) -> list[GateResult]:
     """Evaluate ``gates``; a gate on a check that did not run fails (it could not be checked).
 
     ``severity`` maps check names to ``error``/``warn``/``off`` (default ``error``); ``off``
@@ -190,4 +208,3 @@ def _evaluate_one(gate: Gate, m: Measurements, level: str) -> GateResult:
 def gates_failed(results: Iterable[GateResult]) -> bool:
     """True when a gate of severity ``error`` did not pass (``warn`` gates never fail a run)."""
     return any(not r.passed and r.severity == "error" for r in results)
-

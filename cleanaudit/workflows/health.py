@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from cleanaudit.workflows.request import DataRequest
 
@@ -24,7 +24,7 @@ class HealthRequest(DataRequest):
     """health takes only the shared options."""
 
 
-def run_health(request: HealthRequest, *, events: "Optional[Events]" = None) -> "HealthResult":
+def run_health(request: HealthRequest, *, events: Events | None = None) -> HealthResult:
     """Score the label health of the request's data; the result's ``context`` holds the run."""
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.gates import Measurements
@@ -33,7 +33,8 @@ def run_health(request: HealthRequest, *, events: "Optional[Events]" = None) -> 
     prepared = prepare(request, events)
     ds = prepared.dataset
     result = labels.health_result(ds.labels, prepared.pred_probs, ds.class_names)
-    measured = Measurements(ds.num_examples, {"label": result.num_label_issues}, health=result.health_score,
-                            command="health")
+    measured = Measurements(
+        ds.num_examples, {"label": result.num_label_issues}, health=result.health_score, command="health"
+    )
     result.context = prepared.conclude("health", result.payload(), measured=measured)
     return result

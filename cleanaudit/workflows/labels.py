@@ -12,8 +12,9 @@ prints or writes files.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -98,8 +99,15 @@ def find_issues_result(
     [5, 4]
     """
     rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
-    found = label_issues(labels, pred_probs, filter_by=filter_by, min_examples_per_class=min_examples_per_class,
-                         frac_noise=frac_noise, rank_by=rank_by, rank_by_kwargs=rank_kwargs)
+    found = label_issues(
+        labels,
+        pred_probs,
+        filter_by=filter_by,
+        min_examples_per_class=min_examples_per_class,
+        frac_noise=frac_noise,
+        rank_by=rank_by,
+        rank_by_kwargs=rank_kwargs,
+    )
     return FindIssuesResult(
         ranked_rows=found.ranked_indices,
         is_issue=found.is_issue,
@@ -144,16 +152,36 @@ def ensemble_issues_result(
     pred_probs_list = [m.pred_probs for m in members]
     weights = member_weights(labels, pred_probs_list, weighting)
     mixed = mix_pred_probs(pred_probs_list, weights)
-    rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
-    quality = engine.get_label_quality_ensemble_scores(labels, list(pred_probs_list), method=rank_by,
-                                                       weight_ensemble_members_by=weighting, verbose=False,
-                                                       **rank_kwargs)
-    found = label_issues(labels, mixed, filter_by=filter_by, min_examples_per_class=min_examples_per_class,
-                         frac_noise=frac_noise, label_quality=quality)
+    rank_kwargs: dict[str, Any] = (
+        {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
+    )
+    quality = engine.get_label_quality_ensemble_scores(
+        labels,
+        list(pred_probs_list),
+        method=rank_by,
+        weight_ensemble_members_by=weighting,
+        verbose=False,
+        **rank_kwargs,
+    )
+    found = label_issues(
+        labels,
+        mixed,
+        filter_by=filter_by,
+        min_examples_per_class=min_examples_per_class,
+        frac_noise=frac_noise,
+        label_quality=quality,
+    )
     return EnsembleIssuesResult(
-        ranked_rows=found.ranked_indices, is_issue=found.is_issue, label_quality=found.label_quality, given=labels,
-        predicted=found.predicted_labels, class_names=list(class_names), ids=ids, filter_by=filter_by,
-        rank_by=f"ensemble {rank_by}", ensemble=describe_members(labels, members, weights, weighting),
+        ranked_rows=found.ranked_indices,
+        is_issue=found.is_issue,
+        label_quality=found.label_quality,
+        given=labels,
+        predicted=found.predicted_labels,
+        class_names=list(class_names),
+        ids=ids,
+        filter_by=filter_by,
+        rank_by=f"ensemble {rank_by}",
+        ensemble=describe_members(labels, members, weights, weighting),
     )
 
 
@@ -210,12 +238,20 @@ class OverlapResult(CommandOutcome):
 
     def payload(self, top: int | None = None) -> dict[str, Any]:
         shown = self.pairs[:top] if top else self.pairs
-        return {"asymmetric": self.asymmetric, "pairs_total": self.num_pairs,
-                "pairs_left_out": self.num_pairs - len(shown), "pairs": shown}
+        return {
+            "asymmetric": self.asymmetric,
+            "pairs_total": self.num_pairs,
+            "pairs_left_out": self.num_pairs - len(shown),
+            "pairs": shown,
+        }
 
 
 def overlap_result(
-    labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any], *, asymmetric: bool = False,
+    labels: np.ndarray,
+    pred_probs: np.ndarray,
+    class_names: Sequence[Any],
+    *,
+    asymmetric: bool = False,
     top: int | None = None,
 ) -> OverlapResult:
     """Overlapping class pairs from the engine's estimated joint: the ``top`` largest (all with ``None``).
@@ -236,7 +272,9 @@ def overlap_result(
             "joint_probability": float(jp),
         }
         for a, b, n, jp in zip(
-            table["Class Index A"], table["Class Index B"], table["Num Overlapping Examples"],
+            table["Class Index A"],
+            table["Class Index B"],
+            table["Num Overlapping Examples"],
             table["Joint Probability"],
         )
     ]

@@ -84,8 +84,10 @@ def parse_merges(items: Sequence[str], class_names: Sequence[Any]) -> ClassMerge
         if source == dest:
             raise ConfigError(f"--merge {item!r} merges a class into itself", hint=_SYNTAX_HINT)
         if source in target and target[source] != dest:
-            raise ConfigError(f"--merge: class {names[source]!r} is merged into two classes",
-                              hint="merge each class into one other class")
+            raise ConfigError(
+                f"--merge: class {names[source]!r} is merged into two classes",
+                hint="merge each class into one other class",
+            )
         target[source] = dest
         pairs.append((names[source], names[dest]))
     code_of_final = [_follow(code, target, names) for code in range(len(names))]
@@ -104,7 +106,7 @@ def _split(item: str, names: list[Any]) -> tuple[int, int]:
     texts = [str(n) for n in names]
     positions = [i for i, ch in enumerate(item) if ch == "="]
     for i in positions:
-        left, right = item[:i].strip(), item[i + 1:].strip()
+        left, right = item[:i].strip(), item[i + 1 :].strip()
         if left in texts and right in texts:
             return texts.index(left), texts.index(right)
     left, right = (part.strip() for part in item.split("=", 1))
@@ -113,8 +115,9 @@ def _split(item: str, names: list[Any]) -> tuple[int, int]:
     unknown = left if left not in texts else right
     close = difflib.get_close_matches(unknown, texts, n=1)
     suggestion = f"did you mean {close[0]!r}? " if close else ""
-    raise ConfigError(f"--merge {item!r}: unknown class {unknown!r}",
-                      hint=f"{suggestion}the classes are: {', '.join(texts)}")
+    raise ConfigError(
+        f"--merge {item!r}: unknown class {unknown!r}", hint=f"{suggestion}the classes are: {', '.join(texts)}"
+    )
 
 
 def _follow(code: int, target: dict[int, int], names: list[Any]) -> int:
@@ -122,7 +125,9 @@ def _follow(code: int, target: dict[int, int], names: list[Any]) -> int:
     while code in target:
         code = target[code]
         if code in seen:
-            raise ConfigError(f"--merge options form a cycle through class {names[code]!r}",
-                              hint="merge each class into one that is not merged away")
+            raise ConfigError(
+                f"--merge options form a cycle through class {names[code]!r}",
+                hint="merge each class into one that is not merged away",
+            )
         seen.add(code)
     return code

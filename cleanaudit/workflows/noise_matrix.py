@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from cleanaudit.workflows.request import DataRequest
 
@@ -27,15 +27,19 @@ class NoiseMatrixRequest(DataRequest):
     py_method: str = "cnt"
 
 
-def run_noise_matrix(request: NoiseMatrixRequest, *, events: "Optional[Events]" = None) -> "NoiseMatrixResult":
+def run_noise_matrix(request: NoiseMatrixRequest, *, events: Events | None = None) -> NoiseMatrixResult:
     """Estimate the label noise of the request's data; the result's ``context`` holds the run."""
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.prepare import prepare
 
     prepared = prepare(request, events)
     ds = prepared.dataset
-    result = labels.noise_matrix_result(ds.labels, prepared.pred_probs, ds.class_names,
-                                        converge_latent_estimates=request.converge_latent_estimates,
-                                        py_method=request.py_method)
+    result = labels.noise_matrix_result(
+        ds.labels,
+        prepared.pred_probs,
+        ds.class_names,
+        converge_latent_estimates=request.converge_latent_estimates,
+        py_method=request.py_method,
+    )
     result.context = prepared.conclude("noise-matrix", result.payload())
     return result

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from cleanaudit.workflows.request import DataRequest
 
@@ -26,20 +26,24 @@ class OverlapRequest(DataRequest):
     """overlap's own options; ``top`` pairs are kept (``None``: all of them)."""
 
     asymmetric: bool = False
-    top: Optional[int] = PAIRS_TOP_DEFAULT
+    top: int | None = PAIRS_TOP_DEFAULT
 
 
-def run_overlap(request: OverlapRequest, *, events: "Optional[Events]" = None) -> "OverlapResult":
+def run_overlap(request: OverlapRequest, *, events: Events | None = None) -> OverlapResult:
     """Find the overlapping class pairs of the request's data; the result's ``context`` holds the run."""
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.prepare import prepare
 
     prepared = prepare(request, events)
     ds = prepared.dataset
-    result = labels.overlap_result(ds.labels, prepared.pred_probs, ds.class_names, asymmetric=request.asymmetric,
-                                   top=request.top)
+    result = labels.overlap_result(
+        ds.labels, prepared.pred_probs, ds.class_names, asymmetric=request.asymmetric, top=request.top
+    )
     if len(result.pairs) < result.num_pairs:
-        prepared.log.note("pairs_left_out", f"listing the {len(result.pairs)} most overlapping of "
-                          f"{result.num_pairs:,} class pairs (--top N to change, --top 0 for all)")
+        prepared.log.note(
+            "pairs_left_out",
+            f"listing the {len(result.pairs)} most overlapping of "
+            f"{result.num_pairs:,} class pairs (--top N to change, --top 0 for all)",
+        )
     result.context = prepared.conclude("overlap", result.payload())
     return result

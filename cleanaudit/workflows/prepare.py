@@ -13,7 +13,7 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from cleanaudit.workflows.result import NoteLog, RunContext
 
@@ -39,7 +39,7 @@ def library_versions() -> dict[str, str]:
     return found
 
 
-def parse_request_gates(request: DataRequest, known: Optional[list[str]] = None) -> list[Gate]:
+def parse_request_gates(request: DataRequest, known: list[str] | None = None) -> list[Gate]:
     """The request's ``fail_on``/``fail_under`` gates, parsed (ConfigError on a bad expression)."""
     if not request.fail_on and request.fail_under is None:
         return []
@@ -61,17 +61,24 @@ class Prepared:
     for a command that needed none (``clean`` with ``--label-issues``).
     """
 
-    request: "DataRequest"
-    dataset: "Dataset"
-    pred_probs: "Optional[np.ndarray]"
+    request: DataRequest
+    dataset: Dataset
+    pred_probs: np.ndarray | None
     run: dict[str, Any]
     log: NoteLog
     started: float
     members: list[Any] = field(default_factory=list)
     gates: list[Any] = field(default_factory=list)
 
-    def conclude(self, command: str, payload: dict[str, Any], *, measured: "Optional[Measurements]" = None,
-                 per_row: Optional[dict[str, Any]] = None, dataset: "Optional[Dataset]" = None) -> RunContext:
+    def conclude(
+        self,
+        command: str,
+        payload: dict[str, Any],
+        *,
+        measured: Measurements | None = None,
+        per_row: dict[str, Any] | None = None,
+        dataset: Dataset | None = None,
+    ) -> RunContext:
         """Evaluate the gates on ``measured`` and record the run (its seconds end here).
 
         A command that measures nothing fails every gate given to it.
@@ -85,20 +92,27 @@ class Prepared:
         gate_results = evaluate(self.gates, measured, dict(self.request.severity))
         if gate_results:
             payload = dict(payload, gates=[g.payload() for g in gate_results])
-        return RunContext(command, dataset, run, self.log.notes, payload, measured, gate_results, per_row,
-                          self.pred_probs)
+        return RunContext(
+            command, dataset, run, self.log.notes, payload, measured, gate_results, per_row, self.pred_probs
+        )
 
 
-def start(request: DataRequest, events: "Optional[Events]" = None, *,
-          known_checks: Optional[list[str]] = None) -> tuple[NoteLog, list[Gate], float]:
+def start(
+    request: DataRequest, events: Events | None = None, *, known_checks: list[str] | None = None
+) -> tuple[NoteLog, list[Gate], float]:
     """The note log, the parsed gates and the start time of a run (gates fail fast)."""
     started = time.perf_counter()
     log = NoteLog(events)
     return log, parse_request_gates(request, known_checks), started
 
 
-def prepare(request: DataRequest, events: "Optional[Events]" = None, *, ensemble_weighting: Optional[str] = None,
-            train: Optional[Path] = None) -> Prepared:
+def prepare(
+    request: DataRequest,
+    events: Events | None = None,
+    *,
+    ensemble_weighting: str | None = None,
+    train: Path | None = None,
+) -> Prepared:
     """Load the request's data and obtain its pred_probs.
 
     Several models or pred_probs make an ensemble, allowed only when the command gives

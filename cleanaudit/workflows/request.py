@@ -12,16 +12,17 @@ adds its own options (``FindIssuesRequest``, ``AuditRequest``, ...).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    PredProbsSource = Union[str, Path, np.ndarray]
-    DataSource = Union[str, Path, Sequence[Union[str, Path]], pd.DataFrame]
+    PredProbsSource: TypeAlias = str | Path | np.ndarray
+    DataSource: TypeAlias = str | Path | Sequence[str | Path] | pd.DataFrame
 
 DEFAULT_MODEL = "auto"
 DEFAULT_CV = 5
@@ -37,7 +38,7 @@ class DataRequest:
     ``model_params`` is a dict or ``key=value`` strings as ``--model-param`` takes them.
     """
 
-    data: "DataSource"
+    data: DataSource
     label: str | None = None
     features: Sequence[str] | None = None
     ignore: Sequence[str] | None = None
@@ -49,16 +50,16 @@ class DataRequest:
     cv: int = DEFAULT_CV
     seed: int = DEFAULT_SEED
     jobs: int | None = None
-    pred_probs: "PredProbsSource | Sequence[PredProbsSource] | None" = None
+    pred_probs: PredProbsSource | Sequence[PredProbsSource] | None = None
     from_model: str | Path | None = None
     fail_on: Sequence[str] = ()
     fail_under: float | None = None
     severity: Mapping[str, str] = field(default_factory=dict)  # per-check gate severity (error, warn, off)
 
     @property
-    def frame(self) -> "pd.DataFrame | None":
+    def frame(self) -> pd.DataFrame | None:
         """The data when it was given as a DataFrame."""
-        return None if isinstance(self.data, (str, Path, list, tuple)) else self.data  # type: ignore[return-value]
+        return None if isinstance(self.data, (str, Path, list, tuple)) else self.data
 
     @property
     def paths(self) -> list[Path]:

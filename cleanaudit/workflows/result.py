@@ -26,14 +26,14 @@ class RunContext:
     """One finished run of a command on one dataset, as every renderer reads it."""
 
     command: str
-    dataset: "Dataset"
+    dataset: Dataset
     run: dict[str, Any]  # the JSON ``run`` record: model, cv_folds, seed, pred_probs_source, versions, seconds
     notes: list[Note]
     payload: dict[str, Any]  # the command's JSON keys (DESIGN.md), with ``gates`` when any were given
-    measured: "Measurements"
-    gates: list["GateResult"] = field(default_factory=list)
+    measured: Measurements
+    gates: list[GateResult] = field(default_factory=list)
     per_row: dict[str, Any] | None = None  # columns of issues.parquet / issues.csv
-    pred_probs: "np.ndarray | None" = None
+    pred_probs: np.ndarray | None = None
 
     @property
     def gates_failed(self) -> bool:
@@ -58,7 +58,7 @@ class CommandOutcome:
         return self.context
 
     @property
-    def dataset(self) -> "Dataset":
+    def dataset(self) -> Dataset:
         return self._context().dataset
 
     @property
@@ -70,7 +70,7 @@ class CommandOutcome:
         return self._context().run
 
     @property
-    def gates(self) -> list["GateResult"]:
+    def gates(self) -> list[GateResult]:
         return self._context().gates
 
     @property

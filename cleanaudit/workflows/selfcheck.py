@@ -67,8 +67,15 @@ def flip_labels(labels: np.ndarray, rate: float, *, seed: int = 0) -> np.ndarray
         np.random.set_state(state)
 
 
-def score_flips(original: np.ndarray, noisy: np.ndarray, flagged: np.ndarray, already_flagged: np.ndarray,
-                *, rate: float, pred_probs: str) -> SelfCheckResult:
+def score_flips(
+    original: np.ndarray,
+    noisy: np.ndarray,
+    flagged: np.ndarray,
+    already_flagged: np.ndarray,
+    *,
+    rate: float,
+    pred_probs: str,
+) -> SelfCheckResult:
     """Precision and recall of ``flagged`` (issues on the noisy copy) at finding the flipped rows.
 
     >>> r = score_flips(np.array([0, 0, 1, 1]), np.array([1, 0, 1, 1]), np.array([True, False, True, False]),
@@ -82,6 +89,12 @@ def score_flips(original: np.ndarray, noisy: np.ndarray, flagged: np.ndarray, al
     found = int((flagged & flipped).sum())
     precision = found / int(counted.sum()) if counted.any() else None
     recall = found / int(flipped.sum()) if flipped.any() else None
-    return SelfCheckResult(rate, int(flipped.sum()), int(flagged.sum()), found,
-                           None if precision is None else round(precision, 4),
-                           None if recall is None else round(recall, 4), pred_probs)
+    return SelfCheckResult(
+        rate,
+        int(flipped.sum()),
+        int(flagged.sum()),
+        found,
+        None if precision is None else round(precision, 4),
+        None if recall is None else round(recall, 4),
+        pred_probs,
+    )

@@ -11,7 +11,7 @@ probabilities) becomes a note.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,12 +23,15 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.request import DataRequest
     from cleanaudit.workflows.result import NoteLog
 
-IN_SAMPLE_NOTE = ("pred_probs come from a saved model's predict_proba, not from cross-validation: for rows "
-                  "the model was trained on they are not out-of-sample, so their label issues are underestimated")
+IN_SAMPLE_NOTE = (
+    "pred_probs come from a saved model's predict_proba, not from cross-validation: for rows "
+    "the model was trained on they are not out-of-sample, so their label issues are underestimated"
+)
 
 
-def check_sources(request: DataRequest, *, ensemble: bool, train: Optional[Path] = None,
-                  model_needed: bool = False) -> None:
+def check_sources(
+    request: DataRequest, *, ensemble: bool, train: Path | None = None, model_needed: bool = False
+) -> None:
     """Fail fast (before any fitting) on option combinations that cannot work together.
 
     ``model_needed`` says the command fits the model for something else than pred_probs
@@ -36,17 +39,27 @@ def check_sources(request: DataRequest, *, ensemble: bool, train: Optional[Path]
     """
     given_pred_probs = request.pred_probs_list
     models = request.models
-    given = [name for name, on in (("--pred-probs", bool(given_pred_probs)), ("--from-model", request.from_model),
-                                   ("--train", train)) if on]
+    given = [
+        name
+        for name, on in (
+            ("--pred-probs", bool(given_pred_probs)),
+            ("--from-model", request.from_model),
+            ("--train", train),
+        )
+        if on
+    ]
     if len(given) > 1:
-        raise ConfigError(f"{' and '.join(given)} both say where the probabilities come from",
-                          hint="pass only one of them")
+        raise ConfigError(
+            f"{' and '.join(given)} both say where the probabilities come from", hint="pass only one of them"
+        )
     given_probs = "--pred-probs" if given_pred_probs else "--from-model" if request.from_model else None
     if given_probs and not model_needed and (request.model_given or request.model_params):
         # The model would be silently ignored: the probabilities are given, nothing is fitted.
         option = "--model" if request.model_given else "--model-param"
-        raise ConfigError(f"{option} has no effect with {given_probs}: the probabilities are given, no model "
-                          "is fitted", hint=f"pass either {option} or {given_probs}")
+        raise ConfigError(
+            f"{option} has no effect with {given_probs}: the probabilities are given, no model is fitted",
+            hint=f"pass either {option} or {given_probs}",
+        )
     files = [str(p) for p in given_pred_probs if isinstance(p, Path)]
     for option, values in (("--model", models), ("--pred-probs", files)):
         repeated = sorted({v for v in values if values.count(v) > 1})
@@ -55,11 +68,15 @@ def check_sources(request: DataRequest, *, ensemble: bool, train: Optional[Path]
     members = len(given_pred_probs) if given_pred_probs else 1 if request.from_model else len(models)
     if members > 1 and not ensemble:
         option = "--pred-probs" if given_pred_probs else "--model"
-        raise ConfigError(f"{option} is given {members} times, but this command uses one model",
-                          hint="ensembles of several models are for find-issues and audit; give one")
+        raise ConfigError(
+            f"{option} is given {members} times, but this command uses one model",
+            hint="ensembles of several models are for find-issues and audit; give one",
+        )
     if len(models) > 1 and request.model_params and not (given_pred_probs or request.from_model):
-        raise ConfigError("--model-param with several --model options is ambiguous",
-                          hint="give parameters to one model at a time, or use presets without --model-param")
+        raise ConfigError(
+            "--model-param with several --model options is ambiguous",
+            hint="give parameters to one model at a time, or use presets without --model-param",
+        )
     from cleanaudit.models.specs import check_model_spec, trusted_module_list
 
     # Every model spec (from --model or a config file) that will be fitted, before any data is read:
@@ -70,24 +87,25 @@ def check_sources(request: DataRequest, *, ensemble: bool, train: Optional[Path]
             check_model_spec(spec, trusted_modules=trusted)
 
 
-def load_data(request: DataRequest, paths: Optional[list[Path]] = None, *,
-              features: Optional[list[str]] = None) -> Dataset:
+def load_data(request: DataRequest, paths: list[Path] | None = None, *, features: list[str] | None = None) -> Dataset:
     """Load ``paths`` (default: the request's data) with the request's label, feature and id columns."""
     from cleanaudit.data.load import dataset_from_frame, load_dataset
 
     if not request.label:
         raise ConfigError("missing option '--label'", hint="name the column holding the class labels, e.g. --label y")
-    columns = dict(label=request.label,
-                   features=features if features is not None else _listed(request.features),
-                   ignore=None if features is not None else _listed(request.ignore),
-                   id_column=request.id_column)
+    columns: dict[str, Any] = dict(
+        label=request.label,
+        features=features if features is not None else _listed(request.features),
+        ignore=None if features is not None else _listed(request.ignore),
+        id_column=request.id_column,
+    )
     if paths is None and request.frame is not None:
         return dataset_from_frame(request.frame, **columns)
     return load_dataset(paths if paths is not None else request.paths, **columns)
 
 
 def obtain_members(
-    dataset: Dataset, request: DataRequest, log: NoteLog, *, train: Optional[Path] = None
+    dataset: Dataset, request: DataRequest, log: NoteLog, *, train: Path | None = None
 ) -> tuple[list[Member], dict[str, Any]]:
     """The pred_probs of ``dataset`` from the source the request names, and the ``run`` record."""
     if request.from_model is not None:
@@ -105,8 +123,12 @@ def obtain_members(
         runs.append(run)
     if len(runs) == 1:
         return members, runs[0]
-    return members, {"model": [m.name for m in members], "cv_folds": request.cv, "seed": request.seed,
-                     "pred_probs_source": "cross-validation"}
+    return members, {
+        "model": [m.name for m in members],
+        "cv_folds": request.cv,
+        "seed": request.seed,
+        "pred_probs_source": "cross-validation",
+    }
 
 
 def _from_given(dataset: Dataset, sources: list[Any]) -> tuple[list[Member], dict[str, Any]]:
@@ -115,7 +137,7 @@ def _from_given(dataset: Dataset, sources: list[Any]) -> tuple[list[Member], dic
 
     members, names = [], []
     for position, source in enumerate(sources):
-        shape = dict(class_names=dataset.class_names, num_examples=dataset.num_examples)
+        shape: dict[str, Any] = dict(class_names=dataset.class_names, num_examples=dataset.num_examples)
         if isinstance(source, Path):
             name, probs = str(source), read_pred_probs(source, **shape)
         else:
@@ -123,8 +145,8 @@ def _from_given(dataset: Dataset, sources: list[Any]) -> tuple[list[Member], dic
             probs = validate_pred_probs(np.asarray(source), name=name, **shape)
         members.append(Member(name, probs, name))
         names.append(name)
-    source: Any = names[0] if len(names) == 1 else names
-    return members, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": source}
+    described: Any = names[0] if len(names) == 1 else names
+    return members, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": described}
 
 
 def _from_model(dataset: Dataset, path: Path, log: NoteLog) -> tuple[list[Member], dict[str, Any]]:
@@ -142,8 +164,12 @@ def _from_model(dataset: Dataset, path: Path, log: NoteLog) -> tuple[list[Member
         "pred_probs_source": f"model file {path}",
         "out_of_sample": False,
         "note": IN_SAMPLE_NOTE,
-        "model_file": {"path": str(path), "label_column": saved.label_column,
-                       "feature_columns": saved.feature_columns, **saved.info},
+        "model_file": {
+            "path": str(path),
+            "label_column": saved.label_column,
+            "feature_columns": saved.feature_columns,
+            **saved.info,
+        },
     }
     return [Member(saved.spec, pred_probs, f"model file {path}")], run
 
@@ -160,9 +186,16 @@ def _from_training_file(
     params = request.model_param_dict()
     members = []
     for spec in request.models:
-        probs, resolved, messages = score_with_training_data(train, dataset, spec, model_params=params, cv=request.cv,
-                                                             seed=request.seed, jobs=request.jobs,
-                                                             progress=log.progress)
+        probs, resolved, messages = score_with_training_data(
+            train,
+            dataset,
+            spec,
+            model_params=params,
+            cv=request.cv,
+            seed=request.seed,
+            jobs=request.jobs,
+            progress=log.progress,
+        )
         _note_warnings(log, messages)
         if resolved.candidates:
             note_candidates(log, resolved.label, resolved.candidates)
@@ -183,10 +216,18 @@ def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: 
     from cleanaudit.models.ensemble import Member
     from cleanaudit.models.specs import trusted_module_list
 
-    result = cross_val_pred_probs(dataset.features, dataset.labels, model=spec, model_params=request.model_param_dict(),
-                                  cv=request.cv, seed=request.seed, jobs=request.jobs, progress=log.progress,
-                                  class_names=dataset.class_names,
-                                  trusted_modules=trusted_module_list(list(request.trusted_modules)))
+    result = cross_val_pred_probs(
+        dataset.features,
+        dataset.labels,
+        model=spec,
+        model_params=request.model_param_dict(),
+        cv=request.cv,
+        seed=request.seed,
+        jobs=request.jobs,
+        progress=log.progress,
+        class_names=dataset.class_names,
+        trusted_modules=trusted_module_list(list(request.trusted_modules)),
+    )
     _note_warnings(log, result.warnings)
     if result.candidates:
         note_candidates(log, result.model, result.candidates)
@@ -198,8 +239,7 @@ def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: 
     }
     if result.candidates:
         run["model_candidates"] = [
-            {"model": c.name, "log_loss": c.log_loss, "accuracy": c.accuracy, "seconds": c.seconds,
-             "error": c.error}
+            {"model": c.name, "log_loss": c.log_loss, "accuracy": c.accuracy, "seconds": c.seconds, "error": c.error}
             for c in result.candidates
         ]
     return Member(result.model, result.pred_probs, result.source), run
@@ -212,12 +252,18 @@ def note_features(dataset: Dataset, log: NoteLog) -> None:
     missing = missing_value_summary(dataset.features)
     if missing:
         columns = ", ".join(f"{c} ({n})" for c, n in missing.items())
-        log.note("missing_values_imputed", f"imputing missing feature values in {columns}: median for numbers, "
-                 "most frequent for categories", columns=list(missing))
+        log.note(
+            "missing_values_imputed",
+            f"imputing missing feature values in {columns}: median for numbers, most frequent for categories",
+            columns=list(missing),
+        )
     for column in id_like_columns(dataset.features):
-        log.note("id_like_column", f"feature column {column} has a different value in every row, like an id, and "
-                 f"only adds noise to the model; pass --id-column {column} (or --ignore {column}) to leave it out",
-                 columns=[column])
+        log.note(
+            "id_like_column",
+            f"feature column {column} has a different value in every row, like an id, and "
+            f"only adds noise to the model; pass --id-column {column} (or --ignore {column}) to leave it out",
+            columns=[column],
+        )
 
 
 def _require_features(dataset: Dataset, where: str) -> None:
@@ -238,10 +284,22 @@ def note_candidates(log: NoteLog, chosen_label: str, candidates: list[Any]) -> N
     chosen = chosen_label.split(":", 1)[-1]
     ranked = sorted(candidates, key=lambda c: c.log_loss)
     scores = ", ".join(f"{c.name} failed" if c.error else f"{c.name} {c.log_loss:.4f}" for c in ranked)
-    rows = [{"model": c.name, "log_loss": c.log_loss, "accuracy": c.accuracy, "seconds": c.seconds,
-             "error": c.error, "chosen": c.name == chosen} for c in ranked]
-    log.note("model_selection", f"--model auto chose {chosen}, the lowest out-of-fold log loss against the given "
-             f"labels ({scores})", details={"candidates": rows})
+    rows = [
+        {
+            "model": c.name,
+            "log_loss": c.log_loss,
+            "accuracy": c.accuracy,
+            "seconds": c.seconds,
+            "error": c.error,
+            "chosen": c.name == chosen,
+        }
+        for c in ranked
+    ]
+    log.note(
+        "model_selection",
+        f"--model auto chose {chosen}, the lowest out-of-fold log loss against the given labels ({scores})",
+        details={"candidates": rows},
+    )
 
 
 def mixed_pred_probs(members: list[Member], labels: np.ndarray, weighting: str) -> tuple[np.ndarray, dict[str, Any]]:
@@ -249,11 +307,12 @@ def mixed_pred_probs(members: list[Member], labels: np.ndarray, weighting: str) 
     from cleanaudit.models.ensemble import describe_members, member_weights, mix_pred_probs
 
     weights = member_weights(labels, [m.pred_probs for m in members], weighting)
-    return mix_pred_probs([m.pred_probs for m in members], weights), describe_members(labels, members, weights,
-                                                                                       weighting)
+    return mix_pred_probs([m.pred_probs for m in members], weights), describe_members(
+        labels, members, weights, weighting
+    )
 
 
-def _listed(value: Any) -> Optional[list[str]]:
+def _listed(value: Any) -> list[str] | None:
     if value is None:
         return None
     return [value] if isinstance(value, str) else list(value)

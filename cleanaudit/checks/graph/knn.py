@@ -41,8 +41,8 @@ duplicates are found by sorting rows, never with an N×N matrix.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -78,7 +78,7 @@ class KnnGraph:
     def num_rows(self) -> int:
         return int(self.indices.shape[0])
 
-    def first(self, k: int) -> "KnnGraph":
+    def first(self, k: int) -> KnnGraph:
         """The first ``k`` neighbours of each row (a view, no copy).
 
         >>> build_knn_graph(np.eye(4), k=3).first(2).indices.shape
@@ -260,8 +260,9 @@ class SharedKnn:
     ((50, 5), 10, 'euclidean')
     """
 
-    def __init__(self, features: np.ndarray, *, metric: str | None = None, progress: Progress | None = None,
-                 method: str = "auto") -> None:
+    def __init__(
+        self, features: np.ndarray, *, metric: str | None = None, progress: Progress | None = None, method: str = "auto"
+    ) -> None:
         self.features = features
         self._metric = metric
         self._progress = progress
@@ -307,8 +308,14 @@ class SharedKnn:
             if self._progress:
                 self._progress("neighbours", 0, self.num_rows)
             start = time.perf_counter()
-            self._graph = build_knn_graph(self.features, k_build, metric=self._metric, method=self._method,
-                                          progress=self._progress, groups=self.duplicate_groups())
+            self._graph = build_knn_graph(
+                self.features,
+                k_build,
+                metric=self._metric,
+                method=self._method,
+                progress=self._progress,
+                groups=self.duplicate_groups(),
+            )
             self.seconds += time.perf_counter() - start
             self._metric = self._graph.metric
         return self._graph.first(k_eff)

@@ -14,7 +14,8 @@ Each returns ``(indices, distances)``, N×k, self excluded, ascending distance, 
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,10 +37,13 @@ def drop_self(ind: np.ndarray, dist: np.ndarray, rows: np.ndarray, k: int) -> tu
 def search_sklearn(x: np.ndarray, k: int, metric: str, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.neighbors import NearestNeighbors
 
+    chosen: Any = metric
     if metric == "euclidean" and len(x) <= 100:
         # As the reference: scipy's exact formula for small data (no dot-product rounding).
-        from scipy.spatial.distance import euclidean as metric  # type: ignore[assignment]
-    nn = NearestNeighbors(n_neighbors=k, metric=metric).fit(x)
+        from scipy.spatial.distance import euclidean
+
+        chosen = euclidean
+    nn = NearestNeighbors(n_neighbors=k, metric=chosen).fit(x)
     n = len(x)
     block = 8192
     if n <= block:
@@ -140,9 +144,9 @@ def search_blocked(x: np.ndarray, k: int, metric: str, progress: Progress | None
         rows = np.arange(start, min(start + _ROWS, n))
         cols_parts, vals_parts = [], []
         for t in range(num_tiles):
-            s = q[rows] @ padded[:, t * tile:(t + 1) * tile]
+            s = q[rows] @ padded[:, t * tile : (t + 1) * tile]
             if (t + 1) * tile > n:
-                s[:, n - t * tile:] = -np.inf
+                s[:, n - t * tile :] = -np.inf
             cols, vals = _tile_candidates(s, min(k1, tile // g), g)
             cols_parts.append(cols + t * tile)
             vals_parts.append(vals)
@@ -189,8 +193,8 @@ def search_hnsw(x: np.ndarray, k: int, metric: str, progress: Progress | None) -
         rows = np.arange(start, min(start + step, n))
         _, cand = index.search(q[rows], k1)
         for a in range(0, len(rows), 4096):  # re-rank a slice at a time: bounded memory
-            sub = rows[a:a + 4096]
-            ind_out[sub], dist_out[sub] = rerank(exact, sub, cand[a:a + 4096].astype(np.int64), k, metric)
+            sub = rows[a : a + 4096]
+            ind_out[sub], dist_out[sub] = rerank(exact, sub, cand[a : a + 4096].astype(np.int64), k, metric)
         if progress:
             progress("neighbours", int(rows[-1] + 1), n)
     return ind_out, dist_out
