@@ -53,26 +53,19 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.utils.validation import check_is_fitted
 
-from cleanaudit import engine
-from cleanaudit.engine.issues import label_issues as find_issues
-from cleanaudit.engine.issues import latent_from_noise_matrices
-from cleanaudit.models.crossval import out_of_fold_pred_probs
 from cleanaudit.models.estimator import (
     align_columns,
     checked_clf,
-    decode_labels,
     take_rows,
     unfitted_copy,
     with_input_tags_of,
 )
 from cleanaudit.models.noisy_labels import (
-    checked_sample_weights,
-    encode_inputs,
+    find_label_issues_for,
     fit_kwargs,
-    label_issue_options,
-    label_issues_frame,
-    pruned_fit_weights,
+    given_label_issues,
     the_labels,
+    weigh_final_fit,
     with_y_second,
 )
 
@@ -233,7 +226,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         X = self._as_2d(X)
 
         if label_issues is None:
-            frame, y_values, codes = self._find_label_issues(
+            frame, y_values, codes = find_label_issues_for(
+                self,
                 X,
                 y,
                 pred_probs=pred_probs,
@@ -244,27 +238,13 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 validation_func=validation_func,
             )
         else:
-            self._info("Using the given label_issues instead of finding label issues.")
-            y_values, classes, codes, pred_probs, noise_matrix, inverse_noise_matrix = encode_inputs(
-                X, y, pred_probs, noise_matrix, inverse_noise_matrix, need_X=True
+            frame, y_values, codes = given_label_issues(
+                self, X, y, label_issues, pred_probs, noise_matrix, inverse_noise_matrix
             )
-            frame = label_issues_frame(label_issues, y_values)
-            self._reuse_or_set_estimates(classes, codes, noise_matrix, inverse_noise_matrix)
-            self.classes_ = classes
-        if "label_quality" not in frame.columns and pred_probs is not None:
-            frame["label_quality"] = engine.get_label_quality_scores(
-                codes, pred_probs, **(self.label_quality_scores_kwargs or {})
-            )
-
         keep = ~frame["is_label_issue"].to_numpy(dtype=bool)
         kept = np.flatnonzero(keep)
         self._info(f"Pruning {len(codes) - len(kept)} examples with label issues; {len(kept)} remain.")
-        if sample_weight is not None:
-            weights = checked_sample_weights(sample_weight, len(codes))
-            final_kwargs["sample_weight"] = weights[kept]
-        elif takes_weights and "sample_weight" not in final_kwargs and self.noise_matrix_ is not None:
-            frame["sample_weight"] = expanded = pruned_fit_weights(self.noise_matrix_, codes, kept)
-            final_kwargs["sample_weight"] = expanded[kept]
+        weigh_final_fit(self, frame, final_kwargs, codes, kept, sample_weight, takes_weights)
         self.label_issues_df_ = frame
         self._info("Fitting the final model on the kept examples.")
         model = unfitted_copy(clf)
@@ -305,7 +285,8 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         if labels is None:
             raise ValueError("find_label_issues needs labels: the given label of each example")
-        frame, _, _ = self._find_label_issues(
+        frame, _, _ = find_label_issues_for(
+            self,
             X,
             labels,
             pred_probs=pred_probs,
@@ -318,81 +299,6 @@ class CleanLearning(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if not save_space:
             self.label_issues_df_ = frame
         return frame
-
-    def _find_label_issues(
-        self, X, labels, *, pred_probs, thresholds, noise_matrix, inverse_noise_matrix, clf_kwargs, validation_func
-    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """find_label_issues without storing the frame; also returns the label values and codes."""
-        clf_kwargs = dict(clf_kwargs or {})
-        X = self._as_2d(X)
-        y_values, classes, codes, pred_probs, noise_matrix, inverse_noise_matrix = encode_inputs(
-            X,
-            labels,
-            pred_probs,
-            noise_matrix,
-            inverse_noise_matrix,
-            need_X=pred_probs is None,
-            cv_folds=self.cv_n_folds,
-        )
-        self.classes_ = classes
-        self.py_ = self.noise_matrix_ = self.inverse_noise_matrix_ = self.confident_joint_ = None
-        options = label_issue_options(
-            self.find_label_issues_kwargs,
-            self.label_quality_scores_kwargs,
-            low_memory=self.low_memory,
-            thresholds=thresholds,
-            noise_matrix=noise_matrix,
-            inverse_noise_matrix=inverse_noise_matrix,
-            pulearning=self.pulearning,
-            converge_latent_estimates=self.converge_latent_estimates,
-        )
-        if pred_probs is None:
-            self._info(f"Computing out-of-sample pred_probs with {self.cv_n_folds}-fold cross-validation.")
-            pred_probs, _ = out_of_fold_pred_probs(
-                checked_clf(self._base_clf()),
-                X,
-                y_values,
-                codes,
-                classes,
-                folds=self.cv_n_folds,
-                seed=self.seed,
-                sequential=True,
-                borrow_for_missing_classes=True,
-                copy=unfitted_copy,
-                fit_kwargs=clf_kwargs,
-                validation_func=validation_func,
-            )
-        if not self.low_memory:
-            self._info("Finding label issues from pred_probs.")
-        found = find_issues(codes, pred_probs, **options)
-        self.py_, self.noise_matrix_, self.inverse_noise_matrix_ = (
-            found.py,
-            found.noise_matrix,
-            found.inverse_noise_matrix,
-        )
-        self.confident_joint_ = found.confident_joint
-        frame = pd.DataFrame(
-            {
-                "is_label_issue": found.is_issue,
-                "label_quality": found.label_quality,
-                "given_label": decode_labels(codes, classes),
-                "predicted_label": decode_labels(found.predicted_labels, classes),
-            }
-        )
-        self._info(f"Found {found.num_issues} examples with label issues.")
-        return frame, y_values, codes
-
-    def _reuse_or_set_estimates(self, classes, codes, noise_matrix, inverse_noise_matrix) -> None:
-        """Estimates for ``fit(label_issues=...)``: given matrices, else those of an earlier call."""
-        if noise_matrix is not None or inverse_noise_matrix is not None:
-            self.py_, self.noise_matrix_, self.inverse_noise_matrix_ = latent_from_noise_matrices(
-                codes, noise_matrix, inverse_noise_matrix, num_classes=len(classes)
-            )
-            self.confident_joint_ = None
-        elif getattr(self, "noise_matrix_", None) is None or not np.array_equal(
-            getattr(self, "classes_", None), classes
-        ):
-            self.py_ = self.noise_matrix_ = self.inverse_noise_matrix_ = self.confident_joint_ = None
 
     # --- using the fitted model ----------------------------------------------------------
 

@@ -7,15 +7,16 @@ import pandas as pd
 import pytest
 
 import cleanaudit.models.crossval as predict
+import cleanaudit.models.select as select
 from cleanaudit.data.load import load_dataset
 from cleanaudit.errors import ConfigError, InputError, ModelError
 from cleanaudit.models.crossval import (
-    AUTO_CANDIDATES,
     PredProbsResult,
     cross_val_pred_probs,
     cross_val_pred_probs_for_dataset,
     pred_probs_from_file,
 )
+from cleanaudit.models.select import AUTO_CANDIDATES
 from cleanaudit.models.specs import build_model
 
 LOGREG = "sklearn.linear_model:LogisticRegression"
@@ -86,9 +87,9 @@ def test_auto_on_tutorial_is_deterministic(tutorial):
 
 
 def test_auto_selects_on_a_subsample_then_refits(blobs, monkeypatch):
-    monkeypatch.setattr(predict, "AUTO_SUBSAMPLE_ABOVE", 60)
-    monkeypatch.setattr(predict, "AUTO_SUBSAMPLE_SIZE", 45)
-    monkeypatch.setattr(predict, "AUTO_CANDIDATES", ("logreg", "knn"))
+    monkeypatch.setattr(select, "AUTO_SUBSAMPLE_ABOVE", 60)
+    monkeypatch.setattr(select, "AUTO_SUBSAMPLE_SIZE", 45)
+    monkeypatch.setattr(select, "AUTO_CANDIDATES", ("logreg", "knn"))
     features, labels = blobs
     calls = []
     result = cross_val_pred_probs(features, labels, cv=3, seed=2, progress=lambda *args: calls.append(args))
@@ -97,7 +98,7 @@ def test_auto_selects_on_a_subsample_then_refits(blobs, monkeypatch):
     direct = cross_val_pred_probs(features, labels, model=winner, cv=3, seed=2)
     assert np.array_equal(result.pred_probs, direct.pred_probs)
     assert calls[-1][1:] == (9, 9) and calls[-1][0] == f"cross-validating {winner}"
-    rows = predict._selection_rows(labels, 3, 3, 2)
+    rows = select._selection_rows(labels, 3, 3, 2)
     assert len(rows) == 45 and np.bincount(labels[rows]).tolist() == [15, 15, 15]
     again = cross_val_pred_probs(features, labels, cv=3, seed=2)
     assert (
@@ -108,16 +109,16 @@ def test_auto_selects_on_a_subsample_then_refits(blobs, monkeypatch):
 
 def test_subsample_keeps_enough_rows_of_rare_classes():
     labels = np.array([0] * 30_000 + [1] * 3)
-    rows = predict._selection_rows(labels, 2, 3, 0)
+    rows = select._selection_rows(labels, 2, 3, 0)
     assert np.bincount(labels[rows]).tolist() == [9_999, 3]
 
 
 def test_auto_skips_a_failing_candidate(blobs, monkeypatch):
-    monkeypatch.setattr(predict, "AUTO_CANDIDATES", ("sklearn.svm:LinearSVC", "logreg"))
+    monkeypatch.setattr(select, "AUTO_CANDIDATES", ("sklearn.svm:LinearSVC", "logreg"))
     features, labels = blobs
     with pytest.raises(ConfigError):  # a spec without predict_proba is a configuration mistake, not skipped
         cross_val_pred_probs(features, labels, cv=3)
-    monkeypatch.setattr(predict, "AUTO_CANDIDATES", (f"{__name__}:Broken", "logreg"))
+    monkeypatch.setattr(select, "AUTO_CANDIDATES", (f"{__name__}:Broken", "logreg"))
     result = cross_val_pred_probs(features, labels, cv=3)
     assert result.model == "auto:logreg"
     assert result.candidates[0].log_loss == float("inf") and "broken on purpose" in result.candidates[0].error

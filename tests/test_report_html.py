@@ -20,7 +20,8 @@ from cleanaudit.report import plots
 from cleanaudit.report.audit_report import audit_tables
 from cleanaudit.report.envelope import build_envelope
 from cleanaudit.report.html import PLOTS_HINT, render_html
-from cleanaudit.workflows.audit_payload import audit_payload, example_rows
+from cleanaudit.workflows.audit_payload import audit_payload, estimated_joint, example_rows
+from cleanaudit.workflows.projection import Projection, data_projection
 
 NASTY = '<b>&"x'  # a class name that breaks a page that forgets to escape
 CLASSES = ["ant", NASTY, "zebra"]
@@ -232,7 +233,10 @@ def render(dataset: Dataset, pred_probs: np.ndarray | None, result: ChecksResult
         payload=audit_payload(result, dataset.ids, 5),
     )
     notes: list[str] = []
-    return render_html(envelope, tables, result, dataset, pred_probs, notes.append), notes
+    # The workflow layer computes what the plots show (as cli/render.py does).
+    projection, joint = data_projection(dataset), estimated_joint(result, dataset.labels, pred_probs)
+    page = render_html(envelope, tables, result, dataset, pred_probs, notes.append, projection=projection, joint=joint)
+    return page, notes
 
 
 @pytest.fixture(scope="module")
@@ -410,16 +414,16 @@ def test_joint_heatmap_falls_back_to_pred_probs_without_a_label_check(audit):
 
 def test_estimated_joint_normalises_the_label_checks_confident_joint(audit):
     dataset, pred_probs, result = audit
-    joint = plots.estimated_joint(result, dataset.labels, pred_probs)
+    joint = estimated_joint(result, dataset.labels, pred_probs)
     cj = np.array(result.results["label"].info["confident_joint"], dtype=float)
     np.testing.assert_allclose(joint, cj / cj.sum())
 
 
 def test_estimated_joint_from_pred_probs_sums_to_one(audit):
     dataset, pred_probs, _ = audit
-    joint = plots.estimated_joint(make_result(dataset, pred_probs, with_label=False), dataset.labels, pred_probs)
+    joint = estimated_joint(make_result(dataset, pred_probs, with_label=False), dataset.labels, pred_probs)
     assert joint.shape == (3, 3) and joint.sum() == pytest.approx(1.0)
-    assert plots.estimated_joint(make_result(dataset, None), dataset.labels, None) is None
+    assert estimated_joint(make_result(dataset, None), dataset.labels, None) is None
 
 
 def test_data_map_projects_mixed_features_with_pca_and_samples_big_data():
@@ -437,18 +441,18 @@ def test_data_map_projects_mixed_features_with_pca_and_samples_big_data():
     )
     dataset = make_dataset(features, n=n)
     result = make_result(dataset, make_pred_probs(dataset.labels))
-    first = plots.data_map_plot(result, dataset, max_points=150)
+    first = plots.data_map_plot(result, dataset, data_projection(dataset, max_points=150))
     assert "principal components" in first.caption and "150 of 400 rows" in first.caption
     assert first.png.startswith(PNG_SIGNATURE)
     # Same data, same picture: the sample and the projection are deterministic.
-    assert plots.data_map_plot(result, dataset, max_points=150).png == first.png
+    assert plots.data_map_plot(result, dataset, data_projection(dataset, max_points=150)).png == first.png
 
 
 def test_data_map_uses_the_two_numeric_features_as_they_are(audit):
     import matplotlib  # noqa: F401  (the test extra installs it)
 
     dataset, _, result = audit
-    plot = plots.data_map_plot(result, dataset)
+    plot = plots.data_map_plot(result, dataset, data_projection(dataset))
     assert "the two feature columns" in plot.caption and f"all {N} rows" in plot.caption
     assert "Circled: rows flagged as label issues" in plot.caption
 
@@ -490,7 +494,50 @@ def test_many_classes_page_says_what_was_left_out_and_draws_the_most_confused(au
         "The data in two dimensions",
         "Estimated joint of the most confused classes",
     ]
-    plot = plots.joint_plot(result, dataset.labels, None, names)
+    plot = plots.joint_plot(result, None, names)
     assert "Only the 3 of 300 classes" in plot.caption and "25% of the estimated label noise" in plot.caption
     del info["most_confused_classes"]  # never a 300 x 300 heatmap, nor a joint computed here
-    assert plots.joint_plot(result, dataset.labels, make_pred_probs(dataset.labels), names) is None
+    assert (
+        plots.joint_plot(result, estimated_joint(result, dataset.labels, make_pred_probs(dataset.labels)), names)
+        is None
+    )
+
+
+def test_data_projection_is_made_in_the_workflow_and_only_drawn_in_report():
+    import matplotlib  # noqa: F401  (the test extra installs it)
+
+    rng = np.random.default_rng(5)
+    n = 60
+    features = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.normal(size=n)})
+    dataset = make_dataset(features, n=n)
+    projection = data_projection(dataset, max_points=40)
+    assert projection.xy.shape == (40, 2) and len(projection.rows) == 40
+    assert projection.axis_labels[0].startswith("PC1 (") and "principal components" in projection.how
+    # The renderer draws whatever it is given: a hand-made projection, no features needed.
+    made = Projection(np.zeros((n, 2)), "two made-up axes", ("left", "right"), np.arange(n))
+    result = make_result(dataset, make_pred_probs(dataset.labels))
+    plot = plots.data_map_plot(result, dataset, made)
+    assert "two made-up axes" in plot.caption and f"all {n} rows" in plot.caption
+    assert plots.data_map_plot(result, dataset, None) is None
+    assert data_projection(make_dataset(features.iloc[:, :0], n=n)) is None
+
+
+def test_plots_and_html_do_not_import_data_sklearn_or_the_engine_at_run_time():
+    import ast
+    from pathlib import Path
+
+    import cleanaudit.report
+
+    for path in (Path(cleanaudit.report.__file__).parent / name for name in ("plots.py", "html.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        guarded = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom | ast.Import) and id(node) not in guarded:
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                for name in names:
+                    assert not name.startswith(("cleanaudit.data", "cleanaudit.engine", "sklearn")), (path, name)

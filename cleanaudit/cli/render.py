@@ -7,6 +7,7 @@ status: GATE_FAILED when an error-severity gate did not pass (failed gates are l
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -92,9 +93,15 @@ def audit_files(result: AuditResult, tables: Sequence[TableData], events: RichEv
         from cleanaudit.events import Note
         from cleanaudit.report import html
         from cleanaudit.report.markdown import markdown_report
+        from cleanaudit.workflows.audit_payload import estimated_joint
+        from cleanaudit.workflows.projection import data_projection
 
         context = result.context
         assert context is not None
+        # What the plots show is computed here, in the workflow layer, only when the page is written.
+        has_plots = importlib.util.find_spec("matplotlib") is not None
+        projection = data_projection(context.dataset) if has_plots else None
+        joint = estimated_joint(result.checks, context.dataset.labels, context.pred_probs) if has_plots else None
         return {
             "report.md": markdown_report("audit", context.dataset, tables, context.gates, context.notes),
             "report.html": html.render_html(
@@ -104,6 +111,8 @@ def audit_files(result: AuditResult, tables: Sequence[TableData], events: RichEv
                 context.dataset,
                 context.pred_probs,
                 lambda message: events.note(Note("plots_missing", message)),
+                projection=projection,
+                joint=joint,
             ),
         }
 

@@ -47,7 +47,7 @@ def check_repeated_header(
         .tolist()
     )
     repeated = {n: c for n, c in Counter(header).items() if c > 1}
-    if repeated and not all(_is_number(h) for h in header):  # all numbers: a headerless file's first row
+    if repeated and not all(is_number(h) for h in header):  # all numbers: a headerless file's first row
         listed = name_list([f"{n} ({_times(c)})" for n, c in repeated.items()])
         raise InputError(
             f"{name} has repeated column names in its header: {listed}",
@@ -81,10 +81,15 @@ def refuse_nested(frame: pd.DataFrame, column: str | None, *, what: str, option:
         )
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number (header cells of files written without a header).
+
+    >>> is_number("0.5"), is_number("x1")
+    (True, False)
+    """
     try:
         float(text)
-    except ValueError:
+    except (TypeError, ValueError):
         return False
     return True
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cleanaudit.data.columns import is_number
 from cleanaudit.errors import InputError
 from cleanaudit.errors import one_line as _one_line
 
@@ -83,10 +84,10 @@ def _read_csv(path: Path, name: str, labels: list[str]) -> np.ndarray:
         table = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
     except Exception as err:
         raise InputError(f"cannot read noise matrix {name} as CSV: {_one_line(err)}", hint=_HINT) from None
-    if table.shape[0] and not all(_is_number(v) for v in table.iloc[0]):  # a header row
+    if table.shape[0] and not all(is_number(v) for v in table.iloc[0]):  # a header row
         header = [v.strip() for v in table.iloc[0]]
         table = table.iloc[1:]
-        if table.shape[1] and not all(_is_number(v) for v in table.iloc[:, 0]):  # row names too
+        if table.shape[1] and not all(is_number(v) for v in table.iloc[:, 0]):  # row names too
             rows = [v.strip() for v in table.iloc[:, 0]]
             table, header = table.iloc[:, 1:], header[1:]
             if sorted(rows) == sorted(labels):
@@ -97,11 +98,3 @@ def _read_csv(path: Path, name: str, labels: list[str]) -> np.ndarray:
         return table.to_numpy(dtype=np.float64)
     except ValueError:
         raise InputError(f"noise matrix {name} holds non-numbers", hint=_HINT) from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

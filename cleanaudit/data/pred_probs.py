@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cleanaudit.data.columns import is_number
 from cleanaudit.errors import InputError
 from cleanaudit.errors import name_list as _names
 from cleanaudit.errors import one_line as _one_line
@@ -174,12 +175,4 @@ def _looks_headerless(columns: list[str], labels: list[str], rows: int, num_exam
     """A CSV written without a header: its first data row was taken as column names."""
     if set(labels) <= set(columns) or rows != num_examples - 1:
         return False
-    return all(_is_number(re.sub(r"\.\d+$", "", c)) or _is_number(c) for c in columns)  # pandas renames repeats "x.1"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return all(is_number(re.sub(r"\.\d+$", "", c)) or is_number(c) for c in columns)  # pandas renames repeats "x.1"

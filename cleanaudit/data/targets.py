@@ -33,24 +33,9 @@ def check_folder_target(
     """
     target = Path(target)
     real = real_path(target)
-    for label, source in inputs:
-        if str(source) == "-":
-            continue
-        if same_file(target, source):
-            raise InputError(
-                f"{option} {target} is {_describe(label, source)}",
-                hint="give a new folder for the reports; inputs are never modified",
-            )
-        if is_within(real_path(source), real):
-            raise InputError(
-                f"{option} {target} would replace {_describe(label, source)}, which is inside it",
-                hint="give a new folder for the reports; inputs are never modified",
-            )
-        if Path(source).is_dir() and is_within(real, real_path(source)):
-            raise InputError(
-                f"{option} {target} is inside {_describe(label, source)}",
-                hint="write the reports outside that folder; inputs are never modified",
-            )
+    _refuse_inputs(
+        target, inputs, option, hint="give a new folder for the reports", outside="write the reports", folder=True
+    )
     if target.exists() and not target.is_dir():
         raise InputError(f"{option} {target} is a file", hint="give a folder to write the reports into")
     if target.is_dir():
@@ -80,19 +65,7 @@ def check_file_target(target: Path, inputs: Sequence[Input] = (), *, option: str
     >>> check_file_target(Path("cleaned.csv"), [("DATA", Path("data.csv"))], option="--output")  # doctest: +SKIP
     """
     target = Path(target)
-    for label, source in inputs:
-        if str(source) == "-":
-            continue
-        if same_file(target, source):
-            raise InputError(
-                f"{option} {target} is {_describe(label, source)}",
-                hint="choose another path; inputs are never modified",
-            )
-        if Path(source).is_dir() and is_within(real_path(target), real_path(source)):
-            raise InputError(
-                f"{option} {target} is inside {_describe(label, source)}",
-                hint="choose a path outside it; inputs are never modified",
-            )
+    _refuse_inputs(target, inputs, option, hint="choose another path", outside="choose a path", folder=False)
     if target.is_dir():
         raise ConfigError(f"{option} {target} is a folder", hint="give a file name")
     _probe(real_path(target).parent, f"{option} {target}", folder=False)
@@ -112,6 +85,30 @@ def foreign_entries(folder: Path, own_names: Collection[str]) -> list[str]:
         elif entry.name not in allowed:
             foreign.append(entry.name)
     return foreign
+
+
+def _refuse_inputs(
+    target: Path, inputs: Sequence[Input], option: str, *, hint: str, outside: str, folder: bool
+) -> None:
+    """Raise when ``target`` is an input, lies inside an input folder, or (a folder) holds an input."""
+    real = real_path(target)
+    for label, source in inputs:
+        if str(source) == "-":
+            continue
+        if same_file(target, source):
+            raise InputError(
+                f"{option} {target} is {_describe(label, source)}", hint=f"{hint}; inputs are never modified"
+            )
+        if folder and is_within(real_path(source), real):
+            raise InputError(
+                f"{option} {target} would replace {_describe(label, source)}, which is inside it",
+                hint=f"{hint}; inputs are never modified",
+            )
+        if Path(source).is_dir() and is_within(real, real_path(source)):
+            raise InputError(
+                f"{option} {target} is inside {_describe(label, source)}",
+                hint=f"{outside} outside that folder; inputs are never modified",
+            )
 
 
 def _describe(label: str, source: Path) -> str:

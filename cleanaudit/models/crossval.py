@@ -8,7 +8,6 @@ the commands reach it through :func:`cross_val_pred_probs`, ``CleanLearning`` ca
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,29 +20,15 @@ import pandas as pd
 from cleanaudit.errors import ConfigError, InputError, ModelError
 from cleanaudit.errors import one_line as _one_line
 from cleanaudit.models.estimator import align_columns, preview, take_rows
+from cleanaudit.models.select import Candidate, Progress, counter, select_model
 from cleanaudit.models.specs import build_model
 
 if TYPE_CHECKING:
     from cleanaudit.data.dataset import Dataset
 
-Progress = Callable[[str, int, int], None]
 
-AUTO_CANDIDATES: tuple[str, ...] = ("logreg", "hist-gb", "random-forest", "knn")
-AUTO_SUBSAMPLE_ABOVE = 20_000  # with more rows than this, "auto" selects on a stratified subsample
-AUTO_SUBSAMPLE_SIZE = 10_000
 # Addressed to library developers, not to someone auditing data: not passed on.
 _DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
-
-
-@dataclass
-class Candidate:
-    """One model tried by ``--model auto``, scored on the selection rows."""
-
-    name: str
-    log_loss: float
-    accuracy: float
-    seconds: float
-    error: str | None = None  # why it failed to fit (its log_loss is then inf)
 
 
 @dataclass
@@ -74,8 +59,8 @@ def cross_val_pred_probs(
 ) -> PredProbsResult:
     """Out-of-fold ``predict_proba`` for every row, columns in class order 0..K-1.
 
-    ``model`` is a preset, ``package.module:Class``, or ``"auto"`` (try ``AUTO_CANDIDATES``,
-    keep the lowest out-of-fold log loss). ``class_names`` only make error messages clearer.
+    ``model`` is a preset, ``package.module:Class``, or ``"auto"`` (:mod:`cleanaudit.models.select`:
+    try ``AUTO_CANDIDATES``, keep the lowest out-of-fold log loss). ``class_names`` only make error messages clearer.
     ``trusted_modules`` go to ``build_model``: give them when ``model`` comes from a user.
 
     >>> X = pd.DataFrame({"x": [0.0, 0.1, 0.2, 1.0, 1.1, 1.2]})
@@ -87,7 +72,12 @@ def cross_val_pred_probs(
     num_classes = max(int(labels.max()) + 1, len(class_names or ()))
     _check_class_counts(labels, num_classes, cv, class_names)
     if model == "auto":
-        return _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress, class_names)
+        chosen = select_model(
+            features, labels, num_classes, model_params, cv, seed, jobs, progress, cross_validate=_cross_validate
+        )
+        return PredProbsResult(
+            chosen.pred_probs, f"auto:{chosen.winner}", cv, seed, "cross-validation", chosen.candidates, chosen.warnings
+        )
     pipeline = build_model(model, features, params=model_params, seed=seed, trusted_modules=trusted_modules)
     pred_probs, messages = _cross_validate(
         pipeline,
@@ -98,7 +88,7 @@ def cross_val_pred_probs(
         cv,
         seed,
         jobs,
-        _counter(progress, f"cross-validating {model}", cv),
+        counter(progress, f"cross-validating {model}", cv),
     )
     return PredProbsResult(pred_probs, model, cv, seed, "cross-validation", warnings=messages)
 
@@ -333,91 +323,3 @@ def _cross_validate(
             f"model '{name}' failed to fit: {type(err).__name__}: {_one_line(err)}",
             hint="check --model-param values, or try another --model",
         ) from None
-
-
-# --- auto --------------------------------------------------------------------------------
-
-
-def _auto(features, labels, num_classes, model_params, cv, seed, jobs, progress, class_names) -> PredProbsResult:
-    from sklearn.metrics import accuracy_score, log_loss
-
-    if model_params:
-        raise ConfigError(
-            "--model-param needs a specific --model, not auto", hint=f"pick one of: {', '.join(AUTO_CANDIDATES)}"
-        )
-    rows = _selection_rows(labels, num_classes, cv, seed)
-    subsampled = len(rows) < len(labels)
-    sel_features, sel_labels = (features.iloc[rows], labels[rows]) if subsampled else (features, labels)
-    total = cv * (len(AUTO_CANDIDATES) + (1 if subsampled else 0))
-    done = [0]
-
-    candidates: list[Candidate] = []
-    kept: dict[str, tuple[np.ndarray, list[str]]] = {}
-    for name in AUTO_CANDIDATES:
-        tick = _counter(progress, f"auto: trying {name}", total, done)
-        start = time.perf_counter()
-        try:
-            pipeline = build_model(name, sel_features, seed=seed)
-            probs, messages = _cross_validate(
-                pipeline, name, sel_features, sel_labels, num_classes, cv, seed, jobs, tick
-            )
-        except ModelError as err:
-            candidates.append(Candidate(name, float("inf"), float("nan"), time.perf_counter() - start, err.message))
-            done[0] = cv * len(candidates)
-            continue
-        loss = float(log_loss(sel_labels, probs, labels=np.arange(num_classes)))
-        accuracy = float(accuracy_score(sel_labels, probs.argmax(axis=1)))
-        candidates.append(Candidate(name, loss, accuracy, time.perf_counter() - start))
-        kept[name] = (probs, messages)
-    fitted = [c for c in candidates if c.error is None]
-    if not fitted:
-        raise ModelError(
-            "model 'auto': every candidate failed to fit ("
-            + "; ".join(f"{c.name}: {c.error}" for c in candidates)
-            + ")",
-            hint="check the feature columns, or give --pred-probs FILE",
-        )
-    winner = min(fitted, key=lambda c: c.log_loss).name  # ties: the earlier candidate wins
-
-    if subsampled:
-        pipeline = build_model(winner, features, seed=seed)
-        probs, messages = _cross_validate(
-            pipeline,
-            winner,
-            features,
-            labels,
-            num_classes,
-            cv,
-            seed,
-            jobs,
-            _counter(progress, f"cross-validating {winner}", total, done),
-        )
-    else:
-        probs, messages = kept[winner]
-    return PredProbsResult(probs, f"auto:{winner}", cv, seed, "cross-validation", candidates, messages)
-
-
-def _selection_rows(labels: np.ndarray, num_classes: int, cv: int, seed: int) -> np.ndarray:
-    """All rows, or (above ``AUTO_SUBSAMPLE_ABOVE``) a stratified sample with >= cv rows per class."""
-    if len(labels) <= AUTO_SUBSAMPLE_ABOVE:
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    fraction = AUTO_SUBSAMPLE_SIZE / len(labels)
-    chosen = []
-    for code in range(num_classes):
-        members = np.flatnonzero(labels == code)
-        take = min(len(members), max(cv, round(len(members) * fraction)))
-        chosen.append(rng.choice(members, size=take, replace=False))
-    return np.sort(np.concatenate(chosen))
-
-
-def _counter(progress: Progress | None, description: str, total: int, done: list[int] | None = None):
-    """A callback that advances a shared count and reports it to ``progress``."""
-    done = done if done is not None else [0]
-
-    def tick() -> None:
-        done[0] += 1
-        if progress is not None:
-            progress(description, done[0], total)
-
-    return tick

@@ -22,7 +22,7 @@ from cleanaudit.models.specs import build_model
 
 if TYPE_CHECKING:
     from cleanaudit.data.dataset import Dataset
-    from cleanaudit.models.crossval import Candidate, Progress
+    from cleanaudit.models.select import Candidate, Progress
 
 _DEVELOPER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 

@@ -14,7 +14,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cleanaudit.models.estimator import encode_labels, label_classes, label_values, num_rows
+from cleanaudit import engine
+from cleanaudit.engine.issues import label_issues as find_issues
+from cleanaudit.engine.issues import latent_from_noise_matrices
+from cleanaudit.models.crossval import out_of_fold_pred_probs
+from cleanaudit.models.estimator import (
+    checked_clf,
+    decode_labels,
+    encode_labels,
+    label_classes,
+    label_values,
+    num_rows,
+    unfitted_copy,
+)
 
 MIN_NOISE_RATE_FOR_WEIGHTS = 1e-3  # caps a class weight at 1000 when its estimated noise-rate diagonal is ~0
 
@@ -268,3 +280,114 @@ def with_y_second(fit: Any) -> inspect.Signature:
     return inspect.signature(fit).replace(
         parameters=[self_, X, y.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD), *rest]
     )
+
+
+def find_label_issues_for(
+    model: Any, X, labels, *, pred_probs, thresholds, noise_matrix, inverse_noise_matrix, clf_kwargs, validation_func
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``CleanLearning.find_label_issues`` for ``model`` without storing the frame; also the label values and codes.
+
+    Sets ``model``'s estimates (``classes_``, ``py_``, ``noise_matrix_``, ``inverse_noise_matrix_``,
+    ``confident_joint_``); cross-validates ``model.clf`` unless ``pred_probs`` are given.
+    """
+    clf_kwargs = dict(clf_kwargs or {})
+    X = model._as_2d(X)
+    y_values, classes, codes, pred_probs, noise_matrix, inverse_noise_matrix = encode_inputs(
+        X,
+        labels,
+        pred_probs,
+        noise_matrix,
+        inverse_noise_matrix,
+        need_X=pred_probs is None,
+        cv_folds=model.cv_n_folds,
+    )
+    model.classes_ = classes
+    model.py_ = model.noise_matrix_ = model.inverse_noise_matrix_ = model.confident_joint_ = None
+    options = label_issue_options(
+        model.find_label_issues_kwargs,
+        model.label_quality_scores_kwargs,
+        low_memory=model.low_memory,
+        thresholds=thresholds,
+        noise_matrix=noise_matrix,
+        inverse_noise_matrix=inverse_noise_matrix,
+        pulearning=model.pulearning,
+        converge_latent_estimates=model.converge_latent_estimates,
+    )
+    if pred_probs is None:
+        model._info(f"Computing out-of-sample pred_probs with {model.cv_n_folds}-fold cross-validation.")
+        pred_probs, _ = out_of_fold_pred_probs(
+            checked_clf(model._base_clf()),
+            X,
+            y_values,
+            codes,
+            classes,
+            folds=model.cv_n_folds,
+            seed=model.seed,
+            sequential=True,
+            borrow_for_missing_classes=True,
+            copy=unfitted_copy,
+            fit_kwargs=clf_kwargs,
+            validation_func=validation_func,
+        )
+    if not model.low_memory:
+        model._info("Finding label issues from pred_probs.")
+    found = find_issues(codes, pred_probs, **options)
+    model.py_, model.noise_matrix_, model.inverse_noise_matrix_ = (
+        found.py,
+        found.noise_matrix,
+        found.inverse_noise_matrix,
+    )
+    model.confident_joint_ = found.confident_joint
+    frame = pd.DataFrame(
+        {
+            "is_label_issue": found.is_issue,
+            "label_quality": found.label_quality,
+            "given_label": decode_labels(codes, classes),
+            "predicted_label": decode_labels(found.predicted_labels, classes),
+        }
+    )
+    model._info(f"Found {found.num_issues} examples with label issues.")
+    return frame, y_values, codes
+
+
+def given_label_issues(
+    model: Any, X, y, label_issues, pred_probs, noise_matrix, inverse_noise_matrix
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``CleanLearning.fit(label_issues=...)``: the frame (with ``label_quality`` when it can), label values, codes.
+
+    Sets ``model.classes_`` and its estimates: from the given matrices, else those of an earlier
+    call on the same classes, else None.
+    """
+    model._info("Using the given label_issues instead of finding label issues.")
+    y_values, classes, codes, pred_probs, noise_matrix, inverse_noise_matrix = encode_inputs(
+        X, y, pred_probs, noise_matrix, inverse_noise_matrix, need_X=True
+    )
+    frame = label_issues_frame(label_issues, y_values)
+    if noise_matrix is not None or inverse_noise_matrix is not None:
+        model.py_, model.noise_matrix_, model.inverse_noise_matrix_ = latent_from_noise_matrices(
+            codes, noise_matrix, inverse_noise_matrix, num_classes=len(classes)
+        )
+        model.confident_joint_ = None
+    elif getattr(model, "noise_matrix_", None) is None or not np.array_equal(getattr(model, "classes_", None), classes):
+        model.py_ = model.noise_matrix_ = model.inverse_noise_matrix_ = model.confident_joint_ = None
+    model.classes_ = classes
+    if "label_quality" not in frame.columns and pred_probs is not None:
+        frame["label_quality"] = engine.get_label_quality_scores(
+            codes, pred_probs, **(model.label_quality_scores_kwargs or {})
+        )
+    return frame, y_values, codes
+
+
+def weigh_final_fit(model: Any, frame: pd.DataFrame, final_kwargs: dict, codes, kept, sample_weight, takes_weights):
+    """Put the final fit's ``sample_weight`` in ``final_kwargs`` (and the class weights in ``frame``).
+
+    A given ``sample_weight`` is restricted to the ``kept`` rows; else, when ``clf.fit`` takes one,
+    ``final_kwargs`` has none and ``model.noise_matrix_`` is set, each kept example gets its class
+    weight (:func:`pruned_fit_weights`).
+    """
+    if sample_weight is not None:
+        weights = checked_sample_weights(sample_weight, len(codes))
+        final_kwargs["sample_weight"] = weights[kept]
+    elif takes_weights and "sample_weight" not in final_kwargs and model.noise_matrix_ is not None:
+        frame["sample_weight"] = expanded = pruned_fit_weights(model.noise_matrix_, codes, kept)
+        final_kwargs["sample_weight"] = expanded[kept]

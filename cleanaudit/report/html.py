@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cleanaudit.data.dataset import Dataset
     from cleanaudit.report.plots import Plot
     from cleanaudit.workflows.audit import ChecksResult
+    from cleanaudit.workflows.projection import Projection
 
 PLOTS_HINT = 'pip install "cleanaudit[report]"'
 MAX_CLASS_NAMES = 10  # named in the header line; the rest are counted
@@ -69,6 +70,9 @@ def render_html(
     dataset: Dataset,
     pred_probs: np.ndarray | None,
     note: Callable[[str], None],
+    *,
+    projection: Projection | None = None,
+    joint: np.ndarray | None = None,
 ) -> str:
     """The audit report as one self-contained HTML page.
 
@@ -89,7 +93,7 @@ def render_html(
     >>> page.startswith("<!DOCTYPE html>"), "pets.csv" in page
     (True, True)
     """
-    plots, missing_matplotlib = _plots(result, dataset, pred_probs)
+    plots, missing_matplotlib = _plots(result, dataset, projection, joint)
     if missing_matplotlib:
         note(f"report.html has no plots because matplotlib is not installed; {PLOTS_HINT} adds them")
     summary, examples = (tables[0], list(tables[1:])) if tables else (None, [])
@@ -328,13 +332,15 @@ def _non_iid_text(info: dict[str, Any]) -> str:
     return text + ' — <span class="ok">no sign of order effects</span>'
 
 
-def _plots(result: ChecksResult, dataset: Dataset, pred_probs: np.ndarray | None) -> tuple[list[Plot], bool]:
+def _plots(
+    result: ChecksResult, dataset: Dataset, projection: Projection | None, joint: np.ndarray | None
+) -> tuple[list[Plot], bool]:
     """The figures, and whether they are missing because matplotlib is not installed."""
     from cleanaudit.report import plots
 
     if plots.matplotlib_missing():
         return [], True
-    return plots.audit_plots(result, dataset, pred_probs), False
+    return plots.audit_plots(result, dataset, projection, joint), False
 
 
 def _paths_text(path: Any) -> str:

@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 # P(given, true) for the heatmap comes from the workflow layer (which may call the engine), not from here.
-from cleanaudit.workflows.audit_payload import estimated_joint
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from cleanaudit.data.dataset import Dataset
     from cleanaudit.workflows.audit import ChecksResult
+    from cleanaudit.workflows.projection import Projection
 
-MAX_POINTS = 5_000  # the data map draws at most this many rows (a deterministic sample)
 MAX_LEGEND_CLASSES = 20  # beyond this, a legend hides the data instead of explaining it
 MAX_ANNOTATED_CLASSES = 15  # heatmap cells get numbers up to this many classes
 MAX_HEATMAP_CLASSES = 60  # beyond this, a K x K heatmap is unreadable
@@ -52,11 +51,18 @@ def matplotlib_missing() -> bool:
     return False
 
 
-def audit_plots(result: ChecksResult, dataset: Dataset, pred_probs: np.ndarray | None) -> list[Plot]:
-    """Every figure whose inputs are present, in reading order (requires matplotlib)."""
+def audit_plots(
+    result: ChecksResult, dataset: Dataset, projection: Projection | None, joint: np.ndarray | None
+) -> list[Plot]:
+    """Every figure whose inputs are present, in reading order (requires matplotlib).
+
+    ``projection`` (the data in 2-D) and ``joint`` (P(given, true)) are computed by the workflow
+    layer (:mod:`cleanaudit.workflows.projection`, :func:`~cleanaudit.workflows.audit_payload.estimated_joint`);
+    ``None`` leaves that figure out. Nothing is computed here.
+    """
     candidates = [
-        data_map_plot(result, dataset),
-        joint_plot(result, dataset.labels, pred_probs, dataset.class_names),
+        data_map_plot(result, dataset, projection),
+        joint_plot(result, joint, dataset.class_names),
         class_quality_plot(result),
         label_quality_histogram(result),
     ]
@@ -66,17 +72,12 @@ def audit_plots(result: ChecksResult, dataset: Dataset, pred_probs: np.ndarray |
 # --- the figures -------------------------------------------------------------------------------
 
 
-def data_map_plot(result: ChecksResult, dataset: Dataset, *, max_points: int = MAX_POINTS) -> Plot | None:
-    """The data in 2-D (the two features, else a PCA projection), coloured by given label."""
-    features = dataset.features
-    if features is None or features.shape[1] == 0 or dataset.num_examples == 0:
+def data_map_plot(result: ChecksResult, dataset: Dataset, projection: Projection | None) -> Plot | None:
+    """The data in 2-D (as ``projection`` gives it), coloured by given label, label issues circled."""
+    if projection is None or dataset.num_examples == 0:
         return None
-    # Sample before encoding: encoding a million rows to draw five thousand is wasted work.
-    rows = _sample_rows(dataset.num_examples, max_points)
-    projected = _two_dimensions(features.iloc[rows])
-    if projected is None:
-        return None
-    xy, x_label, y_label, how = projected
+    xy, how, rows = projection.xy, projection.how, projection.rows
+    x_label, y_label = (_short_name(label, 40) for label in projection.axis_labels)
     labels = np.asarray(dataset.labels)[rows]
     label_check = result.results.get("label")
     issues = np.asarray(label_check.is_issue, dtype=bool)[rows] if label_check is not None else None
@@ -126,9 +127,7 @@ def data_map_plot(result: ChecksResult, dataset: Dataset, *, max_points: int = M
     )
 
 
-def joint_plot(
-    result: ChecksResult, labels: np.ndarray | None, pred_probs: np.ndarray | None, class_names: Sequence[Any]
-) -> Plot | None:
+def joint_plot(result: ChecksResult, joint: np.ndarray | None, class_names: Sequence[Any]) -> Plot | None:
     """The estimated joint distribution of given and true labels, as an annotated heatmap.
 
     Beyond ``MAX_HEATMAP_CLASSES`` classes a K x K heatmap is unreadable: the label check's
@@ -144,7 +143,6 @@ def joint_plot(
         "that overlap."
     )
     if k <= MAX_HEATMAP_CLASSES:
-        joint = estimated_joint(result, labels, pred_probs)
         if joint is None or joint.shape != (k, k):
             return None
         return Plot("Estimated joint of given and true labels", caption, _heatmap(joint, list(class_names)))
@@ -257,35 +255,6 @@ def label_quality_histogram(result: ChecksResult) -> Plot | None:
         "How confident the model is in each row's given label; flagged rows pile up on the left.",
         _png(fig),
     )
-
-
-def _sample_rows(n: int, max_points: int) -> np.ndarray:
-    """All rows, or a fixed random sample of ``max_points`` (same data -> same picture)."""
-    if n <= max_points:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(0).choice(n, size=max_points, replace=False))
-
-
-def _two_dimensions(features: Any) -> tuple[np.ndarray, str, str, str] | None:
-    """2-D coordinates of the rows, axis titles and what the axes are; ``None`` below two dimensions."""
-    from cleanaudit.data.features import column_kinds, encode_features
-
-    if features.shape[1] == 2 and len(column_kinds(features)["numeric"]) == 2:
-        # Two numbers: plot them as they are, so the axes mean something to the user.
-        xy = np.array(features.to_numpy(dtype=float, na_value=np.nan))  # a copy: written below
-        xy[~np.isfinite(xy)] = np.nan  # matplotlib leaves out points with a missing coordinate
-        x_label, y_label = (_short_name(c, 40) for c in features.columns)
-        return xy, x_label, y_label, "the two feature columns"
-    encoded = encode_features(features)  # imputed, scaled, one-hot: comparable axes for PCA
-    if encoded.shape[1] < 2 or encoded.shape[0] < 2:
-        return None
-    from sklearn.decomposition import PCA
-
-    pca = PCA(n_components=2, random_state=0)
-    xy = pca.fit_transform(encoded)
-    share = pca.explained_variance_ratio_
-    how = "the first two principal components of the encoded features"
-    return xy, f"PC1 ({share[0]:.0%} of variance)", f"PC2 ({share[1]:.0%} of variance)", how
 
 
 # --- drawing helpers ---------------------------------------------------------------------------

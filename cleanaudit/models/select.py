@@ -1,0 +1,150 @@
+"""``--model auto``: choose the preset whose out-of-fold predictions fit the given labels best.
+
+The comparison is by log loss on the same folds as the final run (``StratifiedKFold`` with the
+run's seed), on a stratified subsample for large data; ties go to the earlier candidate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cleanaudit.errors import ConfigError, ModelError
+from cleanaudit.models.specs import build_model
+
+Progress = Callable[[str, int, int], None]
+# (pipeline, name, features, labels, num_classes, cv, seed, jobs, tick) -> (pred_probs, warnings)
+CrossValidate = Callable[..., tuple[np.ndarray, list[str]]]
+
+AUTO_CANDIDATES: tuple[str, ...] = ("logreg", "hist-gb", "random-forest", "knn")
+AUTO_SUBSAMPLE_ABOVE = 20_000  # with more rows than this, "auto" selects on a stratified subsample
+AUTO_SUBSAMPLE_SIZE = 10_000
+
+
+@dataclass
+class Candidate:
+    """One model tried by ``--model auto``, scored on the selection rows."""
+
+    name: str
+    log_loss: float
+    accuracy: float
+    seconds: float
+    error: str | None = None  # why it failed to fit (its log_loss is then inf)
+
+
+@dataclass
+class Selection:
+    """The chosen preset's out-of-fold pred_probs on all rows, and every candidate's scores."""
+
+    winner: str
+    pred_probs: np.ndarray
+    warnings: list[str]
+    candidates: list[Candidate]
+
+
+def select_model(
+    features: Any,
+    labels: np.ndarray,
+    num_classes: int,
+    model_params: Any,
+    cv: int,
+    seed: int,
+    jobs: Any,
+    progress: Progress | None,
+    *,
+    cross_validate: CrossValidate,
+) -> Selection:
+    """``--model auto``: cross-validate every candidate, keep the one with the lowest out-of-fold log loss.
+
+    Above ``AUTO_SUBSAMPLE_ABOVE`` rows the candidates are compared on a stratified subsample
+    and the winner is then cross-validated on all rows. ``cross_validate`` is the run's own
+    cross-validation (:mod:`cleanaudit.models.crossval` passes it), so both use the same folds.
+    """
+    from sklearn.metrics import accuracy_score, log_loss
+
+    _cross_validate = cross_validate
+
+    if model_params:
+        raise ConfigError(
+            "--model-param needs a specific --model, not auto", hint=f"pick one of: {', '.join(AUTO_CANDIDATES)}"
+        )
+    rows = _selection_rows(labels, num_classes, cv, seed)
+    subsampled = len(rows) < len(labels)
+    sel_features, sel_labels = (features.iloc[rows], labels[rows]) if subsampled else (features, labels)
+    total = cv * (len(AUTO_CANDIDATES) + (1 if subsampled else 0))
+    done = [0]
+
+    candidates: list[Candidate] = []
+    kept: dict[str, tuple[np.ndarray, list[str]]] = {}
+    for name in AUTO_CANDIDATES:
+        tick = counter(progress, f"auto: trying {name}", total, done)
+        start = time.perf_counter()
+        try:
+            pipeline = build_model(name, sel_features, seed=seed)
+            probs, messages = _cross_validate(
+                pipeline, name, sel_features, sel_labels, num_classes, cv, seed, jobs, tick
+            )
+        except ModelError as err:
+            candidates.append(Candidate(name, float("inf"), float("nan"), time.perf_counter() - start, err.message))
+            done[0] = cv * len(candidates)
+            continue
+        loss = float(log_loss(sel_labels, probs, labels=np.arange(num_classes)))
+        accuracy = float(accuracy_score(sel_labels, probs.argmax(axis=1)))
+        candidates.append(Candidate(name, loss, accuracy, time.perf_counter() - start))
+        kept[name] = (probs, messages)
+    fitted = [c for c in candidates if c.error is None]
+    if not fitted:
+        raise ModelError(
+            "model 'auto': every candidate failed to fit ("
+            + "; ".join(f"{c.name}: {c.error}" for c in candidates)
+            + ")",
+            hint="check the feature columns, or give --pred-probs FILE",
+        )
+    winner = min(fitted, key=lambda c: c.log_loss).name  # ties: the earlier candidate wins
+
+    if subsampled:
+        pipeline = build_model(winner, features, seed=seed)
+        probs, messages = _cross_validate(
+            pipeline,
+            winner,
+            features,
+            labels,
+            num_classes,
+            cv,
+            seed,
+            jobs,
+            counter(progress, f"cross-validating {winner}", total, done),
+        )
+    else:
+        probs, messages = kept[winner]
+    return Selection(winner, probs, messages, candidates)
+
+
+def counter(progress: Progress | None, description: str, total: int, done: list[int] | None = None):
+    """A callback that advances a shared count and reports it to ``progress``."""
+    done = done if done is not None else [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(description, done[0], total)
+
+    return tick
+
+
+def _selection_rows(labels: np.ndarray, num_classes: int, cv: int, seed: int) -> np.ndarray:
+    """All rows, or (above ``AUTO_SUBSAMPLE_ABOVE``) a stratified sample with >= cv rows per class."""
+    if len(labels) <= AUTO_SUBSAMPLE_ABOVE:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    fraction = AUTO_SUBSAMPLE_SIZE / len(labels)
+    chosen = []
+    for code in range(num_classes):
+        members = np.flatnonzero(labels == code)
+        take = min(len(members), max(cv, round(len(members) * fraction)))
+        chosen.append(rng.choice(members, size=take, replace=False))
+    return np.sort(np.concatenate(chosen))
