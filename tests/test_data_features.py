@@ -121,3 +121,22 @@ def test_id_like_columns_are_text_columns_unique_in_every_row():
     )
     assert id_like_columns(frame) == ["ticket"]
     assert id_like_columns(frame.head(10)) == []  # too few rows to tell
+
+
+def test_imputation_note_says_what_the_encoding_does(cli, tmp_path):
+    """The note once said 'most frequent for categories' while a missing text value got its own category."""
+    from cleanaudit.data.features import build_preprocessor
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "c": (["a", "b", None] * 20), "y": ["p", "q"] * 30})
+    frame.loc[3, "x"] = np.nan
+    encoded = build_preprocessor(frame[["x", "c"]], scale=False).fit(frame[["x", "c"]])
+    names = list(encoded.get_feature_names_out())
+    assert any(name.endswith("missing") for name in names)  # a category of its own, not the most frequent value
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    result = cli("health", path, "-l", "y", "-m", "logreg", "--cv", "3")
+    assert result.exit_code == 0, result.stderr
+    note = " ".join(result.stderr.split())
+    assert "c (20)" in note and "x (1)" in note and "a category of its own" in note
+    assert "most frequent for categories" not in note

@@ -254,7 +254,8 @@ def note_features(dataset: Dataset, log: NoteLog) -> None:
         columns = ", ".join(f"{c} ({n})" for c, n in missing.items())
         log.note(
             "missing_values_imputed",
-            f"imputing missing feature values in {columns}: median for numbers, most frequent for categories",
+            f"imputing missing feature values in {columns}: median for numbers and dates, most frequent for "
+            "booleans; in a text column a missing value is a category of its own",
             columns=list(missing),
         )
     for column in id_like_columns(dataset.features):
