@@ -38,7 +38,7 @@ INPUT_OPTIONS = {
 
 def check_command_paths(params: Mapping[str, Any]) -> None:
     """Raise ``InputError``/``ConfigError`` unless every output of the command can be written safely."""
-    from cleanaudit.data.targets import check_file_target, check_folder_target, is_within, real_path
+    from cleanaudit.data.targets import check_file_target, check_folder_target, is_within, real_path, same_file
     from cleanaudit.errors import ConfigError
 
     out = params.get("out")
@@ -49,7 +49,7 @@ def check_command_paths(params: Mapping[str, Any]) -> None:
     inputs = command_inputs(params)
     if summary:  # the Markdown summary is appended there: never to one of the inputs
         for label, path in inputs:
-            if path.is_file() and real_path(Path(summary)) == real_path(path):
+            if path.is_file() and same_file(Path(summary), path):
                 raise ConfigError(
                     f"GITHUB_STEP_SUMMARY {summary} is the input file {path} ({label})",
                     hint="point GITHUB_STEP_SUMMARY at another file; inputs are never modified",

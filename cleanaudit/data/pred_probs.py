@@ -149,15 +149,11 @@ def _class_columns(columns: list[str], labels: list[str], name: str) -> list[str
     ``0..K-1`` meaning class order. Reading other names by position would silently pair
     probabilities with the wrong classes, so a typo or unrelated names are refused.
     """
-    positional = [str(k) for k in range(len(labels))]
-    if set(labels) <= set(columns):
-        extra = [c for c in columns if c not in labels and not _INDEX_NAME.fullmatch(c)]
-        if not extra:
-            return labels
-    elif columns == positional:
+    extra = [c for c in columns if c not in labels and not _INDEX_NAME.fullmatch(c)]
+    if set(labels) <= set(columns) and not extra:
+        return labels
+    if columns == [str(k) for k in range(len(labels))]:
         return columns
-    else:
-        extra = [c for c in columns if c not in labels and not _INDEX_NAME.fullmatch(c)]
     missing = [c for c in labels if c not in columns]
     found = f"missing class(es): {_names(missing, limit=5)}; " if missing else ""
     raise InputError(
