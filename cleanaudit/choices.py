@@ -10,6 +10,7 @@ asserts that each equals the core's own constant, so they cannot drift apart:
 ``PY_METHODS``         ``cleanaudit.engine.count.PY_METHODS`` (``--py-method``)
 ``ENSEMBLE_WEIGHTING`` ``cleanaudit.models.ensemble.WEIGHTINGS`` (``--ensemble-weighting``)
 ``CLEAN_STRATEGIES``   ``cleanaudit.workflows.clean.STRATEGIES`` (``clean --strategy``)
+``ON_BAD_LABELS``      ``cleanaudit.data.labels.ON_BAD_LABELS`` (``--on-missing-label``, ``--on-rare-class``)
 =====================  ==========================================================
 """
 
@@ -26,3 +27,4 @@ RANK_BY = ("self_confidence", "normalized_margin", "confidence_weighted_entropy"
 PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
 ENSEMBLE_WEIGHTING = ("accuracy", "uniform", "log_loss_search")
 CLEAN_STRATEGIES = ("drop", "relabel", "weight")
+ON_BAD_LABELS = ("skip", "error")

@@ -18,6 +18,7 @@ from cleanaudit import choices
         ("PY_METHODS", "cleanaudit.engine.count:PY_METHODS"),
         ("ENSEMBLE_WEIGHTING", "cleanaudit.models.ensemble:WEIGHTINGS"),
         ("CLEAN_STRATEGIES", "cleanaudit.workflows.clean:STRATEGIES"),
+        ("ON_BAD_LABELS", "cleanaudit.data.labels:ON_BAD_LABELS"),
     ],
 )
 def test_choices_are_the_cores_constants(name, core):

@@ -62,6 +62,11 @@ class DataOptions:
     quiet: bool = False
     debug: bool = False
     config: Path | None = None
+    on_missing_label: str = "skip"
+    on_rare_class: str = "skip"
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    save_pred_probs: Path | None = None
     # Set from the config file only (no shared flag): per-check gate severity, audit's checks and parameters.
     severity: dict[str, str] = field(default_factory=dict)
     checks: list[str] | None = None
@@ -153,6 +158,11 @@ def data_request(opts: DataOptions, request_class: Any, **own: Any) -> Any:
         fail_on=list(opts.fail_on),
         fail_under=opts.fail_under,
         severity=dict(opts.severity),
+        on_missing_label=str(getattr(opts.on_missing_label, "value", opts.on_missing_label)),
+        on_rare_class=str(getattr(opts.on_rare_class, "value", opts.on_rare_class)),
+        use_cache=not opts.no_cache,
+        cache_dir=opts.cache_dir,
+        save_pred_probs=opts.save_pred_probs,
         **own,
     )
 

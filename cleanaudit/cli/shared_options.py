@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cleanaudit import choices
 from cleanaudit.workflows.request import DEFAULT_CV, DEFAULT_SEED
 
 __all__ = [
@@ -34,6 +35,8 @@ class OutputFormat(str, Enum):
     markdown = "markdown"
     junit = "junit"
 
+
+OnBadLabels = Enum("OnBadLabels", {v: v for v in choices.ON_BAD_LABELS}, type=str)  # type: ignore[misc]
 
 MAX_SEED = 2**32 - 1  # NumPy's RandomState, which scikit-learn seeds, takes 0 .. 2**32 - 1
 
@@ -91,6 +94,29 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
             ),
         ],
         None,
+    ),
+    "on_missing_label": (
+        Annotated[
+            OnBadLabels,
+            typer.Option(
+                "--on-missing-label",
+                help="Rows with no label: skip them (a note counts them) or stop with an error.",
+                rich_help_panel=DATA_PANEL,
+            ),
+        ],
+        OnBadLabels("skip"),
+    ),
+    "on_rare_class": (
+        Annotated[
+            OnBadLabels,
+            typer.Option(
+                "--on-rare-class",
+                help="Classes with fewer rows than the --cv folds: leave their rows out of the analysis "
+                "(a note lists them all; they are reported as not analysed) or stop with an error.",
+                rich_help_panel=DATA_PANEL,
+            ),
+        ],
+        OnBadLabels("skip"),
     ),
     "model": (
         Annotated[
@@ -202,6 +228,44 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
             ),
         ],
         None,
+    ),
+    "save_pred_probs": (
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--save-pred-probs",
+                metavar="FILE",
+                help="Also write the out-of-fold pred_probs used (.npy, .csv or .parquet; CSV and Parquet "
+                "columns named by class), to pass later with --pred-probs FILE.",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "cache_dir": (
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--cache-dir",
+                metavar="DIR",
+                envvar="CLEANAUDIT_CACHE_DIR",
+                help="Where out-of-fold pred_probs are cached, keyed by the input's SHA-256, columns, model, "
+                "folds, seed and library versions \\[default: the user cache folder, e.g. ~/.cache/cleanaudit].",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
+    "no_cache": (
+        Annotated[
+            bool,
+            typer.Option(
+                "--no-cache", help="Neither read nor write the pred_probs cache.", rich_help_panel=MODEL_PANEL
+            ),
+        ],
+        False,
     ),
     "format": (
         Annotated[

@@ -55,6 +55,11 @@ class DataRequest:
     fail_on: Sequence[str] = ()
     fail_under: float | None = None
     severity: Mapping[str, str] = field(default_factory=dict)  # per-check gate severity (error, warn, off)
+    on_missing_label: str = "skip"  # rows without a label: "skip" them (with a note) or "error"
+    on_rare_class: str = "skip"  # classes too small for the folds: "skip" their rows (with a note) or "error"
+    use_cache: bool = False  # reuse out-of-fold pred_probs cached by an earlier run (the CLI turns it on)
+    cache_dir: str | Path | None = None  # None: the user cache folder (CLEANAUDIT_CACHE_DIR, else the platform's)
+    save_pred_probs: str | Path | None = None  # also write the pred_probs used here, columns named by class
 
     @property
     def frame(self) -> pd.DataFrame | None:
