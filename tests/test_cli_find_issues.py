@@ -366,13 +366,15 @@ def test_ensembles_only_where_they_are_used(cli, tutorial_dir):
     assert "weighted mean" in audit["run"]["ensemble"]["pred_probs"]
 
 
-def test_note_when_an_id_like_column_is_a_feature(cli):
+def test_id_like_column_is_left_out_with_a_note(cli):
     from conftest import SAMPLE
 
     data = SAMPLE / "support_tickets_train.csv"
     noted = cli("find-issues", data, "-l", "team", "--model", "logreg", "--cv", "3", "--format", "json")
     assert noted.exit_code == 0, noted.stderr
-    assert "feature column ticket_id has a different value in every row" in noted.stderr
+    notes = json.loads(noted.stdout)["notes"]
+    assert any(n["kind"] == "id_like_column" and n["columns"] == ["ticket_id"] for n in notes)
+    assert "left out column ticket_id" in " ".join(noted.stderr.split())
     clean = cli(
         "find-issues",
         data,

@@ -32,27 +32,36 @@ def test_plain_numeric_columns_pass_through_bit_for_bit(tutorial_dir):
 
 
 def test_column_kinds_and_output_order(mixed):
-    assert column_kinds(mixed) == {"numeric": [1, 4], "boolean": [2], "datetime": [3], "categorical": [0]}
+    assert column_kinds(mixed) == {
+        "numeric": [1, 4],
+        "boolean": [2],
+        "datetime": [3],
+        "categorical": [0],
+        "text": [],
+        "embedding": [],
+    }
     out = build_preprocessor(mixed, scale=False).fit_transform(mixed)
-    # numeric x, n | boolean flag | datetime seconds | one-hot blue, red, missing
-    assert out.shape == (4, 3 + 1 + 3)
+    # numeric x, n | boolean flag | datetime seconds, day, weekday (month and year never vary) | one-hot
+    assert out.shape == (4, 3 + 3 + 3)
     np.testing.assert_array_equal(out[:, 0], [1.5, 3.5, 3.5, 10.0])  # NaN -> median of 1.5, 3.5, 10
     np.testing.assert_array_equal(out[:, 1], [1, 2, 3, 4])
     np.testing.assert_array_equal(out[:, 2], [1, 0, 1, 1])
     np.testing.assert_array_equal(out[:, 3], [0, 86400, 86400, 172800])  # NaT -> median
-    np.testing.assert_array_equal(out[:, 4:], [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(out[:, 4], [1, 2, 2, 3])  # day of month
+    np.testing.assert_array_equal(out[:, 5], [3, 4, 4, 5])  # Thursday, Friday, (median), Saturday
+    np.testing.assert_array_equal(out[:, 6:], [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])
 
 
 def test_scaling_only_touches_numeric_blocks(mixed):
     out = build_preprocessor(mixed, scale=True).fit_transform(mixed)
-    np.testing.assert_allclose(out[:, :4].mean(axis=0), 0, atol=1e-12)
-    assert set(np.unique(out[:, 4:])) == {0.0, 1.0}
+    np.testing.assert_allclose(out[:, :6].mean(axis=0), 0, atol=1e-12)
+    assert set(np.unique(out[:, 6:])) == {0.0, 1.0}
 
 
 def test_unknown_category_encodes_as_zeros(mixed):
     pre = build_preprocessor(mixed, scale=False).fit(mixed)
     new = mixed.iloc[:1].assign(color="green")
-    np.testing.assert_array_equal(pre.transform(new)[0, 4:], [0, 0, 0])
+    np.testing.assert_array_equal(pre.transform(new)[0, 6:], [0, 0, 0])
 
 
 def test_nullable_and_mixed_types():
@@ -79,9 +88,21 @@ def test_nullable_and_mixed_types():
     assert out.shape[1] == 5 + 3 + 2  # mixed: "1", "a", MISSING; cat: u, v
 
 
-def test_many_categories_stay_bounded():
-    frame = pd.DataFrame({"id": [f"user{i}" for i in range(500)]})
-    assert build_preprocessor(frame, scale=False).fit_transform(frame).shape == (500, 100)
+def test_many_categories_stay_bounded_and_frequent_ones_are_kept():
+    """Above MAX_CATEGORIES the rare values share one column; a value with enough rows keeps its own,
+    even when more than 100 values are more frequent (a bare top-100 cut lost it)."""
+    from cleanaudit.data.roles import MAX_CATEGORIES, MIN_CATEGORY_ROWS
+
+    values = [f"shop{i}" for i in range(150) for _ in range(40 + i)]  # 150 values with 40+ rows each
+    values += ["marker"] * 38 + [f"once{i}" for i in range(300)]  # one value with 38 rows, 300 seen once
+    frame = pd.DataFrame({"c": values})
+    pre = build_preprocessor(frame, scale=False).fit(frame)
+    out = pre.transform(frame)
+    assert out.shape == (len(frame), 150 + 1 + 1)  # 150 shops, the marker, and one column for the rest
+    assert out.shape[1] <= MAX_CATEGORIES and MIN_CATEGORY_ROWS <= 38
+    marker = pre.transform(pd.DataFrame({"c": ["marker"]}))[0]
+    rest = pre.transform(pd.DataFrame({"c": ["once1"]}))[0]
+    assert marker.sum() == 1 and rest.sum() == 1 and not np.array_equal(marker, rest)
 
 
 def test_fitted_preprocessor_pickles(mixed):
@@ -96,7 +117,7 @@ def test_missing_value_summary(mixed):
 
 def test_encode_features(mixed):
     out = encode_features(mixed)
-    assert out.dtype == np.float64 and out.shape == (4, 7)
+    assert out.dtype == np.float64 and out.shape == (4, 9)
     np.testing.assert_allclose(out[:, 0].std(), 1.0)
     assert encode_features(mixed[[]]).shape == (4, 0)
 
@@ -105,22 +126,6 @@ def test_missing_category_label():
     out = build_preprocessor(pd.DataFrame({"c": ["a", None]}), scale=False)
     out.fit(pd.DataFrame({"c": ["a", None]}))
     assert list(out.named_transformers_["categorical"].named_steps["one_hot"].categories_[0]) == ["a", MISSING]
-
-
-def test_id_like_columns_are_text_columns_unique_in_every_row():
-    from cleanaudit.data.features import id_like_columns
-
-    n = 40
-    frame = pd.DataFrame(
-        {
-            "ticket": [f"T-{i:03d}" for i in range(n)],  # unique text: an id
-            "x": np.arange(n, dtype=float),  # unique numbers are real features
-            "channel": ["email", "phone"] * (n // 2),  # repeated text
-            "partly": [f"P{i}" for i in range(n - 1)] + [None],  # has a missing value
-        }
-    )
-    assert id_like_columns(frame) == ["ticket"]
-    assert id_like_columns(frame.head(10)) == []  # too few rows to tell
 
 
 def test_imputation_note_says_what_the_encoding_does(cli, tmp_path):

@@ -155,7 +155,8 @@ def test_mixed_features_run_through_every_preset(blobs):
 
 def test_dataset_convenience_and_class_names_in_errors(tmp_path):
     path = tmp_path / "d.csv"
-    path.write_text("x,y\n" + "".join(f"{i},{'rare' if i < 2 else 'common'}\n" for i in range(20)))
+    # x in halves: a row number (0..19) would be left out as an id, leaving no feature
+    path.write_text("x,y\n" + "".join(f"{i / 2},{'rare' if i < 2 else 'common'}\n" for i in range(20)))
     ds = load_dataset([path], label="y")
     with pytest.raises(ModelError) as excinfo:
         cross_val_pred_probs_for_dataset(ds, model="logreg", cv=5)

@@ -316,3 +316,11 @@ def test_trust_module_takes_top_level_import_names(name):
         trusted_module_list([name])
     assert_one_line_error(excinfo, f"--trust-module '{name}'")
     assert trusted_module_list(["xgboost", "mine", "mine"]) == (*DEFAULT_TRUSTED_MODULES, "mine")
+
+
+def test_roles_decide_the_encoding_of_a_model():
+    """A column's role, not its dtype alone, decides its encoding (here integer codes read as categories)."""
+    frame = pd.DataFrame({"code": [3, 7, 3, 9] * 5, "x": np.linspace(0, 1, 20)})
+    by_dtype = build_model("logreg", frame).named_steps["features"].fit_transform(frame)
+    by_role = build_model("logreg", frame, roles={"code": "categorical", "x": "numeric"})
+    assert by_dtype.shape[1] == 2 and by_role.named_steps["features"].fit_transform(frame).shape[1] == 1 + 3

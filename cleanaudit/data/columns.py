@@ -96,3 +96,135 @@ def is_number(text: str) -> bool:
 
 def _times(count: int) -> str:
     return "twice" if count == 2 else f"{count} times"
+
+
+def vector_length(values: pd.Series) -> int | None:
+    """The length of the vectors in a column of number vectors (an embedding), else ``None``.
+
+    Every present value must be a list or array of at least two real numbers, all of one length;
+    missing values (None) are allowed. Ragged lists, lists of strings and structs give ``None``.
+
+    >>> vector_length(pd.Series([[0.1, 0.2], None, np.array([0.3, 0.4])])), vector_length(pd.Series([[1], [1, 2]]))
+    (2, None)
+    """
+    present = values[values.map(lambda v: v is not None and not (isinstance(v, float) and np.isnan(v)))]
+    if not len(present) or not present.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).all():
+        return None
+    lengths = present.map(len)
+    if lengths.nunique() != 1 or int(lengths.iloc[0]) < 2:  # one number in a list is no vector
+        return None
+    try:
+        stacked = np.asarray(np.stack([np.asarray(v) for v in present]))
+    except (TypeError, ValueError):
+        return None
+    if stacked.ndim != 2 or not (np.issubdtype(stacked.dtype, np.number) or stacked.dtype == bool):
+        return None
+    if np.issubdtype(stacked.dtype, np.complexfloating):
+        return None
+    return int(stacked.shape[1])
+
+
+def stack_vectors(values: pd.Series, dim: int) -> np.ndarray:
+    """An N x ``dim`` float64 matrix of a vector column; a missing vector is a row of NaN (for the imputer).
+
+    >>> stack_vectors(pd.Series([[1, 2], None]), 2).tolist()
+    [[1.0, 2.0], [nan, nan]]
+    """
+    out = np.full((len(values), dim), np.nan, dtype=np.float64)
+    for row, value in enumerate(values):
+        if isinstance(value, (list, tuple, np.ndarray)) and len(value) == dim:
+            out[row] = np.asarray(value, dtype=np.float64)
+    return out
+
+
+# Text date formats tried in order (ISO first); month-first before day-first, as pandas reads them.
+DATE_FORMATS: tuple[str, ...] = (
+    "ISO8601",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%d-%b-%Y",
+    "%Y%m%d %H:%M:%S",
+)
+DATE_MIN_PARSED = 0.99  # share of the present values that must parse for a text column to be dates
+DATE_SAMPLE = 500  # distinct values tried before parsing a whole column
+_DATE_YEARS = (1000, 3000)  # parsed years outside these come from a number or code read as a date
+
+
+def parse_dates(values: pd.Series) -> pd.Series | None:
+    """A text column read as datetimes (timezone-aware values in UTC), or ``None`` when it is not dates.
+
+    Nearly every present value must parse with one format; plain numbers and short codes never do.
+
+    >>> parse_dates(pd.Series(["2024-01-05", "2024-02-01", None])).dt.month.tolist()
+    [1.0, 2.0, nan]
+    >>> parse_dates(pd.Series(["2024", "2025"])) is None, parse_dates(pd.Series(["A-12", "B-7"])) is None
+    (True, True)
+    """
+    present = values.dropna()
+    if not len(present) or not all(isinstance(v, str) for v in present.iloc[: DATE_SAMPLE * 4]):
+        return None
+    text = present.astype(str).str.strip()
+    distinct = pd.Series(pd.unique(text))
+    if len(distinct) > DATE_SAMPLE:  # evenly spaced, so the same column always gives the same sample
+        distinct = distinct.iloc[np.linspace(0, len(distinct) - 1, DATE_SAMPLE).astype(int)]
+    if distinct.str.len().median() < 6 or not distinct.str.contains(r"\d").all() or distinct.map(is_number).any():
+        return None
+    for fmt in DATE_FORMATS:
+        if _parsed_share(_to_datetime(distinct, fmt)) >= DATE_MIN_PARSED:
+            parsed = _to_datetime(values.where(values.notna(), None).astype(object), fmt)
+            if _parsed_share(parsed[values.notna()]) >= DATE_MIN_PARSED:
+                return parsed
+    return None
+
+
+def as_utc_naive(values: pd.Series) -> pd.Series:
+    """Datetimes as naive UTC (aware ones converted); text is parsed as :func:`parse_dates` does.
+
+    >>> as_utc_naive(pd.Series(pd.to_datetime(["2024-01-01T01:00+01:00"]))).dt.hour.tolist()
+    [0]
+    """
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        parsed = parse_dates(values)
+        values = parsed if parsed is not None else pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values
+
+
+def _to_datetime(values: pd.Series, fmt: str) -> pd.Series:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format" and the like: the share decides
+        try:
+            parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        except (ValueError, TypeError):  # mixed time zones: read every value in UTC
+            parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
+    if not pd.api.types.is_datetime64_any_dtype(parsed.dtype):  # mixed offsets left as objects
+        parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC")
+    years = parsed.dt.year
+    return parsed.where((years >= _DATE_YEARS[0]) & (years < _DATE_YEARS[1]))
+
+
+def _parsed_share(parsed: pd.Series) -> float:
+    return float(parsed.notna().mean()) if len(parsed) else 0.0

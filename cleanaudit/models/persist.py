@@ -29,6 +29,10 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "cleanaudit.data.features._as_float64",
     "cleanaudit.data.features._as_seconds",
     "cleanaudit.data.features._as_text",
+    "cleanaudit.data.features._as_vectors",
+    "cleanaudit.data.features._date_features",
+    "cleanaudit.data.features._date_names",
+    "cleanaudit.data.text.as_strings",
     "numpy.dtype",
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -158,7 +162,11 @@ def pred_probs_from_saved(saved: SavedModel, dataset: Dataset, *, path: Path | s
             f"the data lacks feature column(s) {_names(missing)} that --from-model {path} needs",
             hint=f"the model was trained on: {_names(saved.feature_columns)}",
         )
-    features = dataset.frame[list(saved.feature_columns)]
+    # The loaded features (dates parsed, roles decided) when they hold every column the model needs;
+    # else the raw columns: the fitted pipeline parses text dates and reads vectors itself.
+    wanted = list(saved.feature_columns)
+    loaded = [str(c) for c in dataset.features.columns]
+    features = dataset.features[wanted] if all(c in loaded for c in wanted) else dataset.frame[wanted]
     return predict_pred_probs(saved.model, features, len(saved.class_names))
 
 

@@ -49,7 +49,7 @@ def data_projection(dataset: Dataset, *, max_points: int = MAX_POINTS) -> Projec
         return None
     # Sample before encoding: encoding a million rows to draw five thousand is wasted work.
     rows = sample_rows(dataset.num_examples, max_points)
-    projected = _two_dimensions(features.iloc[rows])
+    projected = _two_dimensions(features.iloc[rows], dataset.roles or None)
     if projected is None:
         return None
     xy, axis_labels, how = projected
@@ -63,17 +63,20 @@ def sample_rows(n: int, max_points: int) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, size=max_points, replace=False))
 
 
-def _two_dimensions(features: pd.DataFrame) -> tuple[np.ndarray, tuple[str, str], str] | None:
+def _two_dimensions(
+    features: pd.DataFrame, roles: dict[str, str] | None = None
+) -> tuple[np.ndarray, tuple[str, str], str] | None:
     """2-D coordinates of the rows, axis titles and what the axes are; ``None`` below two dimensions."""
     from cleanaudit.data.features import column_kinds, encode_features
 
-    if features.shape[1] == 2 and len(column_kinds(features)["numeric"]) == 2:
+    # The roles decided at load on every row, not re-decided on the sample.
+    if features.shape[1] == 2 and len(column_kinds(features, roles)["numeric"]) == 2:
         # Two numbers: plot them as they are, so the axes mean something to the user.
         xy = np.array(features.to_numpy(dtype=float, na_value=np.nan))  # a copy: written below
         xy[~np.isfinite(xy)] = np.nan  # matplotlib leaves out points with a missing coordinate
         x_label, y_label = (str(c) for c in features.columns)
         return xy, (x_label, y_label), "the two feature columns"
-    encoded = encode_features(features)  # imputed, scaled, one-hot: comparable axes for PCA
+    encoded = encode_features(features, roles)  # imputed, scaled, one-hot, text reduced: comparable axes for PCA
     if encoded.shape[1] < 2 or encoded.shape[0] < 2:
         return None
     from sklearn.decomposition import PCA
