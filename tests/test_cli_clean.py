@@ -298,7 +298,10 @@ def test_saved_model_scores_new_data(cli, tutorial_dir, tmp_path):
     assert out["run"]["model_file"]["num_training_rows"] == 197 and out["num_issues"] > 0
     health = cli("health", tutorial_dir / "train.csv", "-l", "y", "--from-model", model)
     assert health.exit_code == 0 and "trained on" in health.stderr
-    _one_line_error(cli("health", tutorial_dir / "train.csv", "-l", "y_int", "--from-model", model), "other classes")
+    _one_line_error(
+        cli("health", tutorial_dir / "train.csv", "-l", "y_int", "--ignore", "y", "--from-model", model),
+        "other classes",
+    )
 
 
 def test_save_model_without_skops_is_a_clear_error(cli, tutorial_dir, tmp_path, monkeypatch):
@@ -340,6 +343,8 @@ def test_bad_options(cli, tutorial_dir, tmp_path, extra, needle):
         tutorial_dir / "train.csv",
         "-l",
         "y",
+        "--ignore",
+        "y_int",  # a copy of the label, left out with a note: this test is about the error line alone
         "--pred-probs",
         tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
         *extra,
@@ -368,7 +373,17 @@ def test_missing_output_and_output_over_input(cli, tutorial_dir, tmp_path):
 def test_bad_noise_matrix(cli, tutorial_dir, tmp_path, matrix, needle):
     np.save(tmp_path / "nm.npy", matrix)
     _one_line_error(
-        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--noise-matrix", tmp_path / "nm.npy"),
+        cli(
+            "clean",
+            tutorial_dir / "train.csv",
+            "-l",
+            "y",
+            "--ignore",
+            "y_int",
+            "--dry-run",
+            "--noise-matrix",
+            tmp_path / "nm.npy",
+        ),
         "nm.npy",
         needle,
     )
@@ -378,11 +393,14 @@ def test_label_issues_file_that_does_not_match(cli, tutorial_dir, tmp_path):
     path = tmp_path / "issues.csv"
     pd.DataFrame({"row": [3, 400]}).to_csv(path, index=False)
     _one_line_error(
-        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--label-issues", path), "issues.csv", "400"
+        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--dry-run", "--label-issues", path),
+        "issues.csv",
+        "400",
     )
     pd.DataFrame({"row": [0], "given_label": ["blue"]}).to_csv(path, index=False)
     _one_line_error(
-        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--dry-run", "--label-issues", path), "other labels"
+        cli("clean", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--dry-run", "--label-issues", path),
+        "other labels",
     )
 
 
@@ -434,3 +452,20 @@ def test_support_tickets_end_to_end(cli, tmp_path):
     )
     removed = set(manifest.id[manifest.action == "removed"])
     assert len(removed & planted) / len(removed) > 0.6  # most removed rows are real label errors
+
+
+def test_missing_labels_and_rare_classes_refused_on_request(cli, tmp_path):
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame
+    frame.loc[[0, 1], "target"] = 7  # a class of two rows
+    frame.loc[5, "target"] = None
+    path = tmp_path / "iris.csv"
+    frame.to_csv(path, index=False)
+    refused = cli("clean", str(path), "-l", "target", "--dry-run", "--on-missing-label", "error")
+    assert refused.exit_code == 2 and "1 missing value(s) (rows 5)" in refused.stderr
+    refused = cli("clean", str(path), "-l", "target", "--dry-run", "--model", "logreg", "--on-rare-class", "error")
+    assert refused.exit_code == 2 and "class(es)" in refused.stderr and "7 (2 rows)" in refused.stderr
+    done = cli("clean", str(path), "-l", "target", "--dry-run", "--model", "logreg", "--format", "json")
+    assert done.exit_code == 0, done.stderr
+    assert json.loads(done.stdout)["not_analysed"]["by_reason"] == {"missing_label": 1, "rare_class": 2}

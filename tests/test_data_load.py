@@ -260,9 +260,38 @@ def test_missing_labels_say_how_many_rows(tmp_path):
     path = tmp_path / "gaps.csv"
     path.write_text("x,y\n1,a\n2,\n3,b\n4,\n")
     with pytest.raises(InputError) as excinfo:
-        load_dataset([path], label="y")
+        load_dataset([path], label="y", on_missing_label="error")
     assert_one_line_error(excinfo, "label column 'y'", "gaps.csv", "2 missing", "rows 1, 3")
     assert "drop" in excinfo.value.hint
+
+
+def test_missing_labels_are_skipped_by_default(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("x,y\n1,a\n2,\n3,b\n4,  \n5,a\n")
+    ds = load_dataset([path], label="y")
+    assert ds.labels.tolist() == [0, 1, 0] and ds.row_ids.tolist() == [0, 2, 4]
+    assert ds.num_input_rows == 5 and len(ds.input_frame) == 5
+    assert ds.not_analysed.positions.tolist() == [1, 3]
+    assert [n.kind for n in ds.notes] == ["missing_labels"]
+
+
+def test_lone_carriage_return_in_a_value_is_data(tmp_path):
+    frame = pd.DataFrame({"text": ["one\rtwo", "three", "four\r\nfive"], "n": [1, 2, 3], "y": ["a", "b", "a"]})
+    lf = tmp_path / "lf.csv"
+    frame.to_csv(lf, index=False)  # pandas leaves "one\rtwo" unquoted
+    assert pd.read_csv(lf)["y"].isna().any()  # what every pandas engine makes of it
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(lf.read_bytes().replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n"))
+    for path in (lf, crlf):
+        table = read_table(path)
+        assert table["text"].tolist()[:2] == ["one\rtwo", "three"] and table["y"].tolist() == ["a", "b", "a"]
+        assert table["n"].tolist() == [1, 2, 3] and list(table.columns) == ["text", "n", "y"]
+
+
+def test_stdin_with_a_lone_carriage_return(monkeypatch):
+    data = b'text,y\nhello\rworld,a\n"quoted\rtoo",b\n'
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert read_table("-").to_dict("list") == {"text": ["hello\rworld", "quoted\rtoo"], "y": ["a", "b"]}
 
 
 def test_single_class(tmp_path):

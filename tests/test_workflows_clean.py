@@ -308,3 +308,31 @@ def test_sample_weights_need_a_model_that_takes_them():
         fit_model("knn", X, np.array([0, 0, 1, 1]), sample_weight=np.ones(4))
     model, _ = fit_model("logreg", X, np.array([0, 0, 1, 1]), sample_weight=np.array([1.0, 2.0, 1.0, 2.0]))
     assert model.predict(pd.DataFrame({"x": [1.05]})).tolist() == [1]
+
+
+def test_rows_not_analysed_pass_through_clean_unchanged(tmp_path):
+    from sklearn.datasets import load_iris
+
+    from cleanaudit.workflows.clean_run import CleanRequest, run_clean
+
+    frame = load_iris(as_frame=True).frame
+    frame["target"] = frame["target"].map({0: "setosa", 1: "versicolor", 2: "virginica"}).astype(object)
+    frame.loc[[3, 77], "target"] = None  # no label
+    frame.loc[[10, 11], "target"] = "rare"  # a class too small for 5 folds
+    frame.loc[[60, 61, 62], "target"] = "setosa"  # label errors
+    data, output = tmp_path / "iris.csv", tmp_path / "clean.csv"
+    frame.to_csv(data, index=False)
+    result = run_clean(CleanRequest(data, label="target", model="logreg", output=output))
+    payload = result.context.payload
+    assert payload["passed_through"] == 4 and payload["not_analysed"]["by_reason"] == {
+        "missing_label": 2,
+        "rare_class": 2,
+    }
+    assert [n.kind for n in result.notes][:2] == ["missing_labels", "rare_classes"]
+    cleaned = pd.read_csv(output)
+    manifest = pd.read_csv(tmp_path / "clean.manifest.csv")
+    assert len(manifest) == 150 and manifest["row"].tolist() == list(range(150))
+    assert manifest.loc[[3, 10, 11, 77], "action"].tolist() == ["not_analysed"] * 4
+    assert len(cleaned) == 150 - payload["removed"] == payload["rows_out"]
+    assert cleaned["target"].isna().sum() == 2 and (cleaned["target"] == "rare").sum() == 2
+    assert result.plan.keep.size == 146 and payload["removed"] >= 1

@@ -38,8 +38,11 @@ def manifest_path(output: Path) -> Path:
 
 
 def source_table(frame: pd.DataFrame, paths: Sequence[Path], output: Path) -> pd.DataFrame:
-    """The table to clean: the inputs re-read as text when CSV goes to CSV, else the loaded ``frame``."""
-    from cleanaudit.data.load import _kind_of
+    """The table to clean: the inputs re-read as text when CSV goes to CSV, else the loaded ``frame``.
+
+    ``frame`` is the whole table as read, with the rows that were not analysed (clean keeps them).
+    """
+    from cleanaudit.data.load import _kind_of, read_csv_source
 
     if Path(output).suffix.lower() != ".csv" or not paths or any(str(p) == "-" for p in paths):
         return frame
@@ -48,7 +51,7 @@ def source_table(frame: pd.DataFrame, paths: Sequence[Path], output: Path) -> pd
         return frame
     try:
         parts = [
-            pd.read_csv(p, dtype=str, keep_default_na=False, compression=compression, low_memory=False)
+            read_csv_source(Path(p), dtype=str, keep_default_na=False, compression=compression, low_memory=False)
             for p, (_, compression) in zip(paths, kinds)
         ]
     except Exception:  # unreadable as text after all: fall back to the typed table

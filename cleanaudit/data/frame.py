@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cleanaudit.data.columns import nested_columns, refuse_nested
+from cleanaudit.data.columns import refuse_nested
 from cleanaudit.data.dataset import Dataset
+from cleanaudit.data.labels import missing_label_mask, split_missing_labels
+from cleanaudit.data.roles import plan_columns, plan_notes
 from cleanaudit.errors import InputError
 from cleanaudit.errors import name_list as _names
 from cleanaudit.events import Note
@@ -32,8 +34,12 @@ def dataset_from_frame(
     where: str = "the DataFrame",
     paths: Sequence[Path] = (),
     sha256: str | None = None,
+    on_missing_label: str = "skip",
 ) -> Dataset:
     """Split ``frame`` into features, label codes and ids (``where`` names it in messages).
+
+    Rows with no label are left out with a ``missing_labels`` note (``on_missing_label="error"``:
+    refused); the Dataset keeps their record and the input row of every analysed row.
 
     ``sha256`` is the digest of the bytes the frame was read from; a DataFrame given directly
     gets the digest of its contents (pandas' row hashes), so the same frame gives the same digest.
@@ -52,28 +58,21 @@ def dataset_from_frame(
     feature_columns = _select_features(columns, label, features, ignore, id_column, where)
     refuse_nested(frame, label, what="label column", option="--label", where=where)
     refuse_nested(frame, id_column, what="id column", option="--id-column", where=where)
-    notes = []
-    nested = nested_columns(frame, feature_columns)
-    if nested and features is not None:
-        raise InputError(
-            f"feature column(s) {_names(nested)} in {where} hold lists or structs, which cannot be "
-            "used as features yet",
-            hint="leave them out of --features",
-        )
-    if nested:  # until nested values can be encoded (embeddings), leave them out rather than crash
-        feature_columns = [c for c in feature_columns if c not in nested]
-        notes.append(
-            Note(
-                "columns_left_out",
-                f"left out column(s) {_names(nested)} of {where}: they hold lists or "
-                "structs, which cannot be used as features yet",
-                columns=tuple(nested),
-            )
-        )
+    notes: list[Note] = []
 
-    labels, class_names = encode_labels(frame[label], column=label, where=where)
     ids = _read_ids(frame[id_column], column=id_column, where=where) if id_column else None
-    feature_frame = frame[feature_columns]
+    has_label, not_analysed, missing_note = split_missing_labels(
+        frame[label], ids, column=label, where=where, on_missing=on_missing_label
+    )
+    source_frame, positions = None, None
+    if missing_note is not None:  # analyse the labelled rows; the Dataset keeps the others' record
+        notes.append(missing_note)
+        source_frame, positions = frame, np.flatnonzero(has_label)
+        frame = frame.iloc[positions].reset_index(drop=True)
+        ids = ids[positions] if ids is not None else None
+    labels, class_names = encode_labels(frame[label], column=label, where=where)
+    feature_frame, roles, role_notes = _plan_features(frame, feature_columns, label, features is not None, where)
+    notes += role_notes
     _reject_infinite(feature_frame, where)
     return Dataset(
         frame=frame,
@@ -84,15 +83,23 @@ def dataset_from_frame(
         ids=ids,
         id_column=id_column,
         paths=list(paths),
-        sha256=sha256 if sha256 is not None else frame_digest(frame),
+        sha256=sha256 if sha256 is not None else frame_digest(source_frame if source_frame is not None else frame),
         notes=notes,
+        roles=roles,
+        positions=positions,
+        not_analysed=not_analysed,
+        source_frame=source_frame,
     )
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
     """SHA-256 of a DataFrame's column names and row hashes (stands in for a file's digest)."""
     digest = hashlib.sha256("\x1f".join(map(str, frame.columns)).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    try:
+        hashes = pd.util.hash_pandas_object(frame, index=False)
+    except TypeError:  # nested cells (lists, arrays, structs) are unhashable: hash their text instead
+        hashes = pd.util.hash_pandas_object(frame.map(lambda v: repr(v) if not np.isscalar(v) else v), index=False)
+    digest.update(hashes.to_numpy().tobytes())
     return digest.hexdigest()
 
 
@@ -102,7 +109,12 @@ def encode_labels(values: pd.Series, *, column: str = "label", where: str = "the
     >>> encode_labels(pd.Series(["b", "a", "b"]))
     (array([1, 0, 1]), ['a', 'b'])
     """
-    _refuse_missing(values, f"label column '{column}' in {where}", hint="drop those rows or fill in their labels")
+    _refuse_missing(
+        values,
+        f"label column '{column}' in {where}",
+        hint="drop those rows or fill in their labels",
+        missing=missing_label_mask(values),
+    )
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(values.cat.categories.dtype)
     if pd.api.types.is_float_dtype(values.dtype):
@@ -160,6 +172,21 @@ def _select_features(
     return [c for c in chosen if c not in ignored]
 
 
+def _plan_features(
+    frame: pd.DataFrame, columns: list[str], label: str, chosen: bool, where: str
+) -> tuple[pd.DataFrame, dict[str, str], list[Note]]:
+    """Column roles (:mod:`cleanaudit.data.roles`): the feature table, its roles, and the notes on them."""
+    plan = plan_columns(frame, columns, label=label, chosen=chosen)
+    nested = [c for c, why in plan.left_out.items() if why == "nested"]
+    if nested and chosen:
+        raise InputError(
+            f"feature column(s) {_names(nested)} in {where} hold nested values that are not vectors of numbers "
+            "of one length (structs, lists of text, ragged lists), which cannot be used as features",
+            hint="leave them out of --features",
+        )
+    return plan.features, plan.roles, plan_notes(plan, frame, where=where)
+
+
 def _read_ids(values: pd.Series, *, column: str, where: str) -> np.ndarray:
     _refuse_missing(
         values,
@@ -191,8 +218,8 @@ def _reject_infinite(features: pd.DataFrame, where: str) -> None:
         )
 
 
-def _refuse_missing(values: pd.Series, what: str, *, hint: str) -> None:
-    missing = values.isna().to_numpy()
+def _refuse_missing(values: pd.Series, what: str, *, hint: str, missing: np.ndarray | None = None) -> None:
+    missing = values.isna().to_numpy() if missing is None else missing
     if missing.any():
         rows = np.flatnonzero(missing)
         raise InputError(f"{what} has {len(rows)} missing value(s) (rows {_preview(rows)})", hint=hint)

@@ -48,6 +48,7 @@ def read_label_issues(path: str | Path, dataset: Dataset) -> LabelIssues:
         raise InputError(f"label-issues file {name} not found", hint="check the --label-issues path")
     table = read_table(path)
     table.columns = [str(c) for c in table.columns]
+    table = _analysed_rows(table, dataset)
     positions = _positions(table, dataset, name)
     n = dataset.num_examples
     flags = _flags(table, name)
@@ -81,15 +82,19 @@ def _positions(table: pd.DataFrame, dataset: Dataset, name: str) -> np.ndarray:
             )
         positions = np.array([index[k] for k in keys], dtype=np.intp)
     elif "row" in table.columns:
+        # 'row' is the input row (rows left out of the analysis keep their place in the file)
+        total = dataset.num_input_rows
         rows = pd.to_numeric(table["row"], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(rows) | (rows != np.round(rows)) | (rows < 0) | (rows >= n)
+        bad = ~np.isfinite(rows) | (rows != np.round(rows)) | (rows < 0) | (rows >= total)
         if bad.any():
             raise InputError(
                 f"label-issues file {name} has {int(bad.sum())} 'row' value(s) that are not row "
-                f"positions 0..{n - 1} of the data (e.g. {table['row'].iloc[int(np.argmax(bad))]})",
+                f"positions 0..{total - 1} of the data (e.g. {table['row'].iloc[int(np.argmax(bad))]})",
                 hint=_HINT,
             )
-        positions = rows.astype(np.intp)
+        analysed_row = np.full(total, -1, dtype=np.intp)  # input row -> row of the analysed data
+        analysed_row[dataset.row_positions] = np.arange(n)
+        positions = analysed_row[rows.astype(np.intp)]
     else:
         raise InputError(
             f"label-issues file {name} has neither a 'row' nor an 'id' column to match the data", hint=_HINT
@@ -97,6 +102,21 @@ def _positions(table: pd.DataFrame, dataset: Dataset, name: str) -> np.ndarray:
     if len(np.unique(positions)) < len(positions):
         raise InputError(f"label-issues file {name} lists some rows more than once", hint=_HINT)
     return positions
+
+
+def _analysed_rows(table: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """The file's rows about rows analysed here: a row left out (no label, rare class) is never judged."""
+    if dataset.not_analysed is None or not dataset.not_analysed.count:
+        return table
+    if dataset.ids is not None and "id" in table.columns:
+        left_out = {str(v) for v in dataset.not_analysed.row_ids()}
+        keep = ~table["id"].astype(str).isin(left_out)
+    elif "row" in table.columns:
+        rows = pd.to_numeric(table["row"], errors="coerce")
+        keep = ~rows.isin(dataset.not_analysed.positions)
+    else:
+        return table
+    return table[keep.to_numpy()].reset_index(drop=True)
 
 
 def _flags(table: pd.DataFrame, name: str) -> np.ndarray:

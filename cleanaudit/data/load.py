@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import io
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,11 +50,13 @@ def load_dataset(
     features: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
     id_column: str | None = None,
+    on_missing_label: str = "skip",
 ) -> Dataset:
     """Load one or more tables (same columns) into a ``Dataset``.
 
     Features are every column except the label, the id column and ``ignore``d ones, unless
     ``features`` lists them. Class names are the sorted label values; labels are their codes.
+    Rows with no label are left out with a note (``on_missing_label="error"``: refused).
 
     >>> ds = load_dataset(["sample_data/tutorial/train.csv"], label="y", ignore=["y_int"])
     >>> ds.class_names, list(ds.features.columns), ds.num_examples
@@ -85,6 +88,7 @@ def load_dataset(
         where=where,
         paths=[Path(p) for p in paths],
         sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
+        on_missing_label=on_missing_label,
     )
 
 
@@ -140,13 +144,14 @@ def _read_table_and_digest(path: str | Path) -> tuple[pd.DataFrame, str]:
         if path.stat().st_size == 0:
             raise InputError(f"file {text} is empty", hint="pass a table with a header row and data rows")
         with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            digest, lone_cr = _digest_and_scan(handle)
     except OSError as err:
         raise InputError(
             f"cannot read {text}: {_one_line(err.strerror or err)}", hint="check the file's permissions"
         ) from None
-    table = _parse(path, kind, compression, text)
-    return table, digest
+    if lone_cr and kind != "parquet" and compression is None:
+        return _parse(io.BytesIO(path.read_bytes()), kind, None, text, lone_cr=True), digest
+    return _parse(path, kind, compression, text), digest
 
 
 def _read_stdin() -> tuple[pd.DataFrame, str]:
@@ -159,16 +164,45 @@ def _read_stdin() -> tuple[pd.DataFrame, str]:
     data = buffer.read() if buffer is not None else stream.read().encode()
     if not data.strip():
         raise InputError("stdin (input '-') is empty", hint="pipe a CSV with a header row and data rows")
-    return _parse(io.BytesIO(data), "csv", None, "stdin"), hashlib.sha256(data).hexdigest()
+    lone_cr = _count_lone_cr(data, ended_with_cr=False)[0] > 0 and b"\n" in data
+    return _parse(io.BytesIO(data), "csv", None, "stdin", lone_cr=lone_cr), hashlib.sha256(data).hexdigest()
 
 
-def _parse(source: Path | io.BytesIO, kind: str, compression: str | None, name: str) -> pd.DataFrame:
+def read_csv_source(source: Path | io.BytesIO, **options: object) -> pd.DataFrame:
+    r"""``pd.read_csv(source, **options)`` that keeps a stray carriage return inside a value.
+
+    pandas' own ``to_csv`` (and ``csv.writer`` with ``lineterminator="\n"``) leave a value holding
+    a lone ``\r`` unquoted, and every pandas engine (C, python, pyarrow) then takes that ``\r``
+    for a line end: the row splits in two and the label after it goes missing. In a file whose
+    lines end in ``\n`` (or ``\r\n``) a lone ``\r`` is data, so it is read as data here.
+
+    >>> read_csv_source(io.BytesIO(b"text,y\nhello\rworld,a\nbye,b\n")).to_dict("list")
+    {'text': ['hello\rworld', 'bye'], 'y': ['a', 'b']}
+    """
+    if isinstance(source, io.BytesIO):
+        data = source.getvalue()
+    elif options.get("compression") is None:
+        data = Path(source).read_bytes()
+    else:
+        return pd.read_csv(source, **options)
+    if b"\n" not in data or _count_lone_cr(data, ended_with_cr=False)[0] == 0:
+        return pd.read_csv(io.BytesIO(data), **options)
+    return _read_keeping_lone_cr(data, options)
+
+
+def _parse(
+    source: Path | io.BytesIO, kind: str, compression: str | None, name: str, *, lone_cr: bool = False
+) -> pd.DataFrame:
     try:
         if kind == "parquet":
             table = pd.read_parquet(source)
         else:
             sep = "\t" if kind == "tsv" else ","
-            table = pd.read_csv(source, sep=sep, compression=compression, low_memory=False)
+            options: dict[str, object] = {"sep": sep, "compression": compression, "low_memory": False}
+            if lone_cr and isinstance(source, io.BytesIO):
+                table = _read_keeping_lone_cr(source.getvalue(), options)
+            else:
+                table = pd.read_csv(source, **options)
             check_repeated_header(table, source, sep=sep, compression=compression, name=name)
     except InputError:
         raise
@@ -185,6 +219,48 @@ def _parse(source: Path | io.BytesIO, kind: str, compression: str | None, name: 
         raise InputError(f"{name} holds no columns", hint="pass a table with a header row and data rows")
     if table.shape[0] == 0:
         raise InputError(f"{name} has a header but no rows", hint="pass a table with at least one data row")
+    return table
+
+
+# A lone \r (not before \n) is replaced by a character the file does not hold, parsed, and put back.
+_CR_STAND_INS = ("\ue000", "\ue001", "\ue002", "\U000f0000", "\U000f0001")
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_SCAN_CHUNK = 1 << 20
+
+
+def _digest_and_scan(handle: io.BufferedIOBase) -> tuple[str, bool]:
+    r"""SHA-256 hex digest of the bytes, and whether they hold a lone \r in a file of \n-ended lines."""
+    digest = hashlib.sha256()
+    lone, has_lf, ended_with_cr = 0, False, False
+    while chunk := handle.read(_SCAN_CHUNK):
+        digest.update(chunk)
+        if b"\r" in chunk or ended_with_cr:
+            found, ended_with_cr = _count_lone_cr(chunk, ended_with_cr=ended_with_cr)
+            lone += found
+        has_lf = has_lf or b"\n" in chunk
+    return digest.hexdigest(), bool(lone - ended_with_cr > 0 and has_lf)  # a final \r ends the last line
+
+
+def _count_lone_cr(chunk: bytes, *, ended_with_cr: bool) -> tuple[int, bool]:
+    r"""Lone \r in ``chunk`` (a \r ending it counts; it is taken back when the next chunk starts with \n)."""
+    found = chunk.count(b"\r") - chunk.count(b"\r\n")
+    if ended_with_cr and chunk.startswith(b"\n"):
+        found -= 1
+    return found, chunk.endswith(b"\r")
+
+
+def _read_keeping_lone_cr(data: bytes, options: dict[str, object]) -> pd.DataFrame:
+    stand_in = next((c for c in _CR_STAND_INS if c.encode() not in data), None)
+    if stand_in is None:  # pragma: no cover - a file holding every stand-in
+        return pd.read_csv(io.BytesIO(data), **options)
+    table = pd.read_csv(io.BytesIO(_LONE_CR.sub(stand_in.encode(), data)), **options)
+    table.columns = [c.replace(stand_in, "\r") if isinstance(c, str) else c for c in table.columns]
+    for name in table.columns:
+        column = table[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            held = column.map(lambda v: isinstance(v, str) and stand_in in v)
+            if held.any():
+                table[name] = column.where(~held, column[held].str.replace(stand_in, "\r", regex=False))
     return table
 
 

@@ -13,6 +13,7 @@ Clean-up (removing a temp folder, putting an earlier set back) always runs to it
 
 from __future__ import annotations
 
+import csv
 import errno
 import os
 import secrets
@@ -63,9 +64,25 @@ def write_frame(frame: pd.DataFrame, path: Path) -> None:
         )
     with _atomic_target(path) as temp:
         if suffix == ".csv":
-            frame.to_csv(temp, index=False)
+            # pandas leaves a value holding a lone \r unquoted, and readers then split its row: quote them all
+            quoting = csv.QUOTE_NONNUMERIC if _holds_carriage_return(frame) else csv.QUOTE_MINIMAL
+            frame.to_csv(temp, index=False, quoting=quoting)
         else:
             frame.to_parquet(temp, index=False)
+
+
+def _holds_carriage_return(frame: pd.DataFrame) -> bool:
+    if any(isinstance(c, str) and "\r" in c for c in frame.columns):
+        return True
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            try:
+                if column.str.contains("\r", regex=False, na=False).any():
+                    return True
+            except AttributeError:  # no string values at all
+                continue
+    return False
 
 
 def ensure_not_input(path: Path, inputs: Sequence[Path]) -> None:

@@ -142,20 +142,24 @@ def _check_inputs(features: pd.DataFrame, labels: np.ndarray, cv: int) -> np.nda
 
 
 def _check_class_counts(labels: np.ndarray, num_classes: int, cv: int, class_names: Sequence | None) -> None:
+    """Refuse, naming them all at once, the classes with fewer examples than the folds."""
     counts = np.bincount(labels, minlength=num_classes)
-    smallest = int(np.argmin(counts))
-    if counts[smallest] >= cv:
+    small = np.flatnonzero(counts < cv)
+    if small.size == 0:
         return
-    name = repr(class_names[smallest]) if class_names is not None else str(smallest)
-    count = int(counts[smallest])
+    names = [repr(class_names[int(k)]) if class_names is not None else str(k) for k in small]
+    fewest = int(counts[small].min())
     hint = (
-        f"use --cv {count} (the smallest class count) or fewer folds"
-        if count >= 2
+        f"use --cv {fewest} (the smallest class count) or fewer folds"
+        if fewest >= 2
         else "a class needs at least 2 examples to be cross-validated; relabel or drop its rows"
     )
-    raise ModelError(
-        f"class {name} has {count} example(s), fewer than the {cv} cross-validation folds (--cv)", hint=hint
-    )
+    if small.size == 1:
+        message = f"class {names[0]} has {fewest} example(s), fewer than the {cv} cross-validation folds (--cv)"
+    else:
+        listed = ", ".join(f"class {n} ({int(counts[k])} example(s))" for n, k in zip(names, small))
+        message = f"{small.size} classes have fewer examples than the {cv} cross-validation folds (--cv): {listed}"
+    raise ModelError(message, hint=hint)
 
 
 # --- cross-validation ------------------------------------------------------------------

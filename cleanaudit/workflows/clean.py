@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cleanaudit.choices import CLEAN_STRATEGIES
+from cleanaudit.data.labels import NotAnalysed
 from cleanaudit.engine.issues import label_issues
 from cleanaudit.errors import ConfigError
 
@@ -136,15 +137,21 @@ class CleaningPlan:
     def num_label_issues(self) -> int:
         return int(self.detection.is_issue.sum())
 
-    def manifest(self, ids: np.ndarray) -> pd.DataFrame:
-        """One row per input row: row, id, action, given/suggested label, label quality, reason."""
+    def manifest(
+        self, ids: np.ndarray, positions: np.ndarray | None = None, not_analysed: NotAnalysed | None = None
+    ) -> pd.DataFrame:
+        """One row per input row: row, id, action, given/suggested label, label quality, reason.
+
+        ``positions`` are the input rows of the judged rows; the rows ``not_analysed`` (no label,
+        a rare class) are listed too, with action ``not_analysed``: clean passes them through unchanged.
+        """
         names = np.array(self.class_names + [None], dtype=object)
         predicted = self.detection.predicted
         suggested = np.where(self.detection.is_issue & (predicted >= 0) & (predicted != self.new_labels), predicted, -1)
         suggested = np.where(self.actions == "relabelled", self.new_labels, suggested)
         frame = pd.DataFrame(
             {
-                "row": np.arange(len(self.given)),
+                "row": np.arange(len(self.given)) if positions is None else np.asarray(positions),
                 "id": ids,
                 "action": self.actions,
                 "given_label": names[self.given],
@@ -156,7 +163,25 @@ class CleaningPlan:
         )
         if self.sample_weight is not None:
             frame.insert(frame.columns.get_loc("reason"), "sample_weight", self.sample_weight)
-        return frame
+        if not_analysed is None or not_analysed.count == 0:
+            return frame
+        reasons = {"missing_label": "no label", "rare_class": "class too small for the cross-validation folds"}
+        unjudged = pd.DataFrame(
+            {
+                "row": not_analysed.positions,
+                "id": not_analysed.row_ids(),
+                "action": "not_analysed",
+                "given_label": not_analysed.labels,
+                "suggested_label": None,
+                "label_quality": np.nan,
+                "is_label_issue": False,
+                "reason": [
+                    f"not analysed ({reasons.get(r, r)}): passed through unchanged" for r in not_analysed.reasons
+                ],
+            }
+        )
+        both = pd.concat([frame, unjudged.reindex(columns=frame.columns)], ignore_index=True)
+        return both.sort_values("row", kind="stable").reset_index(drop=True)
 
     def payload(self) -> dict[str, Any]:
         return {

@@ -65,6 +65,19 @@ class ClassMerge:
     def describe(self) -> list[str]:
         return [f"{a} → {b}" for a, b in self.pairs]
 
+    def restricted(self, class_names: Sequence[Any]) -> ClassMerge:
+        """The same merges over fewer original classes (the others' rows were left out).
+
+        >>> parse_merges(["b=c"], ["a", "b", "c", "d"]).restricted(["a", "b", "c"]).class_names
+        ['a', 'c']
+        """
+        names = list(class_names)
+        pairs = tuple((a, b) for a, b in self.pairs if a in names and b in names)
+        final = [self.class_names[self.code_map[self.original_names.index(n)]] for n in names]
+        remaining = [n for n in self.class_names if n in final]
+        code_map = np.array([remaining.index(f) for f in final], dtype=np.intp)
+        return ClassMerge(names, remaining, code_map, pairs)
+
 
 def parse_merges(items: Sequence[str], class_names: Sequence[Any]) -> ClassMerge:
     """Parse ``--merge FROM=TO`` items against the class names (compared as text); chains resolve.
