@@ -1,7 +1,8 @@
-"""Shared fixtures: where the reference data lives."""
+"""Shared fixtures: where the reference data lives, the CLI runner, a private pred_probs cache per test."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,25 @@ SAMPLE = REPO / "sample_data"
 # The tutorial data with the reference's pred_probs and outputs (reference.json), vendored
 # from the team's shared folder so that the tests pass on a fresh clone.
 TUTORIAL = SAMPLE / "tutorial"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_pred_probs_cache(tmp_path_factory):
+    """A pred_probs cache for fixtures set up before a test's own (module/session scope), never the user's."""
+    before = os.environ.get("CLEANAUDIT_CACHE_DIR")
+    os.environ["CLEANAUDIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("session-cache"))
+    yield
+    if before is None:
+        os.environ.pop("CLEANAUDIT_CACHE_DIR", None)
+    else:
+        os.environ["CLEANAUDIT_CACHE_DIR"] = before
+
+
+@pytest.fixture(autouse=True)
+def _pred_probs_cache(tmp_path_factory, monkeypatch):
+    """Each test its own pred_probs cache (through the environment, so subprocesses get it too):
+    the CLI caches by default, and no test may see another's entries or write the user's cache."""
+    monkeypatch.setenv("CLEANAUDIT_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture(scope="session")
