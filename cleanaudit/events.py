@@ -22,9 +22,21 @@ from typing import Any, Protocol, runtime_checkable
 
 # Every kind of note, with what it says: a stable snake_case word per decision (README, "Notes").
 KINDS: dict[str, str] = {
-    "columns_left_out": "feature columns left out because they hold lists or structs (Parquet)",
+    "columns_left_out": "feature columns left out because they hold structs, lists of text or ragged lists (Parquet)",
     "missing_values_imputed": "feature columns with missing values, imputed before fitting the model",
-    "id_like_column": "a feature column with a different value in every row, like an id",
+    "id_like_column": "a column that identifies rows (unique, sequential or id-like name), left out of the features",
+    "datetime_column": "text columns read as dates, encoded as epoch seconds plus the calendar parts that vary",
+    "text_column": "free-text columns, encoded as TF-IDF word and character n-grams",
+    "capped_categories": "a categorical column with more categories than the encoding keeps: the rest share one",
+    "embedding_column": "a column of number vectors used as one vector feature (cosine for the neighbour graph)",
+    "leakage": "a feature that gives the label away: a recoding left out, or one that alone predicts it",
+    "missing_labels": "rows with no label, left out of the analysis",
+    "rare_classes": "classes with fewer rows than the folds, left out of the analysis",
+    "weak_model": "the model is not clearly better than the class prior: the findings are unreliable",
+    "no_model_fitted": "no selected check needs pred_probs, so no model was fitted",
+    "pred_probs_cache": "out-of-fold pred_probs reused from the cache of an earlier run",
+    "pred_probs_cache_failed": "the pred_probs cache could not be read or written; the run went on without it",
+    "pred_probs_saved": "--save-pred-probs: the file written and which pred_probs it holds",
     "model_selection": "--model auto: the presets compared and the one chosen",
     "model_warning": "a warning of the model while it was fitted",
     "in_sample_pred_probs": "--from-model on the rows the saved model was trained on: not out-of-sample",

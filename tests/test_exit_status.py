@@ -31,7 +31,7 @@ def small(tmp_path):
     frame = pd.DataFrame({"a": rng.normal(size=40), "b": rng.normal(size=40), "y": ["p", "q"] * 20})
     path = tmp_path / "small.csv"
     frame.to_csv(path, index=False)
-    probs = np.tile([0.7, 0.3], (40, 1))
+    probs = np.array([[0.7, 0.3], [0.3, 0.7]] * 20)  # a model clearly better than the prior: no weak_model note
     return path, probs
 
 
@@ -97,7 +97,8 @@ def test_bad_pred_probs(cli, small, tmp_path, probs, needle):
 
 def test_inf_feature(cli, tmp_path):
     path = tmp_path / "inf.csv"
-    pd.DataFrame({"a": [1.0, np.inf] * 10, "y": ["p", "q"] * 10}).to_csv(path, index=False)
+    # (not a recoding of the label: that column would be left out as a leak before the check)
+    pd.DataFrame({"a": [1.0, np.inf, 2.0, 3.0] * 5, "y": ["p", "q"] * 10}).to_csv(path, index=False)
     _one_line_error(cli("health", path, "-l", "y"), "a")
 
 
@@ -115,7 +116,8 @@ def test_unknown_model(cli, small):
 
 def test_too_many_folds_suggests_smaller_cv(cli, tmp_path):
     path = tmp_path / "rare.csv"
-    pd.DataFrame({"a": range(30), "y": ["p"] * 27 + ["q"] * 3}).to_csv(path, index=False)
+    a = np.random.default_rng(0).normal(size=30)  # not range(30): a row number is left out, with a note
+    pd.DataFrame({"a": a, "y": ["p"] * 27 + ["q"] * 3}).to_csv(path, index=False)
     _one_line_error(cli("health", path, "-l", "y", "--model", "logreg", "--cv", "5"), "--cv")
 
 

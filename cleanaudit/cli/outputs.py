@@ -1,6 +1,7 @@
 """Where a command writes, checked before it reads or fits anything.
 
-Every output (``--out DIR``; clean's ``--output`` and its manifest, ``--save-model``) is checked
+Every output (``--out DIR``; clean's ``--output`` and its manifest, ``--save-model``,
+``--save-pred-probs``, whose suffix must name a format it can write) is checked
 against every input (the DATA files, ``--pred-probs``, ``--baseline`` and the rows file beside
 it, ``--label-issues``, ``--noise-matrix``, ``--test``, ``--train``, ``--config`` or the settings
 file found, ``--from-model``): no output may replace an input or another output, and each must be
@@ -41,6 +42,10 @@ def check_command_paths(params: Mapping[str, Any]) -> None:
     from cleanaudit.data.targets import check_file_target, check_folder_target, is_within, real_path, same_file
     from cleanaudit.errors import ConfigError
 
+    if params.get("save_pred_probs") is not None:  # an unknown format fails now, not after the fitting
+        from cleanaudit.data.pred_probs import check_pred_probs_target
+
+        check_pred_probs_target(params["save_pred_probs"])
     out = params.get("out")
     files = [] if params.get("dry_run") else output_files(params)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -71,7 +76,7 @@ def check_command_paths(params: Mapping[str, Any]) -> None:
 
 
 def output_files(params: Mapping[str, Any]) -> list[tuple[str, Path]]:
-    """The single files a command writes: ``--output`` and its manifest, ``--save-model`` (any ``--save-*``)."""
+    """The single files a command writes: ``--output`` and its manifest, any ``--save-*`` (model, pred_probs)."""
     files: list[tuple[str, Path]] = []
     output = params.get("output")
     if output is not None:

@@ -18,8 +18,19 @@ ROW_SUM_TOLERANCE = 1e-4
 _SUPPORTED = ".npy, .csv, .parquet, .pq"
 
 
-def read_pred_probs(path: str | Path, *, class_names: Sequence, num_examples: int) -> np.ndarray:
+def read_pred_probs(
+    path: str | Path,
+    *,
+    class_names: Sequence,
+    num_examples: int,
+    positions: np.ndarray | None = None,
+    num_input_rows: int | None = None,
+) -> np.ndarray:
     """Read out-of-sample predicted probabilities: one row per example, one column per class.
+
+    When some input rows are not analysed (a missing label, a rare class), ``positions`` are the
+    input rows of the ``num_examples`` analysed ones: a file with one row per input row
+    (``num_input_rows``) is cut to them; a file with one row per analysed row is taken as is.
 
     CSV/Parquet columns named by the class names (compared as text) are put in class order;
     a header ``0..K-1``, a CSV without a header, or a .npy is taken in class order. Any other
@@ -45,7 +56,23 @@ def read_pred_probs(path: str | Path, *, class_names: Sequence, num_examples: in
         matrix = _read_table(path, name, suffix, class_names, num_examples)
     else:
         raise InputError(f"cannot tell the format of pred_probs file {name}", hint=f"use one of: {_SUPPORTED}")
+    matrix = analysed_rows(matrix, positions, num_examples, num_input_rows)
     return validate_pred_probs(matrix, class_names=class_names, num_examples=num_examples, name=name)
+
+
+def analysed_rows(
+    matrix: np.ndarray, positions: np.ndarray | None, num_examples: int, num_input_rows: int | None
+) -> np.ndarray:
+    """The rows of the analysed examples, when ``matrix`` has one row per input row.
+
+    >>> analysed_rows(np.eye(3), np.array([0, 2]), 2, 3).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    if positions is None or num_input_rows is None or num_input_rows == num_examples:
+        return matrix
+    if matrix.ndim == 2 and matrix.shape[0] == num_input_rows:
+        return matrix[np.asarray(positions, dtype=np.intp)]
+    return matrix
 
 
 def validate_pred_probs(
@@ -172,3 +199,52 @@ def _looks_headerless(columns: list[str], labels: list[str], rows: int, num_exam
     if set(labels) <= set(columns) or rows != num_examples - 1:
         return False
     return all(is_number(re.sub(r"\.\d+$", "", c)) or is_number(c) for c in columns)  # pandas renames repeats "x.1"
+
+
+# --- writing (--save-pred-probs) ---------------------------------------------------------
+
+WRITABLE_SUFFIXES = (".npy", ".csv", ".parquet", ".pq")
+
+
+def check_pred_probs_target(path: str | Path, *, option: str = "--save-pred-probs") -> None:
+    """Refuse, before any work, a pred_probs output whose suffix names no format we write.
+
+    >>> check_pred_probs_target("p.csv")
+    >>> try:
+    ...     check_pred_probs_target("p.txt")
+    ... except Exception as err:
+    ...     print(err.message)
+    --save-pred-probs p.txt: cannot tell the format from the suffix '.txt'
+    """
+    from cleanaudit.errors import ConfigError
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in WRITABLE_SUFFIXES:
+        raise ConfigError(
+            f"{option} {path}: cannot tell the format from the suffix '{suffix}'",
+            hint=f"name the file with one of: {', '.join(WRITABLE_SUFFIXES)}",
+        )
+
+
+def write_pred_probs(path: str | Path, pred_probs: np.ndarray, class_names: Sequence) -> None:
+    """Atomically write pred_probs so that :func:`read_pred_probs` reads them back unchanged.
+
+    ``.npy``: the N x K float64 array. ``.csv``/``.parquet``: one column per class, named by the
+    class (as text), in class order.
+
+    >>> write_pred_probs("p.csv", np.array([[0.2, 0.8]]), [0, 1])  # doctest: +SKIP
+    """
+    import io
+
+    from cleanaudit.data.write import atomic_write_bytes, write_frame
+
+    path = Path(path)
+    check_pred_probs_target(path)
+    matrix = np.ascontiguousarray(pred_probs, dtype=np.float64)
+    if path.suffix.lower() == ".npy":
+        buffer = io.BytesIO()
+        np.save(buffer, matrix, allow_pickle=False)
+        atomic_write_bytes(path, buffer.getvalue())
+        return
+    columns = [str(c) for c in class_names]
+    write_frame(pd.DataFrame(matrix, columns=columns), path)

@@ -41,6 +41,7 @@ __all__ = [
     "run_audit",
     "check_frame",
     "validate_audit",
+    "wants_pred_probs",
     "parse_check_params",
     "check_catalogue",
 ]
@@ -116,7 +117,7 @@ def validate_audit(request: AuditRequest) -> AuditPlan:
 
 def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditResult:
     """Audit one dataset (several files are a batch: :func:`cleanaudit.workflows.batch.run_batch`)."""
-    from cleanaudit.workflows.audit_payload import audit_measurements, audit_payload
+    from cleanaudit.workflows.audit_payload import audit_measurements, audit_payload, complete_audit_payload
     from cleanaudit.workflows.prepare import prepare
 
     plan = validate_audit(request)
@@ -132,7 +133,8 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         from cleanaudit.workflows.baseline import load_baseline
 
         earlier = load_baseline(Path(request.baseline), id_column=request.id_column)
-    prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting)
+    need = wants_pred_probs(request.checks)  # decided before prepare() would fit any model
+    prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting, need_pred_probs=need)
     ds, log = prepared.dataset, prepared.log
     checks = check_frame(
         labels=ds.labels,
@@ -172,7 +174,22 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
     elif request.self_check is not None:
         log.note("self_check_skipped", "self-check skipped: the label check did not run")
     result.context = prepared.conclude("audit", payload, measured=measured, per_row=checks.per_row_columns())
+    complete_audit_payload(result)  # example rows with their values, the confusion matrix (Python callers too)
     return result
+
+
+def wants_pred_probs(checks: Sequence[str] | None) -> bool:
+    """Whether any of ``checks`` (``None``: the defaults) would use pred_probs given features.
+
+    A check lists the inputs it can work from in order of preference (``needs``): it uses
+    pred_probs when its first choice includes them (label, underperforming_group). Checks that
+    prefer the features (outlier, non_iid) use pred_probs only without features, and without
+    features no model can be fitted anyway. Gates and the self-check rely on the label check.
+
+    >>> wants_pred_probs(["near_duplicate", "outlier", "null"]), wants_pred_probs(None)
+    (False, True)
+    """
+    return any(spec.needs and "pred_probs" in spec.needs[0].split("+") for spec in select_checks(checks).values())
 
 
 def check_frame(
@@ -197,9 +214,12 @@ def check_frame(
     has_features = features is not None and features.shape[1] > 0
     encoded = None
     if has_features:
-        from cleanaudit.data.features import distance_features
+        from cleanaudit.data.features import distance_features, hashable_features
 
+        # The roles decided at load travel with the features (features.attrs); text, dates and embeddings
+        # get their own distance encoding, and vector columns become tuples so rows can be compared.
         encoded = np.ascontiguousarray(distance_features(features), dtype=np.float64)
+        features = hashable_features(features)
     return run_checks(
         labels=labels,
         pred_probs=pred_probs,

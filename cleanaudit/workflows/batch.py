@@ -2,7 +2,9 @@
 
 One dataset's failure (unreadable file, bad column, a bug) is recorded in its item and the others
 still run; the batch's status is the worst of all datasets. Everything runs in one process (or in
-``jobs`` worker processes), so a folder of many small files pays the start-up cost once.
+``jobs`` worker processes), so a folder of many small files pays the start-up cost once. Each
+dataset goes through :func:`~cleanaudit.workflows.audit.run_audit`, so a check that needs no
+pred_probs fits no model there either, and the pred_probs cache (``use_cache``) serves each one.
 
 After each dataset, ``finish(result, name, staging)`` is called (the CLI writes the dataset's
 ``--out`` folder and reports its gates there); a failure in it counts as the dataset's failure.
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cleanaudit.errors import CleanAuditError
+from cleanaudit.errors import CleanAuditError, ConfigError
 from cleanaudit.status import ExitStatus
 from cleanaudit.workflows.result import NoteLog
 
@@ -103,6 +105,12 @@ def run_batch(
     (the CLI raises there after a Ctrl-C, which stops the whole batch)."""
     from cleanaudit.workflows.prepare import library_versions
 
+    saved = request.audit.save_pred_probs
+    if saved is not None and len(request.files) > 1:
+        raise ConfigError(
+            f"--save-pred-probs {saved} is one file, but DATA names {len(request.files)} datasets",
+            hint="save the pred_probs of one dataset at a time",
+        )
     started = time.perf_counter()
     log = NoteLog(events)
     names = dataset_names(request.files)

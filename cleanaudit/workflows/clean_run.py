@@ -67,6 +67,7 @@ def run_clean(
     place (the CLI raises there after a Ctrl-C some library swallowed)."""
     from cleanaudit.data.cleaned import check_output_path
     from cleanaudit.data.label_issues import read_label_issues
+    from cleanaudit.data.labels import not_analysed_payload
     from cleanaudit.data.noise_matrix import read_noise_matrix
     from cleanaudit.errors import ConfigError
     from cleanaudit.workflows import sources
@@ -94,20 +95,28 @@ def run_clean(
         log.add(note)
     merged = parse_merges(list(request.merge), original.class_names)
     issues_file = read_label_issues(Path(request.label_issues), original) if request.label_issues is not None else None
-    working = merged.apply(original)
-    known = None
-    if request.noise_matrix is not None:
-        known = read_noise_matrix(Path(request.noise_matrix), working.class_names)
-
     # Cross-validate only when needed; pred_probs given as a file or a model are always used (scores, weights).
     needs_pred_probs = (
         issues_file is None
         or request.strategy == "relabel"
-        or (request.strategy == "weight" and known is None)
+        or (request.strategy == "weight" and request.noise_matrix is None)
         or bool(request.pred_probs_list)
         or request.from_model is not None
+        or request.save_pred_probs is not None  # asked for: fit them even when --label-issues says what to clean
     )
+    if needs_pred_probs and not (request.pred_probs_list or request.from_model is not None):
+        original, merged, issues_file = _leave_out_rare_classes(request, original, merged, issues_file, log)
+    working = merged.apply(original)
+    known = None
+    if request.noise_matrix is not None:
+        known = read_noise_matrix(Path(request.noise_matrix), working.class_names)
     pred_probs, run = _pred_probs(request, original, working, merged, log) if needs_pred_probs else (None, _no_run())
+    if pred_probs is not None:
+        from cleanaudit.workflows.prepare import note_model_check, save_pred_probs
+
+        note_model_check(working, pred_probs, run, log, seed=request.seed)  # weak model, leaks: as every command
+        if request.save_pred_probs is not None:
+            save_pred_probs(Path(request.save_pred_probs), working, pred_probs, run, log)
     detection = _detection(working, merged, pred_probs, issues_file, known)
     for message in detection.notes:
         log.note("detection_warning", message)
@@ -129,8 +138,12 @@ def run_clean(
     else:
         log.note("dry_run", "dry run: nothing written")
 
+    passed = original.not_analysed.count if original.not_analysed is not None else 0
     payload: dict[str, Any] = {
         **plan.payload(),
+        "rows_out": int(plan.keep.sum()) + passed,
+        "passed_through": passed,
+        "not_analysed": not_analysed_payload(original),
         "merged": [{"from": a, "to": b} for a, b in merged.pairs],
         "noise_matrix": str(request.noise_matrix)
         if request.noise_matrix is not None
@@ -144,6 +157,35 @@ def run_clean(
     prepared = Prepared(request, working, pred_probs, run, log, started, gates=gates)
     context = prepared.conclude("clean", payload, per_row=_per_row(original, plan))
     return CleanResult(plan, merged, original, evaluation, files, context)
+
+
+def _leave_out_rare_classes(
+    request: CleanRequest, original: Dataset, merged: ClassMerge, issues_file: Any, log: NoteLog
+) -> tuple[Dataset, ClassMerge, Any]:
+    """Leave out the rows of (merged) classes too small for the folds, from the data, the merges and the issues."""
+    import numpy as np
+
+    from cleanaudit.data.labels import leave_out_classes, leave_out_rare_classes
+
+    kept, note = leave_out_rare_classes(merged.apply(original), cv=request.cv, on_rare_class=request.on_rare_class)
+    if note is None:
+        return original, merged, issues_file
+    log.add(note)
+    rare = [k for k, name in enumerate(merged.class_names) if name not in kept.class_names]
+    subset = leave_out_classes(original, np.flatnonzero(np.isin(merged.code_map, rare)).tolist())
+    if issues_file is not None:  # its arrays follow the data's rows; suggested codes the classes
+        from dataclasses import replace
+
+        keep = np.isin(original.row_positions, subset.row_positions)
+        codes = np.array([subset.class_names.index(c) if c in subset.class_names else -1 for c in original.class_names])
+        suggested = issues_file.suggested[keep]
+        issues_file = replace(
+            issues_file,
+            is_issue=issues_file.is_issue[keep],
+            label_quality=issues_file.label_quality[keep],
+            suggested=np.where(suggested >= 0, codes[np.maximum(suggested, 0)], -1),
+        )
+    return subset, merged.restricted(subset.class_names), issues_file
 
 
 def _pred_probs(
@@ -275,10 +317,8 @@ def _write(
     from cleanaudit.models.persist import SavedModel
     from cleanaudit.models.persist import save_model as save
 
-    table = source_table(original.frame, original.paths, output)
-    old_names = [original.class_names[k] for k in original.labels]
-    new_names = [working.class_names[k] for k in plan.new_labels]
-    cleaned = cleaned_table(table, original.label_column, old_names, new_names, plan.keep, plan.sample_weight)
+    table = source_table(original.input_frame, original.paths, output)
+    cleaned = cleaned_table(table, original.label_column, *_input_rows(original, working, plan))
     manifest = manifest_path(output)
     save_model = Path(request.save_model) if request.save_model is not None else None
     files = {"output_file": str(output), "manifest_file": str(manifest), "model_file": None}
@@ -303,22 +343,44 @@ def _write(
             staged.write(save_model, lambda temp: save(saved, temp))
             files["model_file"] = str(save_model)
         staged.write(output, lambda temp: write_frame(cleaned, temp))
-        staged.write(manifest, lambda temp: write_frame(plan.manifest(original.row_ids), temp))
+        rows = plan.manifest(original.row_ids, original.row_positions, original.not_analysed)
+        staged.write(manifest, lambda temp: write_frame(rows, temp))
         if checkpoint is not None:
             checkpoint()
         staged.commit()
     return files
 
 
-def _per_row(original: Dataset, plan: Any) -> dict[str, Any]:
-    """Columns of issues.parquet/.csv under --out (usable again as --label-issues)."""
+def _input_rows(original: Dataset, working: Dataset, plan: Any) -> tuple[list[Any], list[Any], Any, Any]:
+    """Old and new class, keep and weight per input row: a row not analysed is kept as it is."""
     import numpy as np
 
+    total, rows = original.num_input_rows, original.row_positions
+    old = np.full(total, None, dtype=object)  # None == None: unchanged
+    new = np.full(total, None, dtype=object)
+    old[rows] = [original.class_names[k] for k in original.labels]
+    new[rows] = [working.class_names[k] for k in plan.new_labels]
+    keep = np.ones(total, dtype=bool)
+    keep[rows] = plan.keep
+    weight = None
+    if plan.sample_weight is not None:
+        weight = np.full(total, np.nan)  # not judged: no weight
+        weight[rows] = plan.sample_weight
+    return list(old), list(new), keep, weight
+
+
+def _per_row(original: Dataset, plan: Any) -> dict[str, Any]:
+    """Columns of issues.parquet/.csv under --out, one row per input row (usable again as --label-issues)."""
+    import numpy as np
+
+    from cleanaudit.data.labels import full_file_columns
+
     names = np.array(list(plan.class_names) + [None], dtype=object)
-    return {
+    columns = {
         "is_label_issue": plan.detection.is_issue,
         "label_quality": plan.detection.label_quality,
-        "given_label": [original.class_names[k] for k in original.labels],
+        "given_label": np.array([original.class_names[k] for k in original.labels], dtype=object),
         "predicted_label": names[plan.detection.predicted],
         "action": plan.actions,
     }
+    return full_file_columns(original, columns) if original.not_analysed is not None else columns

@@ -53,10 +53,18 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
     result: labels.FindIssuesResult
     if len(prepared.members) > 1:
         result = labels.ensemble_issues_result(
-            ds.labels, prepared.members, ds.class_names, ids=ds.ids, weighting=request.ensemble_weighting, **settings
+            ds.labels,
+            prepared.members,
+            ds.class_names,
+            ids=ds.ids,
+            positions=ds.positions,
+            weighting=request.ensemble_weighting,
+            **settings,
         )
     else:
-        result = labels.find_issues_result(ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, **settings)
+        result = labels.find_issues_result(
+            ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, positions=ds.positions, **settings
+        )
     measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
     result.context = prepared.conclude(
         "find-issues", result.payload(request.top or None), measured=measured, per_row=result.per_row_frame_columns()

@@ -9,7 +9,6 @@ result. Nothing here prints: notes go to the :class:`NoteLog`.
 
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,16 +26,10 @@ if TYPE_CHECKING:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions that decide the numbers of a run, so it can be repeated exactly."""
-    from importlib.metadata import PackageNotFoundError, version
+    """Versions that decide the numbers of a run, so it can be repeated exactly (they key the pred_probs cache)."""
+    from cleanaudit.models.cache import library_versions as versions
 
-    found = {"python": platform.python_version()}
-    for dist in ("cleanaudit", "numpy", "scikit-learn", "pandas", "pyarrow"):
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:  # pragma: no cover - running from a source tree
-            found[dist] = "unknown"
-    return found
+    return versions()
 
 
 def parse_request_gates(request: DataRequest, known: list[str] | None = None) -> list[Gate]:
@@ -92,6 +85,10 @@ class Prepared:
         gate_results = evaluate(self.gates, measured, dict(self.request.severity))
         if gate_results:
             payload = dict(payload, gates=[g.payload() for g in gate_results])
+        if "not_analysed" not in payload:  # every command lists the input rows it left out (none: count 0)
+            from cleanaudit.data.labels import not_analysed_payload
+
+            payload = dict(payload, not_analysed=not_analysed_payload(dataset))
         return RunContext(
             command, dataset, run, self.log.notes, payload, measured, gate_results, per_row, self.pred_probs
         )
@@ -112,24 +109,72 @@ def prepare(
     *,
     ensemble_weighting: str | None = None,
     train: Path | None = None,
+    need_pred_probs: bool = True,
 ) -> Prepared:
     """Load the request's data and obtain its pred_probs.
 
     Several models or pred_probs make an ensemble, allowed only when the command gives
     ``ensemble_weighting``; ``train`` fits the model on that file instead of cross-validating.
+    ``need_pred_probs=False`` (and no ``save_pred_probs``): no model is fitted, ``pred_probs`` is ``None``.
     """
     from cleanaudit.workflows import sources
 
     log, gates, started = start(request, events)  # bad gate expressions fail before any loading or fitting
     sources.check_sources(request, ensemble=ensemble_weighting is not None, train=train)
+    if request.save_pred_probs is not None:
+        from cleanaudit.data.pred_probs import check_pred_probs_target
+
+        check_pred_probs_target(request.save_pred_probs)  # before any fitting
     dataset = sources.load_data(request)
     for note in dataset.notes:
         log.add(note)
-    members, run = sources.obtain_members(dataset, request, log, train=train)
+    fit = need_pred_probs or request.save_pred_probs is not None
+    if fit and not (request.pred_probs_list or request.from_model is not None):  # folds need cv rows per class
+        dataset = sources.leave_out_rare_classes(dataset, request, log, train=train)
+    members, run = sources.obtain_members(dataset, request, log, train=train, fit=fit)
     if len(members) > 1:
         pred_probs, run["ensemble"] = sources.mixed_pred_probs(members, dataset.labels, str(ensemble_weighting))
         weights = ", ".join(f"{m['model']} {m['weight']:.3f}" for m in run["ensemble"]["members"])
         log.note("ensemble_weights", f"ensemble of {len(members)} ({ensemble_weighting} weights): {weights}")
     else:
-        pred_probs = members[0].pred_probs
+        pred_probs = members[0].pred_probs if members else None
+    if pred_probs is not None:
+        note_model_check(dataset, pred_probs, run, log, seed=request.seed)
+    if request.save_pred_probs is not None and pred_probs is not None:
+        save_pred_probs(Path(request.save_pred_probs), dataset, pred_probs, run, log)
     return Prepared(request, dataset, pred_probs, run, log, started, members, gates)
+
+
+def save_pred_probs(path: Path, dataset: Dataset, pred_probs: np.ndarray, run: dict[str, Any], log: NoteLog) -> None:
+    """Write the pred_probs a command uses to ``path`` (``--save-pred-probs``), recorded in ``run`` and a note.
+
+    They are the pred_probs of the analysed rows, in their order: for a dataset of which some rows
+    were left out (``dataset.positions``), the note says how many of the input's rows they cover.
+    """
+    from cleanaudit.data.pred_probs import write_pred_probs
+
+    write_pred_probs(path, pred_probs, dataset.class_names)
+    if "ensemble" in run:
+        members = len(run["ensemble"]["members"])
+        what = f"the ensemble's pred_probs (mean of {members} members, {run['ensemble']['weighting']} weights)"
+    elif run.get("pred_probs_source") == "cross-validation":
+        what = f"the out-of-fold pred_probs of {run.get('model')}"
+    else:
+        what = f"the pred_probs from {run.get('pred_probs_source')}"
+    rows, classes = pred_probs.shape
+    positions = getattr(dataset, "positions", None)
+    total = getattr(dataset, "num_input_rows", rows)
+    of = f" of {total} input rows (the analysed ones, in order)" if positions is not None and total != rows else ""
+    columns = "" if path.suffix.lower() == ".npy" else ", one column per class named by class"
+    log.note("pred_probs_saved", f"wrote {what} to {path}: {rows} rows{of} x {classes} classes{columns}")
+    run["saved_pred_probs"] = {"path": str(path), "rows": rows, "classes": classes, "what": what}
+
+
+def note_model_check(dataset: Dataset, pred_probs: np.ndarray, run: dict[str, Any], log: NoteLog, *, seed: int) -> None:
+    """The model against the class-prior baseline, and leaky columns: ``run["model_check"]`` and notes."""
+    from cleanaudit.models.sanity import check_model
+
+    check = check_model(dataset.labels, pred_probs, dataset.features, seed=seed)
+    run["model_check"] = check.record()
+    for note in check.notes():
+        log.add(note)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.request import DataRequest
     from cleanaudit.workflows.result import NoteLog
 
+NOT_FITTED = "no selected check needs pred_probs"
 IN_SAMPLE_NOTE = (
     "pred_probs come from a saved model's predict_proba, not from cross-validation: for rows "
     "the model was trained on they are not out-of-sample, so their label issues are underestimated"
@@ -98,20 +99,62 @@ def load_data(request: DataRequest, paths: list[Path] | None = None, *, features
         features=features if features is not None else _listed(request.features),
         ignore=None if features is not None else _listed(request.ignore),
         id_column=request.id_column,
+        on_missing_label=request.on_missing_label,
     )
     if paths is None and request.frame is not None:
         return dataset_from_frame(request.frame, **columns)
     return load_dataset(paths if paths is not None else request.paths, **columns)
 
 
-def obtain_members(
+def leave_out_rare_classes(
     dataset: Dataset, request: DataRequest, log: NoteLog, *, train: Path | None = None
+) -> Dataset:
+    """``dataset`` without the classes too small for the ``--cv`` folds (``--on-rare-class``), noted.
+
+    With ``train`` the folds are those of the training file: its small classes are left out of
+    the fit, so the data's rows of those classes cannot be scored and are left out too.
+    """
+    from cleanaudit.data.labels import RARE_CLASS, leave_out_classes
+    from cleanaudit.data.labels import leave_out_rare_classes as leave_out
+
+    if train is None:
+        kept, note = leave_out(dataset, cv=request.cv, on_rare_class=request.on_rare_class)
+        if note is not None:
+            log.add(note)
+        return kept
+    training = load_data(request, [train])
+    kept_train, note = leave_out(training, cv=request.cv, on_rare_class=request.on_rare_class, where=f"--train {train}")
+    if note is None:
+        return dataset
+    log.add(note)
+    gone = [k for k, name in enumerate(dataset.class_names) if name not in kept_train.class_names]
+    kept = leave_out_classes(dataset, gone, reason=RARE_CLASS)
+    if kept.num_examples < dataset.num_examples:
+        where = ", ".join(str(p) for p in dataset.paths) or "the data"
+        log.note(
+            "rare_classes",
+            f"left out {dataset.num_examples - kept.num_examples} row(s) of {where} whose class is left out of "
+            f"--train {train}: the model cannot score them; they are reported as not analysed",
+            columns=[dataset.label_column],
+        )
+    return kept
+
+
+def obtain_members(
+    dataset: Dataset, request: DataRequest, log: NoteLog, *, train: Path | None = None, fit: bool = True
 ) -> tuple[list[Member], dict[str, Any]]:
-    """The pred_probs of ``dataset`` from the source the request names, and the ``run`` record."""
+    """The pred_probs of ``dataset`` from the source the request names, and the ``run`` record.
+
+    With ``fit=False`` (nothing the command runs uses pred_probs) no model is fitted: given
+    pred_probs are still read, else there are no members and ``run`` says why.
+    """
     if request.from_model is not None:
         return _from_model(dataset, Path(request.from_model), log)
     if request.pred_probs_list:
         return _from_given(dataset, request.pred_probs_list)
+    if not fit:
+        log.note("no_model_fitted", f"no model fitted: {NOT_FITTED}, so no cross-validation was run")
+        return [], {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": f"none ({NOT_FITTED})"}
     if train is not None:
         return _from_training_file(dataset, request, train, log)
     _require_features(dataset, ", ".join(str(p) for p in dataset.paths) or "the data")
@@ -181,6 +224,10 @@ def _from_training_file(
     from cleanaudit.models.fit import score_with_training_data
 
     train = load_data(request, [train_path])
+    if request.on_rare_class == "skip":  # as leave_out_rare_classes decided (and noted) before
+        from cleanaudit.data.labels import leave_out_rare_classes as leave_out
+
+        train = leave_out(train, cv=request.cv, where=f"--train {train_path}")[0]
     _require_features(train, "--train " + str(train_path))
     note_features(train, log)
     params = request.model_param_dict()
@@ -212,22 +259,37 @@ def _from_training_file(
 
 
 def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: str) -> tuple[Member, dict[str, Any]]:
+    from cleanaudit.models.cache import cache_folder, library_versions, through_cache
     from cleanaudit.models.crossval import cross_val_pred_probs
     from cleanaudit.models.ensemble import Member
     from cleanaudit.models.specs import trusted_module_list
 
-    result = cross_val_pred_probs(
-        dataset.features,
-        dataset.labels,
+    params, trusted = request.model_param_dict(), trusted_module_list(list(request.trusted_modules))
+    outcome = through_cache(
+        lambda: cross_val_pred_probs(
+            dataset.features,
+            dataset.labels,
+            model=spec,
+            model_params=params,
+            cv=request.cv,
+            seed=request.seed,
+            jobs=request.jobs,
+            progress=log.progress,
+            class_names=dataset.class_names,
+            trusted_modules=trusted,
+        ),
+        dataset,
+        folder=cache_folder(request.cache_dir) if request.use_cache else None,
         model=spec,
-        model_params=request.model_param_dict(),
+        model_params=params,
+        trusted_modules=trusted,
         cv=request.cv,
         seed=request.seed,
-        jobs=request.jobs,
-        progress=log.progress,
-        class_names=dataset.class_names,
-        trusted_modules=trusted_module_list(list(request.trusted_modules)),
+        versions=library_versions(),
     )
+    result = outcome.result
+    for note in outcome.notes:
+        log.add(note)
     _note_warnings(log, result.warnings)
     if result.candidates:
         note_candidates(log, result.model, result.candidates)
@@ -242,28 +304,41 @@ def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: 
             {"model": c.name, "log_loss": c.log_loss, "accuracy": c.accuracy, "seconds": c.seconds, "error": c.error}
             for c in result.candidates
         ]
+    if outcome.record is not None:
+        run["cache"] = outcome.record
     return Member(result.model, result.pred_probs, result.source), run
 
 
 def note_features(dataset: Dataset, log: NoteLog) -> None:
-    """Notes on features the model will see: imputed values, and id-like columns worth leaving out."""
-    from cleanaudit.data.features import id_like_columns, missing_value_summary
+    """Notes on features the model will see: how missing values are imputed, by column role.
 
+    The notes loading made (ids, leakage, roles) are added too when the log lacks them (the --train file).
+    """
+    from cleanaudit.data.features import missing_value_summary
+    from cleanaudit.data.roles import roles_for
+
+    for note in dataset.notes:
+        if note not in log.notes:
+            log.add(note)
     missing = missing_value_summary(dataset.features)
     if missing:
+        roles = roles_for(dataset.features, dataset.roles or None)
+        present = {roles.get(c) for c in missing}
+        how = {
+            "numeric": "median for numbers",
+            "datetime": "median for dates",
+            "boolean": "most frequent for booleans",
+            "categorical": "in a categorical column a missing value is a category of its own",
+            "text": "missing text is empty text",
+            "embedding": "a missing vector is the mean vector",
+        }
+        said = "; ".join(text for role, text in how.items() if role in present)
+        where = ", ".join(str(p) for p in dataset.paths) or "the data"
         columns = ", ".join(f"{c} ({n})" for c, n in missing.items())
         log.note(
             "missing_values_imputed",
-            f"imputing missing feature values in {columns}: median for numbers and dates, most frequent for "
-            "booleans; in a text column a missing value is a category of its own",
+            f"imputing missing feature values in {columns} of {where}: {said}",
             columns=list(missing),
-        )
-    for column in id_like_columns(dataset.features):
-        log.note(
-            "id_like_column",
-            f"feature column {column} has a different value in every row, like an id, and "
-            f"only adds noise to the model; pass --id-column {column} (or --ignore {column}) to leave it out",
-            columns=[column],
         )
 
 
