@@ -243,3 +243,215 @@ def test_many_classes_report_keeps_the_largest_pairs_and_summaries(many_classes_
     html = (out / "report.html").read_text()
     assert f"and {total - 5:,} more pairs" in html and "noise-matrix" in html
     assert "Estimated joint of the most confused classes" in html  # the test extra installs matplotlib
+
+
+@pytest.mark.parametrize(
+    "checks", ["near_duplicate", "outlier", "null", "class_imbalance", "non_iid", "near_duplicate,outlier,non_iid"]
+)
+def test_checks_that_need_no_pred_probs_fit_no_model(cli, tutorial_dir, monkeypatch, checks):
+    import cleanaudit.models.crossval as crossval
+
+    def no_fitting(*args, **kwargs):
+        raise AssertionError("cross-validation ran for checks that need no pred_probs")
+
+    monkeypatch.setattr(crossval, "cross_val_pred_probs", no_fitting)
+    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--checks", checks, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {row["issue_type"] for row in report["summary"]} == set(checks.split(","))
+    assert report["run"]["model"] is None and report["run"]["cv_folds"] is None
+    assert report["run"]["pred_probs_source"] == "none (no selected check needs pred_probs)"
+    assert "no_model_fitted" in [n["kind"] for n in report["notes"]]
+
+
+def test_label_check_or_saving_still_fits(cli, tutorial_dir, tmp_path, monkeypatch):
+    import cleanaudit.models.crossval as crossval
+
+    calls = []
+    real = crossval.cross_val_pred_probs
+    monkeypatch.setattr(crossval, "cross_val_pred_probs", lambda *a, **k: calls.append(1) or real(*a, **k))
+    base = ["audit", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "-m", "logreg", "--no-cache"]
+    for extra in (["--checks", "label"], ["--checks", "near_duplicate", "--save-pred-probs", tmp_path / "p.npy"]):
+        result = cli(*base, *extra, "-f", "json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["run"]["model"] == "logreg"
+    assert len(calls) == 2 and (tmp_path / "p.npy").is_file()
+
+
+def test_no_model_report_files_are_written(cli, tutorial_dir, tmp_path):
+    out = tmp_path / "report"
+    result = cli("audit", tutorial_dir / "train.csv", "-l", "y", "--checks", "near_duplicate,outlier", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["run"]["model"] is None and (out / "report.html").is_file() and (out / "report.md").is_file()
+
+
+def test_wants_pred_probs_follows_the_registry():
+    from cleanaudit.checks import all_checks
+    from cleanaudit.workflows.audit import wants_pred_probs
+
+    assert wants_pred_probs(None) and wants_pred_probs(["label"]) and wants_pred_probs(["underperforming_group"])
+    free = [n for n in all_checks() if n not in ("label", "underperforming_group")]
+    assert not wants_pred_probs(free)
+
+
+# --- the report: flagged rows with their values, notes, the model, written files (issue 10) ---
+
+
+@pytest.fixture(scope="module")
+def mixed_table(tmp_path_factory):
+    """A small table with numbers, missing values, dates and text, and some flipped labels."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 150
+    x1 = rng.normal(size=n)
+    x2 = rng.normal(size=n)
+    x2[::17] = np.nan
+    label = np.where(x1 + 0.3 * np.nan_to_num(x2) > 0, "pos", "neg")
+    label[::11] = np.where(label[::11] == "pos", "neg", "pos")
+    frame = pd.DataFrame(
+        {
+            "x1": x1,
+            "x2": x2,
+            "when": pd.date_range("2021-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "y": label,
+        }
+    )
+    path = tmp_path_factory.mktemp("mixed") / "mixed.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_examples_carry_their_values_in_every_format(cli, mixed_table, tmp_path):
+    path, frame = mixed_table
+    out = tmp_path / "report"
+    args = ["audit", path, "-l", "y", "-m", "logreg", "--cv", "3", "--no-cache", "--num-examples", "2"]
+    result = cli(*args, "--out", out, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    label = report["examples"]["label"]
+    assert 0 < len(label) <= 2
+    for example in label:
+        values = example["values"]
+        assert list(values) == list(frame.columns)
+        expected = frame.iloc[example["row"]]
+        assert values["x1"] == pytest.approx(expected["x1"])
+        assert values["y"] == expected["y"] == example["given_label"]
+        assert values["x2"] is None if pd.isna(expected["x2"]) else values["x2"] == pytest.approx(expected["x2"])
+        assert str(values["when"]).startswith(expected["when"])
+    first = label[0]
+    markdown, page = (out / "report.md").read_text(), (out / "report.html").read_text()
+    cell = f"| {first['row']} | {first['score']:.4f} |"
+    assert cell in markdown and f"{first['values']['x1']:.4f}" in markdown.split(cell)[1].splitlines()[0]
+    assert f'<td class="num">{first["values"]["x1"]:.4f}</td>' in page
+    assert markdown.count("| pos |") + markdown.count("| neg |") >= 1
+    table = cli(*args)  # the terminal: the same rows with the same values
+    assert table.exit_code == 0, table.stderr
+    assert f"{first['values']['x1']:.4f}" in table.stdout and "when" in table.stdout
+    assert "most severe" in table.stdout and "Confusion matrix" in table.stdout
+
+
+def test_num_examples_reaches_every_format(cli, mixed_table, tmp_path):
+    path, _ = mixed_table
+    out = tmp_path / "report"
+    args = ["audit", path, "-l", "y", "-m", "logreg", "--cv", "3", "--no-cache", "--num-examples", "1"]
+    report = json.loads(cli(*args, "--out", out, "-f", "json").stdout)
+    assert all(len(rows) <= 1 for rows in report["examples"].values())
+    markdown = (out / "report.md").read_text()
+    assert "### label issues" in markdown and "the 1 most severe" in markdown
+    none = cli(*args[:-1], "0", "-f", "markdown")
+    assert none.exit_code == 0, none.stderr
+    assert "### label issues" not in none.stdout and "### Issues found" in none.stdout
+
+
+def test_every_note_and_the_confusion_matrix_are_in_the_reports(cli, mixed_table, tmp_path):
+    path, _ = mixed_table
+    out = tmp_path / "report"
+    result = cli("audit", path, "-l", "y", "-m", "logreg", "--cv", "3", "--no-cache", "--out", out, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["notes"], "the missing values in x2 are imputed: at least that note"
+    markdown, page = (out / "report.md").read_text(), (out / "report.html").read_text()
+    import html
+
+    from cleanaudit.report.tables import markdown_text
+
+    for note in report["notes"]:
+        assert markdown_text(note["message"]) in markdown
+        if note["kind"] != "check_skipped":  # those are listed by check on the page
+            assert html.escape(note["message"]) in page
+    confusion = report["confusion_matrix"]
+    assert sum(map(sum, confusion["matrix"])) == report["dataset"]["num_examples"]
+    assert confusion["class_names"] == ["neg", "pos"]
+    assert "Confusion matrix" in markdown and "Confusion matrix" in page
+
+
+def test_audit_out_says_what_it_wrote(cli, mixed_table, tmp_path):
+    path, _ = mixed_table
+    out = tmp_path / "report"
+    args = ["audit", path, "-l", "y", "--checks", "outlier,null", "--out", out]
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert f"cleanaudit: wrote {out}/: report.json, report.md, report.html, issues.parquet, issues.csv" in result.stderr
+    assert "wrote" not in cli(*args, "--quiet").stderr
+
+
+def test_model_comparison_sorted_with_the_chosen_marked(tutorial_dir, tmp_path):
+    from cleanaudit.report.audit_report import audit_result_tables
+    from cleanaudit.workflows.audit import AuditRequest, run_audit
+
+    result = run_audit(
+        AuditRequest(
+            tutorial_dir / "train.csv",
+            label="y",
+            features=["x1", "x2"],
+            pred_probs=tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+            checks=["label"],
+        )
+    )
+    result.context.run["model"] = "auto:rf"
+    result.context.run["model_candidates"] = [
+        {"model": "logreg", "log_loss": 0.9, "accuracy": 0.6, "seconds": 1.0, "error": None},
+        {"model": "rf", "log_loss": 0.5, "accuracy": 0.7, "seconds": 2.0, "error": None},
+    ]
+    tables = {t.title: t for t in audit_result_tables(result)}
+    assert [r[0] for r in tables["Models compared (--model auto)"].rows] == ["rf (chosen)", "logreg"]
+
+
+def test_unreliable_banner_from_the_run_record(tutorial_dir, tmp_path):
+    from cleanaudit.cli.console import RichEvents
+    from cleanaudit.cli.render import audit_files, run_markdown
+    from cleanaudit.report.audit_report import audit_result_tables
+    from cleanaudit.report.envelope import context_envelope
+    from cleanaudit.workflows.audit import AuditRequest, run_audit
+
+    result = run_audit(
+        AuditRequest(
+            tutorial_dir / "train.csv",
+            label="y",
+            features=["x1", "x2"],
+            pred_probs=tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
+            checks=["label"],
+        )
+    )
+    context = result.context
+    tables = audit_result_tables(result)
+    context.run.pop("model_check", None)
+    page_of = audit_files(result, tables, RichEvents(quiet=True))
+    assert "UNRELIABLE" not in run_markdown(context, tables)
+    assert "UNRELIABLE" not in page_of(context_envelope(context))["report.html"]
+    context.run["model_check"] = {
+        "baseline": {"log_loss": 1.36, "accuracy": 0.336},
+        "model": {"log_loss": 1.35, "accuracy": 0.34},
+        "weak_model": True,
+        "leakage": [],
+        "near_perfect": False,
+        "reliable": False,
+        "rule": "a stated rule",
+    }
+    markdown = run_markdown(context, tables)
+    page = page_of(context_envelope(context))["report.html"]
+    assert markdown.index("FINDINGS UNRELIABLE") < markdown.index("### Issues found")
+    assert "1.3500 vs 1.3600" in markdown
+    assert page.index("FINDINGS UNRELIABLE") < page.index('id="summary"')

@@ -49,3 +49,27 @@ def test_health_table(cli, tutorial_dir):
     assert result.exit_code == 0, result.stderr
     assert "health score 0.7560" in result.stdout
     assert result.stdout.index("seafoam green") < result.stdout.index("blue  ")
+
+
+def test_confusion_matrix_in_json_and_table(cli, tutorial_dir):
+    import json
+
+    args = ["health", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs"]
+    args.append(tutorial_dir / "pred_probs_cv3_logreg_by_name.npy")
+    report = json.loads(cli(*args, "-f", "json").stdout)
+    confusion = report["confusion_matrix"]
+    assert confusion["class_names"] == ["blue", "purple", "seafoam green", "yellow"]
+    assert sum(map(sum, confusion["matrix"])) == 250
+    assert confusion["accuracy"] == pytest.approx(0.676)  # the out-of-fold accuracy of these pred_probs
+    assert [c["rows"] for c in confusion["per_class"]] == [sum(r) for r in confusion["matrix"]]
+    table = cli(*args)
+    assert table.exit_code == 0, table.stderr
+    assert "Confusion matrix" in table.stdout and "given \\ predicted" in table.stdout
+
+
+def test_health_out_says_what_it_wrote(cli, tutorial_dir, tmp_path):
+    args = ["health", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs"]
+    args.append(tutorial_dir / "pred_probs_cv3_logreg_by_name.npy")
+    result = cli(*args, "--out", tmp_path / "h")
+    assert result.exit_code == 0, result.stderr
+    assert f"cleanaudit: wrote {tmp_path / 'h'}/: report.json" in result.stderr

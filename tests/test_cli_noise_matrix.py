@@ -88,3 +88,47 @@ def test_many_classes_show_py_only_and_keep_every_matrix_in_json(cli, tmp_path):
         cli("noise-matrix", tmp_path / "d.csv", "-l", "y", "--pred-probs", tmp_path / "p.npy", "-f", "json").stdout
     )
     assert len(out["confident_joint"]) == k and all(len(row) == k for row in out["noise_matrix"])
+
+
+def test_csv_writes_every_matrix(cli, tutorial_dir):
+    import csv
+    import io
+
+    args = ["noise-matrix", tutorial_dir / "train.csv", "-l", "y", "--ignore", "y_int", "--pred-probs"]
+    args.append(tutorial_dir / "pred_probs_cv3_logreg_by_name.npy")
+    as_json = json.loads(cli(*args, "--format", "json").stdout)
+    result = cli(*args, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == ["matrix", "row_class", "column_class", "value"]
+    names = as_json["dataset"]["class_names"]
+    k = len(names)
+    assert len(rows) == k + 4 * k * k
+    by_matrix: dict = {}
+    for row in rows:
+        by_matrix.setdefault(row["matrix"], []).append(row)
+    assert set(by_matrix) == {"py", "noise_matrix", "inverse_noise_matrix", "confident_joint", "joint"}
+    assert [float(r["value"]) for r in by_matrix["py"]] == pytest.approx(as_json["py"])
+    for key in ("noise_matrix", "inverse_noise_matrix", "confident_joint", "joint"):
+        cells = {(r["row_class"], r["column_class"]): float(r["value"]) for r in by_matrix[key]}
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                assert cells[(a, b)] == pytest.approx(as_json[key][i][j]), key
+
+
+def test_piped_tables_with_long_class_names_are_complete(cli, tmp_path):
+    import pandas as pd
+
+    names = [f"a class with a rather long name, number {i}" for i in range(6)]
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(6), 20)
+    frame = pd.DataFrame({"x": rng.normal(size=labels.size), "y": [names[i] for i in labels]})
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    probs = 0.6 * np.eye(6)[labels] + 0.4 * rng.dirichlet(np.ones(6), size=labels.size)
+    np.save(tmp_path / "p.npy", probs)
+    result = cli("noise-matrix", tmp_path / "long.csv", "-l", "y", "--pred-probs", tmp_path / "p.npy")
+    assert result.exit_code == 0, result.stderr
+    assert "…" not in result.stdout
+    header = next(line for line in result.stdout.splitlines() if "given \\ true" in line)
+    assert all(name in header for name in sorted(names)), "every class name whole in the header"
+    assert max(len(line) for line in result.stdout.splitlines()) > 160  # wider than COLUMNS, as it needs

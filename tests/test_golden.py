@@ -414,9 +414,11 @@ def table_rows(text: str) -> list[list[str]]:
     return rows
 
 
-def assert_rows_shown(text: str, expected: list[list[str]], what: str) -> None:
-    """``expected`` appears as consecutive table rows of ``text``."""
+def assert_rows_shown(text: str, expected: list[list[str]], what: str, *, leading: bool = False) -> None:
+    """``expected`` appears as consecutive table rows of ``text`` (``leading``: as their first cells)."""
     rows = table_rows(text)
+    if leading and expected:
+        rows = [row[: len(expected[0])] for row in rows]
     n = len(expected)
     assert any(rows[i : i + n] == expected for i in range(len(rows) - n + 1)), (
         f"{what}: rows {expected} not found in\n{text}"
@@ -491,6 +493,7 @@ def reference_numbers_shown(command: str, text: str, fmt: str, ref: dict, rows: 
             text,
             [[str(r), f4(rows["quality"][r]), rows["given"][r], rows["predicted"][r]] for r in rows["order"][:5]],
             "label examples",
+            leading=True,  # the row's column values follow
         )
 
 

@@ -8,6 +8,7 @@ one, complete, whatever happens meanwhile (an error, Ctrl-C). Each dataset's fol
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,8 @@ def run_batch(request: AuditRequest, files: list[Path], opts: DataOptions) -> in
             write_index(staged.path, rows, index_envelope(result, rows), index_markdown(rows))
             signals.check()
             staged.commit()
+        folders = [f"{item.name}/" for item in result.items if (opts.out / item.name).is_dir()]
+        events.wrote(f"{opts.out}{os.sep}", ["index.json", "index.csv", "index.md", *folders])
     text = index_markdown(rows)
     _print(opts, result, rows, text)
     append_step_summary(text)

@@ -137,13 +137,26 @@ def clean(
         result = run_clean(request, events=events, checkpoint=signals.check)
     finally:
         events.close()
-    tables = [clean_tables.summary_table(result.plan, result.merged.describe())]
+    passed_through = result.original.not_analysed.count if result.original.not_analysed is not None else 0
+    tables = [clean_tables.summary_table(result.plan, result.merged.describe(), passed_through)]
     if result.evaluation is not None:
         tables.append(clean_tables.evaluation_table(result.evaluation))
     tables.append(
-        clean_tables.changes_table(result.plan, result.original.ids, table_top(top, opts.format, TABLE_TOP_DEFAULT))
+        clean_tables.changes_table(
+            result.plan,
+            result.original.ids,
+            table_top(top, opts.format, TABLE_TOP_DEFAULT),
+            positions=result.original.positions,
+        )
     )
-    return emit(result.context, opts, events, tables=tables)
+    status = emit(result.context, opts, events, tables=tables)
+    files = result.files
+    if files.get("output_file"):
+        rows = result.plan.payload()["rows_out"] + passed_through
+        extra = [f"manifest {files['manifest_file']}"] if files.get("manifest_file") else []
+        extra += [f"model {files['model_file']}"] if files.get("model_file") else []
+        events.wrote(f"{files['output_file']} ({rows} rows)" + (f", {', '.join(extra)}" if extra else ""))
+    return status
 
 
 def register(app: typer.Typer) -> None:

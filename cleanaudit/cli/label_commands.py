@@ -128,18 +128,26 @@ def noise_matrix(
     ] = False,
     py_method: Annotated[PyMethod, typer.Option(help="How the prior of true labels is estimated.")] = PyMethod.cnt,
 ) -> int:
-    """Estimate label noise: py, noise matrix, inverse noise matrix, confident joint and joint."""
-    from cleanaudit.report.label_tables import noise_matrix_tables
+    """Estimate label noise: py, noise matrix, inverse noise matrix, confident joint and joint.
+
+    --format csv writes every matrix as one long table with the columns matrix, row_class,
+    column_class, value: py (row_class is the class, column_class empty), confident_joint and
+    joint (row = given label, column = true label), noise_matrix (P(given=row | true=column)) and
+    inverse_noise_matrix (P(true=row | given=column)); one row per cell, for any number of classes."""
+    from cleanaudit.report.label_tables import noise_matrix_long_table, noise_matrix_tables
     from cleanaudit.workflows.noise_matrix import NoiseMatrixRequest, run_noise_matrix
 
     request = data_request(
         opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates, py_method=py_method.value
     )
-    return _run(run_noise_matrix, request, opts, noise_matrix_tables)
+    return _run(run_noise_matrix, request, opts, noise_matrix_tables, csv_table=noise_matrix_long_table)
 
 
-def _run(workflow: Any, request: Any, opts: DataOptions, tables: Any) -> int:
-    """Run ``workflow`` with notes and progress on stderr, then render its result."""
+def _run(workflow: Any, request: Any, opts: DataOptions, tables: Any, csv_table: Any = None) -> int:
+    """Run ``workflow`` with notes and progress on stderr, then render its result.
+
+    ``csv_table(result)``, when given, is the table ``--format csv`` prints (else the first of ``tables``).
+    """
     from cleanaudit.cli.console import RichEvents
     from cleanaudit.cli.render import emit
 
@@ -148,7 +156,8 @@ def _run(workflow: Any, request: Any, opts: DataOptions, tables: Any) -> int:
         result = workflow(request, events=events)
     finally:
         events.close()
-    return emit(result.context, opts, events, tables=tables(result))
+    csv_text = (lambda: csv_table(result).to_csv()) if csv_table is not None else None
+    return emit(result.context, opts, events, tables=tables(result), csv_text=csv_text)
 
 
 def register(app: typer.Typer) -> None:

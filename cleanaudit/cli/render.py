@@ -1,8 +1,9 @@
 """What every data command does after its workflow: render the result, write ``--out``, say the gates.
 
 :func:`emit` prints the result on stdout in the chosen ``--format`` (renderers in ``report/``),
-writes the ``--out`` set, appends the Markdown to ``$GITHUB_STEP_SUMMARY`` and returns the exit
-status: GATE_FAILED when an error-severity gate did not pass (failed gates are listed on stderr).
+writes the ``--out`` set (and says on stderr what it wrote), appends the Markdown to
+``$GITHUB_STEP_SUMMARY`` and returns the exit status: GATE_FAILED when an error-severity gate did
+not pass (failed gates are listed on stderr).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.result import RunContext
 
 ExtraFiles = Callable[[dict[str, Any]], dict[str, str]] | None
+CsvText = Callable[[], str] | None
 
 
 def dataset_name(context: RunContext) -> str:
@@ -39,19 +41,28 @@ def write_out(
     *,
     extra_files: ExtraFiles = None,
     staging: Path | None = None,
-) -> tuple[dict[str, Any], str]:
-    """The JSON envelope and Markdown of a run; with ``--out``, its files written as one set."""
+) -> tuple[dict[str, Any], str, list[str]]:
+    """The JSON envelope and Markdown of a run, and the names of the ``--out`` files (written as one set)."""
     from cleanaudit.cli import signals
     from cleanaudit.report.envelope import context_envelope
-    from cleanaudit.report.markdown import markdown_report
     from cleanaudit.report.outdir import write_report_set
 
     signals.check()  # a Ctrl-C some library swallowed still stops the run before any output
     envelope = context_envelope(context)
-    markdown = markdown_report(context.command, context.dataset, tables, context.gates, context.notes)
+    markdown = run_markdown(context, tables)
+    written: list[str] = []
     if opts.out is not None:
-        write_report_set(opts.out, envelope, context, extra_files, staging=staging, checkpoint=signals.check)
-    return envelope, markdown
+        written = write_report_set(opts.out, envelope, context, extra_files, staging=staging, checkpoint=signals.check)
+    return envelope, markdown, written
+
+
+def run_markdown(context: RunContext, tables: Sequence[TableData]) -> str:
+    """The Markdown page of a run: banner (findings unreliable), gates, tables and every note."""
+    from cleanaudit.report.markdown import markdown_report
+    from cleanaudit.report.run_tables import unreliable_banner
+
+    banner = unreliable_banner(context.run)
+    return markdown_report(context.command, context.dataset, tables, context.gates, context.notes, banner=banner)
 
 
 def emit(
@@ -61,17 +72,26 @@ def emit(
     *,
     tables: Sequence[TableData],
     extra_files: ExtraFiles = None,
+    csv_text: CsvText = None,
 ) -> int:
-    """Print the result on stdout in ``opts.format`` (after writing ``--out``); return the exit status."""
+    """Print the result on stdout in ``opts.format`` (after writing ``--out``); return the exit status.
+
+    ``--format csv`` prints the first table, or ``csv_text()`` when the command gives one.
+    """
     from cleanaudit.report import terminal
     from cleanaudit.report.envelope import to_json
+    from cleanaudit.report.run_tables import unreliable_banner
 
     events.close()
-    envelope, markdown = write_out(context, opts, tables, extra_files=extra_files)
+    envelope, markdown, written = write_out(context, opts, tables, extra_files=extra_files)
+    if opts.out is not None:
+        events.wrote(f"{opts.out}{os.sep}", written)
+    for path in saved_files(context):
+        events.wrote(path)
     if opts.format is OutputFormat.json:
         sys.stdout.write(to_json(envelope))
     elif opts.format is OutputFormat.csv:
-        sys.stdout.write(tables[0].to_csv())
+        sys.stdout.write(csv_text() if csv_text is not None else tables[0].to_csv())
     elif opts.format is OutputFormat.markdown:
         sys.stdout.write(markdown)
     elif opts.format is OutputFormat.junit:
@@ -80,10 +100,25 @@ def emit(
         suite = junit_suite(dataset_name(context), context.measured, context.gates, context.seconds)
         sys.stdout.write(render_junit([suite]))
     else:
-        terminal.print_tables(context.dataset, tables)
+        terminal.print_tables(context.dataset, tables, banner=unreliable_banner(context.run))
     append_step_summary(markdown)
     events.gates(context.gates)
     return ExitStatus.GATE_FAILED if context.gates_failed else ExitStatus.OK
+
+
+def saved_files(context: RunContext) -> list[str]:
+    """Files a workflow wrote besides the report (``--save-pred-probs``), as its run record names them.
+
+    The workflow records them as ``run["saved_pred_probs"]`` (a path, or ``{"path": ...}``) or in a
+    ``run["written"]`` list; a file a ``pred_probs_saved`` note already names is not repeated.
+    """
+    found: list[str] = []
+    saved = [] if any(n.kind == "pred_probs_saved" for n in context.notes) else [context.run.get("saved_pred_probs")]
+    for item in [*saved, *(context.run.get("written") or [])]:
+        path = item.get("path") if isinstance(item, dict) else item
+        if path and str(path) not in found:
+            found.append(str(path))
+    return found
 
 
 def audit_files(result: AuditResult, tables: Sequence[TableData], events: RichEvents) -> ExtraFiles:
@@ -92,7 +127,6 @@ def audit_files(result: AuditResult, tables: Sequence[TableData], events: RichEv
     def files(envelope: dict[str, Any]) -> dict[str, str]:
         from cleanaudit.events import Note
         from cleanaudit.report import html
-        from cleanaudit.report.markdown import markdown_report
         from cleanaudit.workflows.audit_payload import estimated_joint
         from cleanaudit.workflows.projection import data_projection
 
@@ -103,7 +137,7 @@ def audit_files(result: AuditResult, tables: Sequence[TableData], events: RichEv
         projection = data_projection(context.dataset) if has_plots else None
         joint = estimated_joint(result.checks, context.dataset.labels, context.pred_probs) if has_plots else None
         return {
-            "report.md": markdown_report("audit", context.dataset, tables, context.gates, context.notes),
+            "report.md": run_markdown(context, tables),
             "report.html": html.render_html(
                 envelope,
                 list(tables),

@@ -6,7 +6,7 @@ HTML renderers, so every format shows the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,8 +35,22 @@ EXPLAINING_INFO = {
 
 
 def audit_result_tables(result: AuditResult) -> list[TableData]:
-    """Every table of an audit run: the checks' tables, with the self-check and the baseline comparison."""
-    tables = audit_tables(result.checks, result.dataset.ids, result.num_examples_shown)
+    """Every table of an audit run: the checks' tables, with the self-check and the baseline comparison,
+    then the model comparison and the confusion matrix."""
+    from cleanaudit.report.run_tables import confusion_tables, model_table
+
+    context = result.context
+    payload = context.payload if context is not None else {}
+    dataset = context.dataset if context is not None else None
+    tables = audit_tables(
+        result.checks,
+        dataset.ids if dataset is not None else None,
+        result.num_examples_shown,
+        examples=payload.get("examples"),
+        hide=_shown_elsewhere(dataset),
+    )
+    models = model_table(context.run) if context is not None else None
+    tables += [t for t in (models, *confusion_tables(payload.get("confusion_matrix"))) if t is not None]
     if result.baseline is not None:
         changes = result.baseline["issues"]
         tables.insert(
@@ -63,8 +77,20 @@ def audit_result_tables(result: AuditResult) -> list[TableData]:
     return tables
 
 
-def audit_tables(result: ChecksResult, ids: np.ndarray | None, num_examples: int) -> list[TableData]:
-    """Summary table, then one table of most severe examples per issue type that has issues."""
+def audit_tables(
+    result: ChecksResult,
+    ids: np.ndarray | None,
+    num_examples: int,
+    *,
+    examples: Mapping[str, list[dict[str, Any]]] | None = None,
+    hide: Mapping[str, str] | None = None,
+) -> list[TableData]:
+    """Summary table, then one table of most severe examples per issue type that has issues.
+
+    ``examples`` are the payload's (with each row's column ``values``, shown after the check's own
+    columns); ``hide`` maps an example key to the data column it repeats (``given_label`` -> the
+    label column), left out where the key is shown. Without ``examples`` they come from ``result``.
+    """
     summary = result.summary()
     rows = [[s["issue_type"], s["num_issues"], s["score"]] for s in summary]
     notes = [f"skipped {s.name}: {s.reason}" for s in result.skipped] + left_out_notes(result)
@@ -81,9 +107,13 @@ def audit_tables(result: ChecksResult, ids: np.ndarray | None, num_examples: int
     for name, check in result.results.items():
         if check.num_issues == 0:
             continue
-        examples = _examples(result, name, ids, num_examples)
-        columns = list(examples[0])
-        shown = len(examples)
+        records = list(examples[name]) if examples is not None and name in examples else None
+        if records is None:
+            records = _examples(result, name, ids, num_examples)
+        if not records:
+            continue  # --num-examples 0: the summary says how many
+        columns, rows = _example_rows(records, hide or {})
+        shown = len(records)
         caption = f"{check.num_issues} {'row' if check.num_issues == 1 else 'rows'} flagged" + (
             f"; the {shown} most severe" if shown < check.num_issues else ""
         )
@@ -92,12 +122,48 @@ def audit_tables(result: ChecksResult, ids: np.ndarray | None, num_examples: int
             TableData(
                 f"{name} issues",
                 columns,
-                [list(e.values()) for e in examples],
+                rows,
                 caption=caption,
                 notes=["  ".join(info)] if info else [],
+                kind="examples",
             )
         )
     return tables
+
+
+def _example_rows(records: Sequence[Mapping[str, Any]], hide: Mapping[str, str]) -> tuple[list[str], list[list[Any]]]:
+    """Columns and rows of an examples table: the check's own keys, then the row's column values.
+
+    >>> record = {"row": 3, "score": 0.1, "given_label": "a", "values": {"x": 1.5, "score": 2, "y": "a"}}
+    >>> _example_rows([record], hide={"given_label": "y", "id": "key"})
+    (['row', 'score', 'given_label', 'x', 'score (column)'], [[3, 0.1, 'a', 1.5, 2]])
+    """
+    own = [k for k in records[0] if k != "values"]
+    repeated = {column for key, column in hide.items() if key in own}
+    data = [str(c) for c in records[0].get("values") or {} if str(c) not in repeated]
+    columns = own + [f"{c} (column)" if c in own else c for c in data]
+    rows = []
+    for record in records:
+        values = record.get("values") or {}
+        rows.append([record.get(k) for k in own] + [_cell(values.get(c)) for c in data])
+    return columns, rows
+
+
+def _shown_elsewhere(dataset: Any) -> dict[str, str]:
+    """Data columns an example's own keys repeat: the label (``given_label``) and the id column (``id``)."""
+    if dataset is None:
+        return {}
+    pairs = (("given_label", dataset.label_column), ("id", dataset.id_column))
+    return {key: str(column) for key, column in pairs if column is not None}
+
+
+def _cell(value: Any) -> Any:
+    """A value for a table cell: missing shown as a dash, a vector by its length."""
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return f"[{len(value)} values]"
+    return value
 
 
 def left_out_notes(result: ChecksResult) -> list[str]:

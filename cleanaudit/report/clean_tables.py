@@ -14,8 +14,11 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.clean import CleaningPlan
 
 
-def summary_table(plan: CleaningPlan, merges: Sequence[str] = ()) -> TableData:
-    """Rows found, removed, relabelled, kept (and weighted), and the rows of the cleaned data."""
+def summary_table(plan: CleaningPlan, merges: Sequence[str] = (), passed_through: int = 0) -> TableData:
+    """Rows found, removed, relabelled, kept (and weighted), and the rows of the cleaned data.
+
+    ``passed_through`` rows were not analysed (no label, a rare class): they are written unchanged.
+    """
     p = plan.payload()
     rows = [
         ["label issues found", p["num_label_issues"]],
@@ -25,21 +28,29 @@ def summary_table(plan: CleaningPlan, merges: Sequence[str] = ()) -> TableData:
     ]
     if plan.strategy == "weight":
         rows.append(["weighted (sample_weight column)", p["weighted"]])
-    rows.append(["rows in the cleaned data", p["rows_out"]])
+    if passed_through:
+        rows.append(["not analysed, passed through unchanged", passed_through])
+    rows.append(["rows in the cleaned data", p["rows_out"] + passed_through])
     caption = f"strategy {plan.strategy}; issues: {plan.detection.source}"
     if merges:
         caption += f"; merged classes: {', '.join(merges)}"
     return TableData("Cleaning summary", ["", "rows"], rows, caption=caption)
 
 
-def changes_table(plan: CleaningPlan, ids: np.ndarray | None, top: int | None) -> TableData:
-    """The rows that change (removed or relabelled), lowest label quality first; no id column without ids."""
+def changes_table(
+    plan: CleaningPlan, ids: np.ndarray | None, top: int | None, positions: np.ndarray | None = None
+) -> TableData:
+    """The rows that change (removed or relabelled), lowest label quality first; no id column without ids.
+
+    ``positions`` are the input rows of the judged rows (``row`` then points at the user's file).
+    """
     changed = (
         np.flatnonzero(plan.actions != "kept") if plan.strategy != "weight" else np.flatnonzero(plan.detection.is_issue)
     )
     order = changed[np.argsort(np.nan_to_num(plan.detection.label_quality[changed], nan=np.inf), kind="stable")]
     shown = order if top is None else order[:top]
-    frame = plan.manifest(ids if ids is not None else np.arange(len(plan.given))).iloc[shown]
+    rows_in_input = positions if positions is not None else np.arange(len(plan.given))
+    frame = plan.manifest(ids if ids is not None else rows_in_input, rows_in_input).iloc[shown]
     columns = ["row", "id", "action", "given_label", "suggested_label", "label_quality"]
     if ids is None:
         columns.remove("id")

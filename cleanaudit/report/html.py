@@ -59,6 +59,9 @@ figure { margin: 20px 0 28px; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { margin-top: 6px; max-width: 760px; }
 .hint { padding: 10px 14px; background: var(--soft); border-left: 4px solid var(--line); }
+.banner { margin: 16px 0; padding: 12px 16px; background: #fef3f2; border-left: 6px solid var(--bad); }
+.banner p { color: var(--bad); font-weight: 600; }
+.kind { color: var(--muted); font-size: 12px; }
 footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--line); }
 """
 
@@ -77,9 +80,10 @@ def render_html(
     """The audit report as one self-contained HTML page.
 
     ``envelope`` is the JSON report, ``tables`` the terminal's tables (summary first, then the
-    most severe examples per issue type). Plots need matplotlib; without it the page says how
-    to add them and ``note`` is told once. The run's notes (``envelope["notes"]``) get a section,
-    but for skipped checks (listed in the summary) and notes a table already shows.
+    most severe examples per issue type, then those of kind ``run``: the models compared, the
+    confusion matrix). Plots need matplotlib; without it the page says how to add them and
+    ``note`` is told once. Every note of the run (``envelope["notes"]``) is on the page once, and a
+    banner opens it when the run's model check says the findings are unreliable.
 
     >>> import pandas as pd
     >>> from cleanaudit.workflows.audit import ChecksResult
@@ -96,14 +100,18 @@ def render_html(
     plots, missing_matplotlib = _plots(result, dataset, projection, joint)
     if missing_matplotlib:
         note(f"report.html has no plots because matplotlib is not installed; {PLOTS_HINT} adds them")
-    summary, examples = (tables[0], list(tables[1:])) if tables else (None, [])
+    summary, rest = (tables[0], list(tables[1:])) if tables else (None, [])
+    examples = [t for t in rest if t.kind != "run"]
+    how = [t for t in rest if t.kind == "run"]  # the models compared, the confusion matrix
     sections = [
         _header(envelope, dataset),
+        _banner(envelope),
         _summary_section(summary, envelope),
         _findings_section(envelope),
-        _notes_section(envelope, tables),
         _plots_section(plots, missing_matplotlib),
         _examples_section(examples),
+        _section("model", "The model's out-of-fold predictions", [_table(t) for t in how]) if how else "",
+        _notes_section(envelope, tables),
         _footer(envelope),
     ]
     title = f"cleanaudit {envelope.get('command', 'audit')}: {_paths_text(envelope.get('dataset', {}).get('path'))}"
@@ -190,15 +198,29 @@ def _findings_section(envelope: dict[str, Any]) -> str:
     return _section("findings", "Dataset-level findings", [f'<dl class="findings">\n{items}\n</dl>'])
 
 
+def _banner(envelope: dict[str, Any]) -> str:
+    """The "findings unreliable" banner, and why, when the run's model check says so (nothing without one)."""
+    from cleanaudit.report.run_tables import unreliable_banner
+
+    lines = unreliable_banner(envelope.get("run") or {})
+    if not lines:
+        return ""
+    return '<div class="banner" role="alert">\n' + "\n".join(f"<p>{_e(line)}</p>" for line in lines) + "\n</div>"
+
+
 def _notes_section(envelope: dict[str, Any], tables: Sequence[TableData]) -> str:
-    """What the run decided for the user (columns left out, imputed values, model warnings, ...)."""
+    """The run's notes, as report.json has them (columns left out, imputed values, model warnings, ...).
+
+    Each is on the page once: skipped checks have their own list and a table's notes stand under it.
+    """
     shown = {n for t in tables for n in t.notes}
     notes = [
         n for n in envelope.get("notes") or [] if n.get("kind") != "check_skipped" and n.get("message") not in shown
     ]
     if not notes:
         return ""
-    return _section("notes", "Notes", [_list(_e(n.get("message")) for n in notes)])
+    items = (f'{_e(n.get("message"))} <span class="kind">{_e(n.get("kind"))}</span>' for n in notes)
+    return _section("notes", "Notes", [_list(items)])
 
 
 def _plots_section(plots: list[Plot], missing_matplotlib: bool) -> str:
@@ -225,20 +247,7 @@ def _footer(envelope: dict[str, Any]) -> str:
     versions = run.get("versions") or {}
     if versions:
         bits.append(", ".join(f"{_e(k)} {_e(v)}" for k, v in versions.items()))
-    candidates = run.get("model_candidates") or []
-    extra = ""
-    if candidates:
-        # --model auto: show what was compared, so the chosen model can be judged.
-        rows = [[c.get("model"), c.get("log_loss"), c.get("accuracy"), c.get("seconds")] for c in candidates]
-        extra = _table(
-            TableData(
-                "Models compared (--model auto)",
-                ["model", "log loss", "accuracy", "seconds"],
-                rows,
-                caption="out-of-fold scores against the given labels",
-            )
-        )
-    return f"<footer>\n{extra}\n<p>Generated by cleanaudit · {' · '.join(bits)}</p>\n</footer>"
+    return f"<footer>\n<p>Generated by cleanaudit · {' · '.join(bits)}</p>\n</footer>"
 
 
 # --- pieces --------------------------------------------------------------------------------------

@@ -53,7 +53,9 @@ def health_tables(result: HealthResult) -> list[TableData]:
         f"health score {result.health_score:.4f}: about {result.num_label_issues} of {result.num_examples} labels "
         f"({result.num_label_issues / result.num_examples:.1%}) look wrong; classes worst first"
     )
-    return [TableData("Label quality per class", columns, rows, caption=caption)]
+    from cleanaudit.report.run_tables import confusion_tables
+
+    return [TableData("Label quality per class", columns, rows, caption=caption), *confusion_tables(result.confusion)]
 
 
 def overlap_tables(result: OverlapResult, top: int | None = None) -> list[TableData]:
@@ -96,6 +98,28 @@ def noise_matrix_tables(result: NoiseMatrixResult) -> list[TableData]:
             "Inverse noise matrix", result.inverse_noise_matrix, "true \\ given", "P(true | given); columns sum to 1"
         ),
     ]
+
+
+def noise_matrix_long_table(result: NoiseMatrixResult) -> TableData:
+    """Every matrix of noise-matrix in one long table (``--format csv``), whatever the number of classes.
+
+    >>> from cleanaudit.workflows.labels import noise_matrix_result
+    >>> p = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.7, .3], [.1, .9]])
+    >>> table = noise_matrix_long_table(noise_matrix_result(np.array([0, 0, 1, 1, 1, 0]), p, ["a", "b"]))
+    >>> print(table.to_csv().splitlines()[:2], len(table.rows))
+    ['matrix,row_class,column_class,value', 'py,a,,0.5'] 18
+    """
+    names = [_plain(c) for c in result.class_names]
+    rows: list[list[Any]] = [["py", n, "", float(v)] for n, v in zip(names, result.py)]
+    for title, matrix in (
+        ("noise_matrix", result.noise_matrix),
+        ("inverse_noise_matrix", result.inverse_noise_matrix),
+        ("confident_joint", result.confident_joint),
+        ("joint", result.joint),
+    ):
+        values = np.asarray(matrix).tolist()
+        rows += [[title, names[i], names[j], values[i][j]] for i in range(len(names)) for j in range(len(names))]
+    return TableData("noise-matrix", ["matrix", "row_class", "column_class", "value"], rows)
 
 
 def _plain(value: Any) -> Any:

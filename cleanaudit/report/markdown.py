@@ -1,7 +1,8 @@
 """The Markdown report of a command (stdout with ``--format markdown``, ``report.md``, the GitHub step summary).
 
-Gates come first, as a pull-request reader wants the verdict before the details; then the
-tables, then the run's notes (those a table already shows are not repeated).
+A "findings unreliable" banner comes first when the run's model check failed, then the gates, as
+a pull-request reader wants the verdict before the details; then the tables, then the run's notes
+(every note of JSON ``notes`` is on the page once: those a table shows are not repeated).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def markdown_report(
     tables: Sequence[TableData],
     gates: Sequence[GateResult] | None = None,
     notes: Iterable[Note] = (),
+    banner: Sequence[str] = (),
 ) -> str:
     """The whole Markdown page.
 
@@ -42,6 +44,8 @@ def markdown_report(
     <BLANKLINE>
     """
     parts = [f"## cleanaudit {command}", "", markdown_text(headline(dataset))]
+    if banner:
+        parts += ["", "\n>\n".join(f"> **{markdown_text(line)}**" for line in banner)]
     if gates:
         failed = [g for g in gates if not g.passed and g.severity == "error"]
         verdict = (
@@ -58,7 +62,7 @@ def markdown_report(
         ]
         parts += ["", verdict, "", TableData("Gates", ["gate", "measured", "status", "detail"], rows).to_markdown()]
     parts += ["\n" + t.to_markdown() for t in tables]
-    shown = {n for t in tables for n in t.notes}
+    shown = {n for t in tables for n in t.notes}  # e.g. skipped checks, under the summary table
     listed = [n for n in notes if n.message not in shown]
     if listed:
         parts += ["", "### Notes", "", *(f"- {markdown_text(n.message)}" for n in listed)]

@@ -34,15 +34,14 @@ def write_report_set(
     *,
     staging: Path | None = None,
     checkpoint: Checkpoint = None,
-) -> None:
-    """Write a run's ``--out`` set (extra files, per-row files, report.json) as one.
+) -> list[str]:
+    """Write a run's ``--out`` set (extra files, per-row files, report.json) as one; return the file names.
 
     ``extra_files(envelope)`` returns more files (name -> text); it is called only here, so costly
     renderings (plots) are skipped without ``--out``. ``staging`` is where a batch builds this
     dataset's folder (inside the batch's own set); reports still name ``out``. ``checkpoint()`` is
     called just before the set is moved into place.
     """
-    import numpy as np
     import pandas as pd
 
     from cleanaudit.data.write import FolderSet, atomic_write_text, write_frame
@@ -54,17 +53,21 @@ def write_report_set(
         extras = extra_files(envelope) if extra_files is not None else {}
         if set(extras) - OWN_NAMES:  # a later run must recognise every file of the set as its own
             raise RuntimeError(f"--out file names missing from OWN_NAMES: {sorted(set(extras) - OWN_NAMES)}")
+        written = ["report.json"]
         for name, text in extras.items():
             atomic_write_text(staged.path / name, text)
+            written.append(name)
         if context.per_row is not None:
-            frame = pd.DataFrame({"row": np.arange(dataset.num_examples), "id": dataset.row_ids, **context.per_row})
+            frame = pd.DataFrame({"row": dataset.row_positions, "id": dataset.row_ids, **context.per_row})
             write_frame(frame, staged.path / "issues.parquet")
             write_frame(frame, staged.path / "issues.csv")
             envelope["rows_file"] = str(out / "issues.parquet")
+            written += ["issues.parquet", "issues.csv"]
         atomic_write_text(staged.path / "report.json", to_json(envelope))
         if checkpoint is not None:
             checkpoint()
         staged.commit()
+    return written
 
 
 def write_index(folder: Path, rows: Sequence[IndexRow], envelope: dict[str, Any], markdown: str) -> None:

@@ -120,6 +120,8 @@ def data_map_plot(result: ChecksResult, dataset: Dataset, projection: Projection
         else f"all {dataset.num_examples:,} rows"
     )
     circled = " Circled: rows flagged as label issues." if issues is not None else ""
+    if len(dataset.class_names) > MAX_LEGEND_CLASSES:
+        circled += f" No legend: {len(dataset.class_names):,} classes are too many to tell apart by colour."
     return Plot(
         "The data in two dimensions",
         f"Each point is a row, coloured by its given label, plotted on {how}; {shown}.{circled}",
@@ -163,18 +165,31 @@ def joint_plot(result: ChecksResult, joint: np.ndarray | None, class_names: Sequ
 
 def _heatmap(joint: np.ndarray, class_names: Sequence[Any]) -> bytes:
     """PNG of a square joint, class names on both axes, cells annotated when few."""
+    return _png(heatmap_figure(joint, class_names))
+
+
+def heatmap_figure(joint: np.ndarray, class_names: Sequence[Any]) -> Figure:
+    """The heatmap's figure: it grows with the number of classes and its tick labels never overlap.
+
+    Each class gets at least one line of tick text (``tick_fontsize`` fits the text to the cell),
+    the x labels stand upright past three classes, and the figure is capped so the page stays
+    readable (:data:`MAX_HEATMAP_CLASSES` bounds what is drawn).
+    """
     k = len(class_names)
-    # At most ~10 inches wide: at 100 dpi the page shows it unscaled, so small text stays legible.
-    side = min(3.0 + 0.45 * k, 7.0)
-    fig = _figure(side + 3.0, side + 1.0)  # room for class names on the left and the colour bar
-    fontsize = 8 if k <= MAX_ANNOTATED_CLASSES else 6
+    # Inches for the cells: with the names and the colour bar at most ~10 inches, which the page
+    # (1,000 px at 100 dpi) shows unscaled, so small text stays legible.
+    side = min(max(2.5 + 0.3 * k, 4.0), 7.0)
+    fontsize = tick_fontsize(side, k)
+    names = [_short_name(c) for c in class_names]
+    label_room = 0.55 * fontsize * max((len(n) for n in names), default=1) / 72 + 0.5  # inches for the names
+    fig = _figure(side + label_room + 1.6, side + label_room + 0.6)  # and the colour bar
     ax = fig.add_subplot()
     # aspect="auto": square cells come from the figure size; a fixed aspect would let the
     # constrained layout squeeze the y-axis title into the class names.
     image = ax.imshow(joint, cmap="Blues", aspect="auto", vmin=0.0, vmax=max(float(joint.max()), 1e-12))
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="P(given, true)")
-    names = [_short_name(c) for c in class_names]
-    ax.set_xticks(range(k), names, rotation=45 if k > 3 else 0, ha="right" if k > 3 else "center", fontsize=fontsize)
+    # Upright names past three classes: slanted ones overlap their neighbours once names are long.
+    ax.set_xticks(range(k), names, rotation=90 if k > 3 else 0, fontsize=fontsize)
     ax.set_yticks(range(k), names, fontsize=fontsize)
     ax.set_xlabel("true label (estimated)")
     ax.set_ylabel("given label")
@@ -189,10 +204,20 @@ def _heatmap(joint: np.ndarray, class_names: Sequence[Any]) -> bytes:
                     f"{value:.1%}" if value else "0",
                     ha="center",
                     va="center",
-                    fontsize=8,
+                    fontsize=min(8.0, fontsize),
                     color="white" if value > threshold else "black",
                 )
-    return _png(fig)
+    return fig
+
+
+def tick_fontsize(side_inches: float, k: int) -> float:
+    """Points of tick text so ``k`` labels fit along ``side_inches`` without touching (5 to 9 pt).
+
+    >>> tick_fontsize(4.0, 4), round(tick_fontsize(7.0, 60), 1)
+    (9.0, 5.9)
+    """
+    cell_points = 72.0 * side_inches / max(k, 1)
+    return float(min(9.0, max(5.0, 0.7 * cell_points)))
 
 
 def class_quality_plot(result: ChecksResult) -> Plot | None:

@@ -33,6 +33,7 @@ class TableData:
     caption: str = ""
     notes: list[str] = field(default_factory=list)
     dim_rows: list[int] = field(default_factory=list)  # rows that matter less (e.g. checks with no issues)
+    kind: str = ""  # "examples" (flagged rows with their values), "run" (how findings were reached), or ""
 
     def to_markdown(self) -> str:
         # Titles, captions and headers may hold data (class names, paths): all shown literally.

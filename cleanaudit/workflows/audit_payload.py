@@ -1,17 +1,27 @@
 """The audit's findings as data: the JSON payload, what gates measure, the most severe examples.
 
-The renderers (``report/audit_report.py`` for tables, ``report/html.py``) read the same examples,
-so every format shows the same rows.
+The renderers (``report/audit_report.py`` for tables, ``report/html.py``) read the payload's
+examples, so every format shows the same rows. :func:`complete_audit_payload` adds what needs the
+dataset and pred_probs: each example's original column values and the out-of-fold confusion matrix.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import math
+import numbers
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from cleanaudit.checks.runner import ChecksResult
 from cleanaudit.workflows.gates import Measurements
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cleanaudit.workflows.result import RunContext
 
 DATASET_PAIRS = 10  # overlapping class pairs under dataset_issues (the label check's info keeps more)
 # Per-row extra columns worth showing beside each issue type's examples.
@@ -90,6 +100,100 @@ def examples(result: ChecksResult, name: str, ids: np.ndarray | None, count: int
             record[column] = _plain(check.columns[column][r])
         found.append(record)
     return found
+
+
+class Audited(Protocol):
+    """What :func:`complete_audit_payload` reads of an ``AuditResult`` (not imported: audit imports us)."""
+
+    checks: ChecksResult
+    num_examples_shown: int
+    context: RunContext | None
+
+
+def complete_audit_payload(result: Audited) -> None:
+    """Give the audit's payload what needs the dataset and pred_probs (the checks' result holds neither).
+
+    The examples are rebuilt with each row's original column ``values`` and ``row`` as the row's
+    position in the input (rows left out of the analysis, e.g. with a missing label, count); the
+    out-of-fold confusion matrix is added when there are pred_probs. Calling it again changes nothing.
+    """
+    context = result.context
+    if context is None:
+        return
+    payload, dataset = context.payload, context.dataset
+    positions = dataset.row_positions
+    examples_by_type = {}
+    for name in result.checks.results:
+        records = examples(result.checks, name, dataset.ids, result.num_examples_shown)
+        add_example_values(records, dataset.frame, dataset.num_examples)
+        for record in records:
+            record["row"] = int(positions[record["row"]])
+        examples_by_type[name] = records
+    payload["examples"] = examples_by_type
+    from cleanaudit.data.labels import not_analysed_payload
+
+    payload["not_analysed"] = not_analysed_payload(dataset)  # rows left out (missing label, rare class)
+    if context.pred_probs is not None and dataset.labels is not None:
+        from cleanaudit.workflows.confusion import confusion_summary
+
+        payload["confusion_matrix"] = confusion_summary(dataset.labels, context.pred_probs, dataset.class_names)
+
+
+def add_example_values(records: list[dict[str, Any]], frame: pd.DataFrame | None, num_examples: int) -> None:
+    """Give each example record (``row`` = 0-based position in ``frame``) ``values``: its columns, JSON-safe.
+
+    >>> import pandas as pd
+    >>> records = [{"row": 1}]
+    >>> frame = pd.DataFrame({"x": [1.0, float("nan")], "when": pd.to_datetime(["2024-01-02"] * 2)})
+    >>> add_example_values(records, frame, 2)
+    >>> records
+    [{'row': 1, 'values': {'x': None, 'when': '2024-01-02T00:00:00'}}]
+    """
+    if frame is None or len(frame) != num_examples or frame.shape[1] == 0:
+        return  # rows that do not line up with the examples' positions would show the wrong values
+    for record in records:
+        row = frame.iloc[int(record["row"])]
+        record["values"] = {str(column): json_value(value) for column, value in row.items()}
+
+
+def json_value(value: Any) -> Any:
+    """A cell as JSON can hold it: missing -> None, dates -> ISO text, NumPy -> Python, vectors -> lists.
+
+    >>> json_value(np.float32(0.5)), json_value(float("nan")), json_value(np.array([1, 2])), json_value(b"ab")
+    (0.5, None, [1, 2], 'ab')
+    """
+    if isinstance(value, np.ndarray):
+        return [json_value(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return None if _is_missing(value) else value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    if _is_missing(value):
+        return None
+    if isinstance(value, (numbers.Real, Decimal)):  # Fraction, Decimal
+        return float(value)
+    if hasattr(value, "isoformat"):  # pd.Timedelta and other time-like objects
+        return str(value.isoformat())
+    return str(value)
+
+
+def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def estimated_joint(

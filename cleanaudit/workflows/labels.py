@@ -41,6 +41,8 @@ class FindIssuesResult(CommandOutcome):
     ids: np.ndarray | None
     filter_by: str
     rank_by: str
+    positions: np.ndarray | None = None  # input row of each analysed row (None: all rows, in order)
+    not_analysed: dict[str, Any] | None = None  # the JSON record of the input rows left out
     context: RunContext | None = field(default=None, repr=False, compare=False)  # set by run_find_issues
 
     @property
@@ -49,10 +51,11 @@ class FindIssuesResult(CommandOutcome):
 
     def issues(self, top: int | None = None) -> list[dict[str, Any]]:
         rows = self.ranked_rows if top is None else self.ranked_rows[:top]
+        positions = self.positions if self.positions is not None else np.arange(len(self.given))
         return [
             {
-                "row": int(r),
-                "id": _plain(self.ids[r]) if self.ids is not None else int(r),
+                "row": int(positions[r]),
+                "id": _plain(self.ids[r]) if self.ids is not None else int(positions[r]),
                 "given_label": _plain(self.class_names[self.given[r]]),
                 "predicted_label": _plain(self.class_names[self.predicted[r]]),
                 "label_quality": float(self.label_quality[r]),
@@ -66,6 +69,7 @@ class FindIssuesResult(CommandOutcome):
             "rank_by": self.rank_by,
             "num_issues": self.num_issues,
             "issues": self.issues(top),
+            **({"not_analysed": self.not_analysed} if self.not_analysed is not None else {}),
         }
 
     def per_row_frame_columns(self) -> dict[str, Any]:
@@ -85,6 +89,8 @@ def find_issues_result(
     class_names: Sequence[Any],
     *,
     ids: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
+    not_analysed: dict[str, Any] | None = None,
     filter_by: str = "prune_by_noise_rate",
     rank_by: str = "self_confidence",
     adjust_pred_probs: bool = False,
@@ -118,6 +124,8 @@ def find_issues_result(
         ids=ids,
         filter_by=filter_by,
         rank_by=rank_by,
+        positions=positions,
+        not_analysed=not_analysed,
     )
 
 
@@ -134,6 +142,8 @@ def ensemble_issues_result(
     class_names: Sequence[Any],
     *,
     ids: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
+    not_analysed: dict[str, Any] | None = None,
     weighting: str = "accuracy",
     filter_by: str = "prune_by_noise_rate",
     rank_by: str = "self_confidence",
@@ -181,6 +191,8 @@ def ensemble_issues_result(
         ids=ids,
         filter_by=filter_by,
         rank_by=f"ensemble {rank_by}",
+        positions=positions,
+        not_analysed=not_analysed,
         ensemble=describe_members(labels, members, weights, weighting),
     )
 
@@ -193,10 +205,14 @@ class HealthResult(CommandOutcome):
     num_label_issues: int
     num_examples: int
     classes: list[dict[str, Any]]
+    confusion: dict[str, Any] | None = None  # the out-of-fold confusion matrix (workflows.confusion)
     context: RunContext | None = field(default=None, repr=False, compare=False)  # set by run_health
 
     def payload(self) -> dict[str, Any]:
-        return {"health_score": self.health_score, "num_label_issues": self.num_label_issues, "classes": self.classes}
+        found = {"health_score": self.health_score, "num_label_issues": self.num_label_issues, "classes": self.classes}
+        if self.confusion is not None:
+            found["confusion_matrix"] = self.confusion
+        return found
 
 
 def health_result(labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any]) -> HealthResult:
@@ -220,7 +236,10 @@ def health_result(labels: np.ndarray, pred_probs: np.ndarray, class_names: Seque
         }
         for i, k in enumerate(ranking["Class Index"])
     ]
-    return HealthResult(float(score), int(n_issues), int(len(labels)), classes)
+    from cleanaudit.workflows.confusion import confusion_summary
+
+    confusion = confusion_summary(labels, pred_probs, class_names)
+    return HealthResult(float(score), int(n_issues), int(len(labels)), classes, confusion)
 
 
 @dataclass
