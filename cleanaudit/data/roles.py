@@ -29,6 +29,7 @@ ROLES_ATTR = "cleanaudit_roles"  # DataFrame.attrs key: the load-time roles trav
 MAX_CATEGORIES = 200  # one-hot columns per categorical column at most (the rarer values share one)
 MIN_CATEGORY_ROWS = 10  # above the cap, a value needs this many rows to keep a column of its own
 TEXT_MIN_WORDS = 3  # median words per value for free text
+TEXT_MIN_WORDS_MANY = 2  # ...or this many when there are more distinct values than one-hot keeps (names, titles)
 TEXT_MIN_DISTINCT = 0.5  # ...and this share of distinct values (or more distinct values than the cap)
 ID_MIN_ROWS = 20  # fewer rows cannot tell an id from a feature
 LEAK_MIN_ROWS = 20  # rows with both values present before a column can be called a copy of the label
@@ -102,10 +103,17 @@ def roles_for(features: pd.DataFrame, roles: dict[str, str] | None = None) -> di
 def is_free_text(values: pd.Series) -> bool:
     """Many distinct multi-word values (sentences, reviews, names), not a handful of repeated labels.
 
+    Values of two words count too when there are more of them than one-hot encoding keeps (car
+    models, product titles): as categories most would share one column, as text their words
+    ("toyota", "deluxe") still inform the model.
+
     >>> is_free_text(pd.Series([f"review number {i} was fine" for i in range(30)]))
     True
     >>> is_free_text(pd.Series(["new york city", "los angeles area"] * 15))
     False
+    >>> two_words, one_word = pd.Series([f"model {i}" for i in range(300)]), pd.Series([f"m{i}" for i in range(300)])
+    >>> is_free_text(two_words), is_free_text(one_word)
+    (True, False)
     """
     present = values.dropna()
     if not len(present):
@@ -114,7 +122,8 @@ def is_free_text(values: pd.Series) -> bool:
     if distinct < 2 or (distinct < TEXT_MIN_DISTINCT * len(present) and distinct <= MAX_CATEGORIES):
         return False
     words = _sample(present).astype(str).str.split().map(len)
-    return bool(words.median() >= TEXT_MIN_WORDS)
+    needed = TEXT_MIN_WORDS_MANY if distinct > MAX_CATEGORIES else TEXT_MIN_WORDS
+    return bool(words.median() >= needed)
 
 
 def is_id_like(values: pd.Series, name: str, role: str | None) -> bool:
