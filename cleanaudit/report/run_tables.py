@@ -38,7 +38,7 @@ def model_table(run: Mapping[str, Any]) -> TableData | None:
     chosen = str(run.get("model") or "").split(":", 1)[-1]
 
     def key(c: Mapping[str, Any]) -> tuple[int, float]:
-        loss = c.get("log_loss")
+        loss = c.get("clipped_log_loss", c.get("log_loss"))  # the selection score (older runs: plain log loss)
         ok = not c.get("error") and isinstance(loss, (int, float)) and math.isfinite(loss)
         return (0, float(loss)) if ok else (1, math.inf)
 
@@ -46,14 +46,16 @@ def model_table(run: Mapping[str, Any]) -> TableData | None:
     for c in sorted(candidates, key=key):
         name = str(c.get("model")) + (" (chosen)" if c.get("model") == chosen else "")
         if c.get("error"):
-            rows.append([name, "failed", "-", c.get("seconds")])
+            rows.append([name, "failed", "-", "-", c.get("seconds")])
         else:
-            rows.append([name, c.get("log_loss"), c.get("accuracy"), c.get("seconds")])
+            clipped = c.get("clipped_log_loss", c.get("log_loss"))
+            rows.append([name, clipped, c.get("log_loss"), c.get("accuracy"), c.get("seconds")])
     return TableData(
         "Models compared (--model auto)",
-        ["model", "log loss", "accuracy", "seconds"],
+        ["model", "clipped log loss", "log loss", "accuracy", "seconds"],
         rows,
-        caption="out-of-fold scores against the given labels, lowest log loss first; the lowest is chosen",
+        caption="out-of-fold scores against the given labels, lowest clipped log loss (probabilities below "
+        "0.001 count as 0.001) first; the lowest is chosen",
         kind="run",
     )
 

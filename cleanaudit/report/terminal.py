@@ -123,16 +123,19 @@ def natural_width(console: Console, table: Table) -> Measurement:
 
 
 def candidates_table(candidates: Sequence[dict[str, Any]]) -> Table:
-    """The ``--model auto`` comparison (rows sorted by log loss, the chosen one marked)."""
+    """The ``--model auto`` comparison (rows sorted by the clipped log loss, the chosen one marked)."""
     table = Table(title="--model auto: out-of-fold scores against the given labels", title_justify="left")
-    for column in ("model", "log loss", "accuracy", "seconds"):
+    for column in ("model", "clipped log loss", "log loss", "accuracy", "seconds"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for c in candidates:
         if c["error"]:
-            table.add_row(c["model"], "failed", "-", f"{c['seconds']:.1f}")
+            table.add_row(c["model"], "failed", "-", "-", f"{c['seconds']:.1f}")
             continue
         mark = " (chosen)" if c["chosen"] else ""
-        table.add_row(c["model"] + mark, f"{c['log_loss']:.4f}", f"{c['accuracy']:.4f}", f"{c['seconds']:.1f}")
+        clipped = c.get("clipped_log_loss", c["log_loss"])
+        row = [f"{clipped:.4f}", f"{c['log_loss']:.4f}", f"{c['accuracy']:.4f}", f"{c['seconds']:.1f}"]
+        table.add_row(c["model"] + mark, *row)
+    table.caption = "chosen: the lowest clipped log loss (probabilities below 0.001 count as 0.001)"
     return table
 
 

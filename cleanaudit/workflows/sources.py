@@ -301,7 +301,14 @@ def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: 
     }
     if result.candidates:
         run["model_candidates"] = [
-            {"model": c.name, "log_loss": c.log_loss, "accuracy": c.accuracy, "seconds": c.seconds, "error": c.error}
+            {
+                "model": c.name,
+                "log_loss": c.log_loss,
+                "clipped_log_loss": c.clipped_log_loss,
+                "accuracy": c.accuracy,
+                "seconds": c.seconds,
+                "error": c.error,
+            }
             for c in result.candidates
         ]
     if outcome.record is not None:
@@ -357,13 +364,16 @@ def _note_warnings(log: NoteLog, messages: list[str]) -> None:
 
 def note_candidates(log: NoteLog, chosen_label: str, candidates: list[Any]) -> None:
     """The ``--model auto`` comparison: a sentence, and the scores for a table (``details``)."""
+    from cleanaudit.models.select import SELECTION_CLIP
+
     chosen = chosen_label.split(":", 1)[-1]
-    ranked = sorted(candidates, key=lambda c: c.log_loss)
-    scores = ", ".join(f"{c.name} failed" if c.error else f"{c.name} {c.log_loss:.4f}" for c in ranked)
+    ranked = sorted(candidates, key=lambda c: c.clipped_log_loss)
+    scores = ", ".join(f"{c.name} failed" if c.error else f"{c.name} {c.clipped_log_loss:.4f}" for c in ranked)
     rows = [
         {
             "model": c.name,
             "log_loss": c.log_loss,
+            "clipped_log_loss": c.clipped_log_loss,
             "accuracy": c.accuracy,
             "seconds": c.seconds,
             "error": c.error,
@@ -373,7 +383,8 @@ def note_candidates(log: NoteLog, chosen_label: str, candidates: list[Any]) -> N
     ]
     log.note(
         "model_selection",
-        f"--model auto chose {chosen}, the lowest out-of-fold log loss against the given labels ({scores})",
+        f"--model auto chose {chosen}, the lowest out-of-fold log loss against the given labels, with "
+        f"probabilities clipped at {SELECTION_CLIP:g} ({scores})",
         details={"candidates": rows},
     )
 
