@@ -130,7 +130,9 @@ def prepare(
         log.add(note)
     fit = need_pred_probs or request.save_pred_probs is not None
     if fit and not (request.pred_probs_list or request.from_model is not None):  # folds need cv rows per class
-        dataset = sources.leave_out_rare_classes(dataset, request, log, train=train)
+        from cleanaudit.workflows.rare_classes import leave_out_rare_classes
+
+        dataset = leave_out_rare_classes(dataset, request, log, train=train)
     members, run = sources.obtain_members(dataset, request, log, train=train, fit=fit)
     if len(members) > 1:
         pred_probs, run["ensemble"] = sources.mixed_pred_probs(members, dataset.labels, str(ensemble_weighting))
