@@ -96,10 +96,10 @@ def dataset_key_parts(dataset: Dataset) -> dict[str, Any]:
         "class_names": [[type(c).__name__, str(c)] for c in dataset.class_names],
         "features": [[str(c), str(t)] for c, t in features.dtypes.items()],
         "feature_values": _frame_digest(features),
-        "roles": _plain(getattr(dataset, "roles", None)),
+        "roles": _plain(dataset.roles),
         "feature_attrs": _plain(dict(features.attrs)),  # load-time roles also travel with the features
         "labels": _array_digest(dataset.labels),
-        "positions": _array_digest(getattr(dataset, "positions", None)),
+        "positions": _array_digest(dataset.positions),
         "num_examples": dataset.num_examples,
     }
 

@@ -47,6 +47,17 @@ class Candidate:
     error: str | None = None  # why it failed to fit (its log_loss is then inf)
     clipped_log_loss: float = float("inf")  # the selection score: log loss of probabilities clipped at SELECTION_CLIP
 
+    def record(self) -> dict[str, Any]:
+        """The candidate as JSON ``run.model_candidates`` and the comparison table hold it."""
+        return {
+            "model": self.name,
+            "log_loss": self.log_loss,
+            "clipped_log_loss": self.clipped_log_loss,
+            "accuracy": self.accuracy,
+            "seconds": self.seconds,
+            "error": self.error,
+        }
+
 
 @dataclass
 class Selection:

@@ -164,9 +164,8 @@ def save_pred_probs(path: Path, dataset: Dataset, pred_probs: np.ndarray, run: d
     else:
         what = f"the pred_probs from {run.get('pred_probs_source')}"
     rows, classes = pred_probs.shape
-    positions = getattr(dataset, "positions", None)
-    total = getattr(dataset, "num_input_rows", rows)
-    of = f" of {total} input rows (the analysed ones, in order)" if positions is not None and total != rows else ""
+    total = dataset.num_input_rows
+    of = f" of {total} input rows (the analysed ones, in order)" if total != rows else ""
     columns = "" if path.suffix.lower() == ".npy" else ", one column per class named by class"
     log.note("pred_probs_saved", f"wrote {what} to {path}: {rows} rows{of} x {classes} classes{columns}")
     run["saved_pred_probs"] = {"path": str(path), "rows": rows, "classes": classes, "what": what}

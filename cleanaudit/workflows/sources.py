@@ -266,17 +266,7 @@ def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: 
         "pred_probs_source": result.source,
     }
     if result.candidates:
-        run["model_candidates"] = [
-            {
-                "model": c.name,
-                "log_loss": c.log_loss,
-                "clipped_log_loss": c.clipped_log_loss,
-                "accuracy": c.accuracy,
-                "seconds": c.seconds,
-                "error": c.error,
-            }
-            for c in result.candidates
-        ]
+        run["model_candidates"] = [c.record() for c in result.candidates]
     if outcome.record is not None:
         run["cache"] = outcome.record
     return Member(result.model, result.pred_probs, result.source), run
@@ -335,18 +325,7 @@ def note_candidates(log: NoteLog, chosen_label: str, candidates: list[Any]) -> N
     chosen = chosen_label.split(":", 1)[-1]
     ranked = sorted(candidates, key=lambda c: c.clipped_log_loss)
     scores = ", ".join(f"{c.name} failed" if c.error else f"{c.name} {c.clipped_log_loss:.4f}" for c in ranked)
-    rows = [
-        {
-            "model": c.name,
-            "log_loss": c.log_loss,
-            "clipped_log_loss": c.clipped_log_loss,
-            "accuracy": c.accuracy,
-            "seconds": c.seconds,
-            "error": c.error,
-            "chosen": c.name == chosen,
-        }
-        for c in ranked
-    ]
+    rows = [dict(c.record(), chosen=c.name == chosen) for c in ranked]
     log.note(
         "model_selection",
         f"--model auto chose {chosen}, the lowest out-of-fold log loss against the given labels, with "
