@@ -86,31 +86,73 @@ def test_auto_on_tutorial_is_deterministic(tutorial):
     assert {total for _, _, total in calls} == {5 * len(AUTO_CANDIDATES)}
 
 
-def test_auto_selects_on_a_subsample_then_refits(blobs, monkeypatch):
-    monkeypatch.setattr(select, "AUTO_SUBSAMPLE_ABOVE", 60)
-    monkeypatch.setattr(select, "AUTO_SUBSAMPLE_SIZE", 45)
-    monkeypatch.setattr(select, "AUTO_CANDIDATES", ("logreg", "knn"))
+def test_auto_on_large_data_scores_one_fold_then_completes_the_winner(blobs, monkeypatch):
+    # Large data (shrunk to the fixture's size): candidates are scored on fold 1 only, with bounded
+    # settings, and the winner's other folds complete its predictions, which are then exactly a
+    # full cross-validation of the winner with the same settings.
+    monkeypatch.setattr(select, "AUTO_LARGE", 60)
+    monkeypatch.setattr(select, "AUTO_CANDIDATES", ("logreg", "random-forest"))
+    monkeypatch.setattr(select, "TREE_MAX_TRAIN_ROWS", 50)
     features, labels = blobs
     calls = []
     result = cross_val_pred_probs(features, labels, cv=3, seed=2, progress=lambda *args: calls.append(args))
+    holdout = select.fold_rows(labels, 3, 2, 0)
+    assert [c.rows for c in result.candidates] == [len(holdout)] * 2 and len(holdout) < len(labels)
+    forest = result.candidates[1]
+    assert forest.params == {"n_estimators": 30, "max_samples": 0.2} and forest.max_train_rows == 50
+    assert result.candidates[0].params == {} and result.candidates[0].max_train_rows is None
     winner = result.model.removeprefix("auto:")
-    assert winner in ("logreg", "knn") and len(result.candidates) == 2
-    direct = cross_val_pred_probs(features, labels, model=winner, cv=3, seed=2)
-    assert np.array_equal(result.pred_probs, direct.pred_probs)
-    assert calls[-1][1:] == (9, 9) and calls[-1][0] == f"cross-validating {winner}"
-    rows = select._selection_rows(labels, 3, 3, 2)
-    assert len(rows) == 45 and np.bincount(labels[rows]).tolist() == [15, 15, 15]
-    again = cross_val_pred_probs(features, labels, cv=3, seed=2)
-    assert (
-        np.array_equal(result.pred_probs, again.pred_probs)
-        and again.candidates[0].log_loss == result.candidates[0].log_loss
+    chosen = next(c for c in result.candidates if c.name == winner)
+    pipeline = build_model(winner, features, params=chosen.params, seed=2)
+    direct, _ = predict.out_of_fold_pred_probs(
+        pipeline, features, labels, labels, np.arange(3), folds=3, seed=2, max_train_rows=chosen.max_train_rows
     )
+    assert np.array_equal(result.pred_probs, direct)
+    np.testing.assert_allclose(result.pred_probs.sum(axis=1), 1.0)
+    # progress: one fold per candidate, then the winner's other two folds
+    assert calls[-1][1:] == (4, 4) and calls[-1][0] == f"cross-validating {winner}"
 
 
-def test_subsample_keeps_enough_rows_of_rare_classes():
-    labels = np.array([0] * 30_000 + [1] * 3)
-    rows = select._selection_rows(labels, 2, 3, 0)
-    assert np.bincount(labels[rows]).tolist() == [9_999, 3]
+def test_bounded_settings_scale_with_classes_and_rows():
+    assert select.bounded_params("hist-gb", 50_000, 2, 5)["max_iter"] == 50  # one tree per round
+    assert select.bounded_params("hist-gb", 50_000, 4, 5)["max_iter"] == 50  # 4 trees per round: 200
+    assert select.bounded_params("hist-gb", 50_000, 12, 5)["max_iter"] == 16  # 192 trees
+    assert select.bounded_params("hist-gb", 50_000, 40, 5)["max_iter"] == 10  # never fewer than 10 rounds
+    assert select.bounded_params("logreg", 50_000, 4, 5) == {}
+    assert "knn" in select.large_candidates(select.KNN_MAX_ROWS)
+    assert "knn" not in select.large_candidates(select.KNN_MAX_ROWS + 1)
+
+
+def test_training_rows_are_capped_per_fold_with_every_class_kept():
+    labels = np.array([0] * 300 + [1] * 3)
+    rows = predict.stratified_sample(np.arange(303), labels, 30, seed=0)
+    assert np.bincount(labels[rows]).tolist() == [30, 1]  # the rare class keeps a row
+    assert np.array_equal(rows, predict.stratified_sample(np.arange(303), labels, 30, seed=0))
+    seen = []
+
+    class Recorder:
+        def fit(self, X, y):
+            seen.append(len(y))
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+    X = np.zeros((303, 1))
+    predict.out_of_fold_pred_probs(
+        Recorder(),
+        X,
+        labels,
+        labels,
+        np.arange(2),
+        folds=3,
+        seed=0,
+        sequential=True,
+        copy=lambda m: m,
+        max_train_rows=50,
+    )
+    assert len(seen) == 3 and all(48 <= n <= 52 for n in seen)
 
 
 def test_auto_skips_a_failing_candidate(blobs, monkeypatch):

@@ -10,7 +10,7 @@ from cleanaudit.models import select
 
 
 def _fake_cross_validation(probs_by_name):
-    def cross_validate(pipeline, name, features, labels, num_classes, cv, seed, jobs, tick):
+    def cross_validate(pipeline, name, features, labels, num_classes, cv, seed, jobs, tick, **plan):
         return probs_by_name[name], []
 
     return cross_validate
@@ -27,7 +27,7 @@ def test_a_few_confident_misses_on_noisy_labels_do_not_rule_a_model_out(monkeypa
     blurry = np.where(labels[:, None] == np.arange(2), 0.6, 0.4)
     assert log_loss(labels, sharp) > log_loss(labels, blurry)  # the trap: plain log loss picks blurry
     monkeypatch.setattr(select, "AUTO_CANDIDATES", ("blurry", "sharp"))
-    monkeypatch.setattr(select, "build_model", lambda name, features, seed=0: name)
+    monkeypatch.setattr(select, "build_model", lambda name, features, seed=0, params=None: name)
     features = pd.DataFrame({"x": np.arange(100.0)})
     chosen = select.select_model(
         features,

@@ -9,7 +9,7 @@ the commands reach it through :func:`cross_val_pred_probs`, ``CleanLearning`` ca
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -181,6 +181,8 @@ def out_of_fold_pred_probs(
     fit_kwargs: dict | None = None,
     validation_func: Callable[[Any, np.ndarray], dict] | None = None,
     tick: Callable[[], None] | None = None,
+    only_folds: Collection[int] | None = None,
+    max_train_rows: int | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """Out-of-fold ``predict_proba`` of ``model`` for every row (spec §1.7): the one cross-validation.
 
@@ -195,6 +197,9 @@ def out_of_fold_pred_probs(
     Each fold is a joblib task on ``jobs`` workers with one BLAS thread, and the model's warnings
     come back as distinct messages (the second item); ``sequential`` fits the folds here, in order,
     and lets warnings reach the caller (no messages). ``tick`` is called after each fold.
+    ``only_folds`` (fold indices from 0) fits those folds alone: the other rows stay all zero.
+    ``max_train_rows`` fits each fold on a stratified sample of at most that many of its training
+    rows (seeded by ``seed`` and the fold), for models whose cost grows faster than the rows.
 
     >>> from sklearn.linear_model import LogisticRegression
     >>> X = np.array([[0.0], [0.1], [0.2], [1.0], [1.1], [1.2]]); y = np.array([0, 0, 0, 1, 1, 1])
@@ -215,6 +220,10 @@ def out_of_fold_pred_probs(
 
     def fold_tasks():
         for index, (train, holdout) in enumerate(splits):
+            if only_folds is not None and index not in only_folds:
+                continue
+            if max_train_rows is not None and len(train) > max_train_rows:
+                train = stratified_sample(train, codes[train], max_train_rows, seed=(seed or 0) * 1000 + index)
             lent = _borrowed(codes, train, holdout, classes, folds) if borrow_for_missing_classes else []
             if lent:
                 train = np.concatenate([train, holdout[[pos for _, pos in lent]]])
@@ -242,6 +251,22 @@ def out_of_fold_pred_probs(
         if tick is not None:
             tick()
     return pred_probs, list(messages)
+
+
+def stratified_sample(rows: np.ndarray, codes: np.ndarray, size: int, *, seed: int) -> np.ndarray:
+    """About ``size`` of ``rows``, each class in proportion and at least once, sorted.
+
+    >>> stratified_sample(np.arange(100), np.repeat([0, 1], [90, 10]), 20, seed=0).size
+    20
+    """
+    rng = np.random.default_rng(seed)
+    fraction = size / len(rows)
+    chosen = []
+    for code in np.unique(codes):
+        members = rows[codes == code]
+        take = min(len(members), max(1, round(len(members) * fraction)))
+        chosen.append(rng.choice(members, size=take, replace=False))
+    return np.sort(np.concatenate(chosen))
 
 
 def _check_every_class_present(codes: np.ndarray, classes: np.ndarray) -> None:
@@ -312,13 +337,25 @@ def _cross_validate(
     seed: int,
     jobs: int | None,
     tick: Callable[[], None],
+    only_folds: Collection[int] | None = None,
+    max_train_rows: int | None = None,
 ) -> tuple[np.ndarray, list[str]]:
     """The CLI's cross-validation: codes as targets, joblib folds, failures as one-line ``ModelError``."""
     try:
         # A class missing from a training fold keeps probability 0 (cannot happen after
         # _check_class_counts, since every class has >= cv examples).
         return out_of_fold_pred_probs(
-            pipeline, features, labels, labels, np.arange(num_classes), folds=cv, seed=seed, jobs=jobs, tick=tick
+            pipeline,
+            features,
+            labels,
+            labels,
+            np.arange(num_classes),
+            folds=cv,
+            seed=seed,
+            jobs=jobs,
+            tick=tick,
+            only_folds=only_folds,
+            max_train_rows=max_train_rows,
         )
     except (ModelError, ConfigError, InputError, KeyboardInterrupt, MemoryError):
         raise

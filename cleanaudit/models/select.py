@@ -12,13 +12,26 @@ row can rule out the model that separates the classes best. Clipped, a row costs
 labels. On the detection benchmark's noisy tables (bench/detection.py) choosing by the clipped
 score was never worse than logistic regression and found more label errors on average than
 choosing by plain log loss.
+
+From ``AUTO_LARGE`` rows on, the run must stay within a few logistic regressions' CPU time (the
+trees of an unbounded random forest alone cost 40x one on 50,000 rows), so ``auto`` changes in
+three ways, each recorded with the candidates and said in a note:
+
+- each candidate is scored on one fold (fold 1 of ``cv``: a fifth of the rows at 5 folds), and only
+  the winner fits the other folds, whose out-of-fold predictions then complete fold 1's. The
+  result is exactly what cross-validating the winner (with the same settings) would give;
+- the tree models run with bounded settings (``bounded_params``): hist-gb with at most about 200
+  trees in all (one per class per round) and early stopping, random-forest with 30 trees grown on
+  20% bootstrap samples, and both fit each fold on at most ``TREE_MAX_TRAIN_ROWS`` of its training
+  rows (a stratified sample), so their cost stops growing with the rows;
+- knn, whose cost grows with the square of the rows, is left out above ``KNN_MAX_ROWS``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,8 +44,10 @@ Progress = Callable[[str, int, int], None]
 CrossValidate = Callable[..., tuple[np.ndarray, list[str]]]
 
 AUTO_CANDIDATES: tuple[str, ...] = ("logreg", "hist-gb", "random-forest", "knn")
-AUTO_SUBSAMPLE_ABOVE = 20_000  # with more rows than this, "auto" selects on a stratified subsample
-AUTO_SUBSAMPLE_SIZE = 10_000
+AUTO_LARGE = 10_000  # from this many rows on, "auto" scores candidates on one fold, with bounded settings
+KNN_MAX_ROWS = 25_000  # above this, knn's all-pairs distances cost more than the budget: left out
+HIST_GB_MAX_TREES = 200  # bounded hist-gb: rounds x trees per round (1 for two classes, else one per class)
+TREE_MAX_TRAIN_ROWS = 15_000  # bounded tree models fit each fold on a stratified sample of at most this many rows
 SELECTION_CLIP = 1e-3  # probabilities below this count as this in the selection score
 
 
@@ -46,6 +61,9 @@ class Candidate:
     seconds: float
     error: str | None = None  # why it failed to fit (its log_loss is then inf)
     clipped_log_loss: float = float("inf")  # the selection score: log loss of probabilities clipped at SELECTION_CLIP
+    rows: int = 0  # rows it was scored on (all of them, or one fold's on large data)
+    params: dict[str, Any] = field(default_factory=dict)  # settings beyond the preset's (bounded, on large data)
+    max_train_rows: int | None = None  # each fold fit on at most this many training rows (bounded tree models)
 
     def record(self) -> dict[str, Any]:
         """The candidate as JSON ``run.model_candidates`` and the comparison table hold it."""
@@ -56,6 +74,9 @@ class Candidate:
             "accuracy": self.accuracy,
             "seconds": self.seconds,
             "error": self.error,
+            "rows": self.rows,
+            "params": self.params,
+            "max_train_rows": self.max_train_rows,
         }
 
 
@@ -81,44 +102,44 @@ def select_model(
     *,
     cross_validate: CrossValidate,
 ) -> Selection:
-    """``--model auto``: cross-validate every candidate, keep the one with the lowest out-of-fold log loss.
+    """``--model auto``: cross-validate every candidate, keep the one with the lowest clipped log loss.
 
-    Above ``AUTO_SUBSAMPLE_ABOVE`` rows the candidates are compared on a stratified subsample
-    and the winner is then cross-validated on all rows. ``cross_validate`` is the run's own
-    cross-validation (:mod:`cleanaudit.models.crossval` passes it), so both use the same folds.
+    ``cross_validate`` is the run's own cross-validation (:mod:`cleanaudit.models.crossval` passes
+    it), so both use the same folds; it takes ``only_folds`` (fold indices) for the large-data plan.
+    From ``AUTO_LARGE`` rows on, candidates are scored on fold 1 alone, with ``bounded_params``.
     """
-    from sklearn.metrics import accuracy_score, log_loss
-
-    _cross_validate = cross_validate
-
     if model_params:
         raise ConfigError(
             "--model-param needs a specific --model, not auto", hint=f"pick one of: {', '.join(AUTO_CANDIDATES)}"
         )
-    rows = _selection_rows(labels, num_classes, cv, seed)
-    subsampled = len(rows) < len(labels)
-    sel_features, sel_labels = (features.iloc[rows], labels[rows]) if subsampled else (features, labels)
-    total = cv * (len(AUTO_CANDIDATES) + (1 if subsampled else 0))
+    large = len(labels) >= AUTO_LARGE
+    names = large_candidates(len(labels)) if large else AUTO_CANDIDATES
+    scored_folds = [0] if large else None  # None: every fold
+    total = len(names) * (1 if large else cv) + (cv - 1 if large else 0)
     done = [0]
+    rows = np.arange(len(labels)) if not large else fold_rows(labels, cv, seed, 0)
 
     candidates: list[Candidate] = []
     kept: dict[str, tuple[np.ndarray, list[str]]] = {}
-    for name in AUTO_CANDIDATES:
+    for name in names:
+        params = bounded_params(name, len(labels), num_classes, cv) if large else {}
         tick = counter(progress, f"auto: trying {name}", total, done)
         start = time.perf_counter()
         try:
-            pipeline = build_model(name, sel_features, seed=seed)
-            probs, messages = _cross_validate(
-                pipeline, name, sel_features, sel_labels, num_classes, cv, seed, jobs, tick
+            pipeline = build_model(name, features, params=params, seed=seed)
+            probs, messages = cross_validate(
+                pipeline, name, features, labels, num_classes, cv, seed, jobs, tick, **_plan(large, name, scored_folds)
             )
         except ModelError as err:
-            candidates.append(Candidate(name, float("inf"), float("nan"), time.perf_counter() - start, err.message))
-            done[0] = cv * len(candidates)
+            failed = Candidate(name, float("inf"), float("nan"), time.perf_counter() - start, err.message)
+            failed.rows, failed.params = len(rows), params
+            failed.max_train_rows = _plan(large, name, scored_folds).get("max_train_rows")
+            candidates.append(failed)
+            done[0] = (1 if large else cv) * len(candidates)
             continue
-        loss = float(log_loss(sel_labels, probs, labels=np.arange(num_classes)))
-        accuracy = float(accuracy_score(sel_labels, probs.argmax(axis=1)))
-        score = clipped_log_loss(sel_labels, probs)
-        candidates.append(Candidate(name, loss, accuracy, time.perf_counter() - start, clipped_log_loss=score))
+        scored = _scored(name, labels[rows], probs[rows], time.perf_counter() - start, params)
+        scored.max_train_rows = _plan(large, name, scored_folds).get("max_train_rows")
+        candidates.append(scored)
         kept[name] = (probs, messages)
     fitted = [c for c in candidates if c.error is None]
     if not fitted:
@@ -128,24 +149,90 @@ def select_model(
             + ")",
             hint="check the feature columns, or give --pred-probs FILE",
         )
-    winner = min(fitted, key=lambda c: c.clipped_log_loss).name  # ties: the earlier candidate wins
-
-    if subsampled:
-        pipeline = build_model(winner, features, seed=seed)
-        probs, messages = _cross_validate(
+    best = min(fitted, key=lambda c: c.clipped_log_loss)  # ties: the earlier candidate wins
+    probs, messages = kept[best.name]
+    if large:  # the winner's other folds complete fold 1's predictions
+        pipeline = build_model(best.name, features, params=best.params, seed=seed)
+        rest, more = cross_validate(
             pipeline,
-            winner,
+            best.name,
             features,
             labels,
             num_classes,
             cv,
             seed,
             jobs,
-            counter(progress, f"cross-validating {winner}", total, done),
+            counter(progress, f"cross-validating {best.name}", total, done),
+            **_plan(large, best.name, list(range(1, cv))),
         )
-    else:
-        probs, messages = kept[winner]
-    return Selection(winner, probs, messages, candidates)
+        probs = probs.copy()
+        others = np.ones(len(labels), dtype=bool)
+        others[rows] = False
+        probs[others] = rest[others]
+        messages = list(dict.fromkeys(messages + more))
+    return Selection(best.name, probs, messages, candidates)
+
+
+def large_candidates(num_rows: int) -> tuple[str, ...]:
+    """The presets ``auto`` tries on ``num_rows`` rows from ``AUTO_LARGE`` on (knn only up to ``KNN_MAX_ROWS``).
+
+    >>> large_candidates(20_000), large_candidates(50_000)
+    (('logreg', 'hist-gb', 'random-forest', 'knn'), ('logreg', 'hist-gb', 'random-forest'))
+    """
+    return tuple(name for name in AUTO_CANDIDATES if name != "knn" or num_rows <= KNN_MAX_ROWS)
+
+
+def bounded_params(name: str, num_rows: int, num_classes: int, cv: int) -> dict[str, Any]:
+    """The settings ``auto`` gives a preset on large data, so that its cost grows no faster than logreg's.
+
+    hist-gb: learning rate 0.2 with early stopping, and at most ``HIST_GB_MAX_TREES`` trees in all
+    (it grows one per class per round, one for two classes); random-forest: 30 trees, each on a 20%
+    bootstrap sample. The others as they are. (Both tree models also fit each fold on at most
+    ``TREE_MAX_TRAIN_ROWS`` rows: a ``cross_validate`` option, not an estimator parameter.)
+
+    >>> bounded_params("hist-gb", 50_000, 12, 5)["max_iter"], bounded_params("random-forest", 50_000, 2, 5)
+    (16, {'n_estimators': 30, 'max_samples': 0.2})
+    """
+    if name == "hist-gb":
+        per_round = 1 if num_classes <= 2 else num_classes
+        rounds = max(10, min(50, HIST_GB_MAX_TREES // per_round))
+        return {"learning_rate": 0.2, "max_iter": rounds, "early_stopping": True, "n_iter_no_change": 3}
+    if name == "random-forest":
+        return {"n_estimators": 30, "max_samples": 0.2}
+    return {}
+
+
+def _plan(large: bool, name: str, folds: list[int] | None) -> dict[str, Any]:
+    """The ``cross_validate`` options of a candidate: which folds, and the training-row bound of tree models."""
+    if not large:
+        return {}
+    bounded = name in ("hist-gb", "random-forest")
+    return {"only_folds": folds, "max_train_rows": TREE_MAX_TRAIN_ROWS if bounded else None}
+
+
+def fold_rows(labels: np.ndarray, cv: int, seed: int, index: int) -> np.ndarray:
+    """The rows held out by fold ``index`` of the run's folds (``StratifiedKFold(cv, shuffle=True, seed)``).
+
+    >>> fold_rows(np.array([0, 1] * 5), 5, 0, 0).size
+    2
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    splits = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed).split(np.zeros((len(labels), 1)), labels)
+    for position, (_, holdout) in enumerate(splits):
+        if position == index:
+            return holdout
+    raise IndexError(f"fold {index} of {cv}")
+
+
+def _scored(name: str, labels: np.ndarray, probs: np.ndarray, seconds: float, params: dict[str, Any]) -> Candidate:
+    from sklearn.metrics import accuracy_score, log_loss
+
+    loss = float(log_loss(labels, probs, labels=np.arange(probs.shape[1])))
+    accuracy = float(accuracy_score(labels, probs.argmax(axis=1)))
+    return Candidate(
+        name, loss, accuracy, seconds, clipped_log_loss=clipped_log_loss(labels, probs), rows=len(labels), params=params
+    )
 
 
 def clipped_log_loss(labels: np.ndarray, pred_probs: np.ndarray, clip: float = SELECTION_CLIP) -> float:
@@ -171,17 +258,3 @@ def counter(progress: Progress | None, description: str, total: int, done: list[
             progress(description, done[0], total)
 
     return tick
-
-
-def _selection_rows(labels: np.ndarray, num_classes: int, cv: int, seed: int) -> np.ndarray:
-    """All rows, or (above ``AUTO_SUBSAMPLE_ABOVE``) a stratified sample with >= cv rows per class."""
-    if len(labels) <= AUTO_SUBSAMPLE_ABOVE:
-        return np.arange(len(labels))
-    rng = np.random.default_rng(seed)
-    fraction = AUTO_SUBSAMPLE_SIZE / len(labels)
-    chosen = []
-    for code in range(num_classes):
-        members = np.flatnonzero(labels == code)
-        take = min(len(members), max(cv, round(len(members) * fraction)))
-        chosen.append(rng.choice(members, size=take, replace=False))
-    return np.sort(np.concatenate(chosen))

@@ -135,7 +135,17 @@ def candidates_table(candidates: Sequence[dict[str, Any]]) -> Table:
         clipped = c.get("clipped_log_loss", c["log_loss"])
         row = [f"{clipped:.4f}", f"{c['log_loss']:.4f}", f"{c['accuracy']:.4f}", f"{c['seconds']:.1f}"]
         table.add_row(c["model"] + mark, *row)
-    table.caption = "chosen: the lowest clipped log loss (probabilities below 0.001 count as 0.001)"
+    caption = "chosen: the lowest clipped log loss (probabilities below 0.001 count as 0.001)"
+    bounded = [c for c in candidates if c.get("params") or c.get("max_train_rows")]
+    if bounded:  # large data: one fold, bounded settings (the note in JSON has them all)
+        settings = "; ".join(
+            f"{c['model']} "
+            + ", ".join(f"{k}={v}" for k, v in c["params"].items())
+            + (f", at most {c['max_train_rows']:,} training rows per fold" if c.get("max_train_rows") else "")
+            for c in bounded
+        )
+        caption += f"\nscored on one fold ({candidates[0]['rows']:,} rows), with bounded settings: {settings}"
+    table.caption = caption
     return table
 
 

@@ -319,19 +319,38 @@ def _note_warnings(log: NoteLog, messages: list[str]) -> None:
 
 
 def note_candidates(log: NoteLog, chosen_label: str, candidates: list[Any]) -> None:
-    """The ``--model auto`` comparison: a sentence, and the scores for a table (``details``)."""
-    from cleanaudit.models.select import SELECTION_CLIP
+    """The ``--model auto`` comparison: a sentence, and the scores for a table (``details``).
+
+    On large data (candidates scored on one fold, with bounded settings) the sentence says so.
+    """
+    from cleanaudit.models.select import AUTO_LARGE, SELECTION_CLIP
 
     chosen = chosen_label.split(":", 1)[-1]
     ranked = sorted(candidates, key=lambda c: c.clipped_log_loss)
     scores = ", ".join(f"{c.name} failed" if c.error else f"{c.name} {c.clipped_log_loss:.4f}" for c in ranked)
     rows = [dict(c.record(), chosen=c.name == chosen) for c in ranked]
+    bounded = [c for c in candidates if c.params or c.max_train_rows]
+    plan = ""
+    if bounded:
+        settings = "; ".join(
+            f"{c.name} " + ", ".join([f"{k}={v}" for k, v in c.params.items()] + _cap(c.max_train_rows))
+            for c in bounded
+        )
+        plan = (
+            f". From {AUTO_LARGE:,} rows on it scores each candidate on one fold ({candidates[0].rows:,} rows), "
+            f"then cross-validates the chosen one, with bounded settings ({settings}); "
+            "--model NAME runs a preset as it is"
+        )
     log.note(
         "model_selection",
         f"--model auto chose {chosen}, the lowest out-of-fold log loss against the given labels, with "
-        f"probabilities clipped at {SELECTION_CLIP:g} ({scores})",
+        f"probabilities clipped at {SELECTION_CLIP:g} ({scores}){plan}",
         details={"candidates": rows},
     )
+
+
+def _cap(max_train_rows: int | None) -> list[str]:
+    return [f"each fold fit on at most {max_train_rows:,} rows"] if max_train_rows else []
 
 
 def mixed_pred_probs(members: list[Member], labels: np.ndarray, weighting: str) -> tuple[np.ndarray, dict[str, Any]]:
