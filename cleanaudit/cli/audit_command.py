@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cleanaudit.cli.options import DataOptions, EnsembleWeighting, data_command, data_request, examples, split_columns
+from cleanaudit.cli.options import (
+    DataOptions,
+    EnsembleWeighting,
+    SelfCheckOption,
+    data_command,
+    data_request,
+    examples,
+    split_columns,
+)
 
 if TYPE_CHECKING:
     from cleanaudit.cli.console import RichEvents
@@ -59,16 +67,7 @@ def audit(
             help="List every check with its inputs and parameters, and exit.",
         ),
     ] = False,
-    self_check: Annotated[
-        float | None,
-        typer.Option(
-            "--self-check",
-            help="Flip this share of labels (e.g. 0.05) with a class-conditional noise matrix, rerun "
-            "label detection and report precision/recall of finding the flips: is the model "
-            "good enough for this audit to be trusted?",
-            show_default=False,
-        ),
-    ] = None,
+    self_check: SelfCheckOption = None,
     baseline: Annotated[
         Path | None,
         typer.Option(

@@ -12,7 +12,15 @@ from typing import Annotated, Any
 import typer
 
 from cleanaudit import choices
-from cleanaudit.cli.options import DataOptions, EnsembleWeighting, choice_enum, data_command, data_request, examples
+from cleanaudit.cli.options import (
+    DataOptions,
+    EnsembleWeighting,
+    SelfCheckOption,
+    choice_enum,
+    data_command,
+    data_request,
+    examples,
+)
 
 FilterBy = choice_enum("FilterBy", choices.FILTER_BY)
 RankBy = choice_enum("RankBy", choices.RANK_BY)
@@ -61,6 +69,7 @@ def find_issues(
             "weighted mean pred_probs and ranked by the ensembled label quality)."
         ),
     ] = EnsembleWeighting.accuracy,
+    self_check: SelfCheckOption = None,
 ) -> int:
     """Find label errors: rows whose given label is probably wrong, most severe first."""
     from cleanaudit.cli.render import table_top
@@ -78,6 +87,7 @@ def find_issues(
         top=top,
         train=train,
         ensemble_weighting=ensemble_weighting.value,
+        self_check=self_check,
     )
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
     return _run(
@@ -171,6 +181,7 @@ def register(app: typer.Typer) -> None:
             "cleanaudit find-issues test.csv -l y --train train.csv",
             "cleanaudit find-issues data.csv -l y -m logreg -m random-forest --ensemble-weighting accuracy",
             "cleanaudit find-issues new.csv -l y --from-model model.skops",
+            "cleanaudit find-issues data.csv -l y --self-check auto",
         ),
     )(find_issues)
     app.command(

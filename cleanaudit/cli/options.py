@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from cleanaudit import choices
 from cleanaudit.cli.shared_options import DATA_ARGUMENT, SHARED_OPTIONS, OutputFormat
@@ -80,6 +82,19 @@ _CONFIG_ONLY = {"severity", "checks", "check_params"}
 _DERIVED = {"model_given"}
 
 assert set(SHARED_OPTIONS) | {"data"} | _CONFIG_ONLY | _DERIVED == {f.name for f in fields(DataOptions)}
+
+
+SelfCheckOption = Annotated[
+    str | None,
+    typer.Option(
+        "--self-check",
+        metavar="auto|RATE",
+        help="Estimate this run's precision and recall: correct the flagged labels, plant errors as the run "
+        "estimates them ('auto') or flip RATE of the rows (e.g. 0.05), cross-validate and detect again, and "
+        "score what is found (one more cross-validation).",
+        show_default=False,
+    ),
+]
 
 
 def data_command(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -62,18 +62,10 @@ def audit_result_tables(result: AuditResult) -> list[TableData]:
                 caption=f"baseline {result.baseline['path']}; rows matched by {result.baseline['matched_by']}",
             ),
         )
-    check = result.self_check
-    if check is not None:
-        tables.insert(
-            1,
-            TableData(
-                "Self-check",
-                ["flip rate", "flipped", "flagged", "found", "precision", "recall"],
-                [[check.rate, check.num_flipped, check.num_flagged, check.num_found, check.precision, check.recall]],
-                caption=f"labels flipped on purpose, then label detection rerun ({check.pred_probs}); precision "
-                "leaves out rows the audit flagged before flipping",
-            ),
-        )
+    if result.self_check is not None:
+        from cleanaudit.report.label_tables import self_check_table
+
+        tables.insert(1, self_check_table(result.self_check))
     return tables
 
 

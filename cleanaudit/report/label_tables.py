@@ -35,7 +35,26 @@ def find_issues_tables(result: FindIssuesResult, top: int | None = None) -> list
         caption += (
             f"; ensemble of {len(result.ensemble['members'])} ({result.ensemble['weighting']} weights: {weights})"
         )
-    return [TableData("Label issues, most severe first", columns, rows, caption=caption)]
+    tables = [TableData("Label issues, most severe first", columns, rows, caption=caption)]
+    if result.self_check is not None:
+        tables.append(self_check_table(result.self_check))
+    return tables
+
+
+def self_check_table(check: Any) -> TableData:
+    """``--self-check``: the errors planted, how many the rerun flagged and found, its precision and recall."""
+    planted = "as estimated" if check.rate == "auto" else f"{float(check.rate):.1%} of rows"
+    return TableData(
+        "Self-check: this run's precision and recall, estimated",
+        ["planted", "errors planted", "flagged", "found", "precision", "recall"],
+        [[planted, check.num_flipped, check.num_flagged, check.num_found, *_or_na(check.precision, check.recall)]],
+        caption=f"the {check.num_corrected} flagged labels corrected, errors planted with the estimated noise "
+        f"matrix, detection rerun ({check.pred_probs}); optimistic where classes overlap (README: Self-check)",
+    )
+
+
+def _or_na(*values: float | None) -> list[Any]:
+    return ["n/a" if v is None else v for v in values]
 
 
 def health_tables(result: HealthResult) -> list[TableData]:

@@ -56,7 +56,7 @@ class AuditRequest(DataRequest):
     check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     check_param: Sequence[str] = ()
     num_examples: int = 5  # most severe examples per issue type in the report
-    self_check: float | None = None
+    self_check: float | str | None = None  # 'auto' or a share of rows to flip (workflows.selfcheck)
     baseline: Path | None = None
     recursive: bool = False
     ensemble_weighting: str = "accuracy"
@@ -109,9 +109,9 @@ def validate_audit(request: AuditRequest) -> AuditPlan:
             hint="give the --out folder of the earlier batch run (BASE/<dataset>/report.json)",
         )
     if request.self_check is not None:
-        from cleanaudit.workflows.selfcheck import check_rate
+        from cleanaudit.workflows.selfcheck import parse_rate
 
-        check_rate(request.self_check)  # before any fitting
+        parse_rate(request.self_check)  # before any fitting
     return AuditPlan(files, overrides)
 
 
@@ -233,35 +233,25 @@ def check_frame(
 
 
 def _self_check(prepared: Prepared, request: AuditRequest, result: ChecksResult) -> SelfCheckResult:
-    """Flip labels, get pred_probs for the flipped copy, rerun the label check, score the flips."""
-    from cleanaudit.workflows.selfcheck import flip_labels, score_flips
-    from cleanaudit.workflows.sources import mixed_pred_probs, obtain_members
+    """The label check rerun on labels with errors planted as this run estimates them (:mod:`.selfcheck`)."""
+    from cleanaudit.workflows.selfcheck import parse_rate, run_self_check
 
-    ds, rate = prepared.dataset, float(request.self_check)
-    noisy = flip_labels(ds.labels, rate, seed=request.seed)
-    if request.pred_probs_list or request.from_model is not None:
-        # Given probabilities never saw the flips, so detection is easier than it would be: say so.
-        pred_probs, how = prepared.pred_probs, "pred_probs reused as given (optimistic)"
-    else:
-        prepared.log.note("self_check_refit", f"self-check: cross-validating again on labels with {rate:.1%} flipped")
-        members, _ = obtain_members(replace(ds, labels=noisy), request, prepared.log)
-        pred_probs = (
-            members[0].pred_probs
-            if len(members) == 1
-            else mixed_pred_probs(members, noisy, request.ensemble_weighting)[0]
+    params = {"label": result.params.get("label", {})}
+
+    def detect(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
+        again = run_checks(
+            labels=labels,
+            pred_probs=pred_probs,
+            features=None,
+            class_names=prepared.dataset.class_names,
+            checks=["label"],
+            check_params=params,
         )
-        how = "cross-validated again on the flipped labels"
-    again = run_checks(
-        labels=noisy,
-        pred_probs=pred_probs,
-        features=None,
-        class_names=ds.class_names,
-        checks=["label"],
-        check_params={"label": result.params.get("label", {})},
-    )
-    return score_flips(
-        ds.labels, noisy, again.results["label"].is_issue, result.results["label"].is_issue, rate=rate, pred_probs=how
-    )
+        return again.results["label"].is_issue
+
+    flagged = result.results["label"].is_issue
+    rate = parse_rate(request.self_check)
+    return run_self_check(prepared, request, flagged, detect, rate, ensemble_weighting=request.ensemble_weighting)
 
 
 def parse_check_params(items: Sequence[str]) -> dict[str, dict[str, Any]]:

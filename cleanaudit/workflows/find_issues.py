@@ -32,6 +32,7 @@ class FindIssuesRequest(DataRequest):
     top: int | None = None
     train: Path | None = None  # fit the model on this file and score the data with it
     ensemble_weighting: str = "accuracy"
+    self_check: float | str | None = None  # 'auto' or a share of rows to flip (workflows.selfcheck)
 
 
 def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None) -> FindIssuesResult:
@@ -41,6 +42,10 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
     from cleanaudit.workflows.prepare import prepare
 
     train = Path(request.train) if request.train is not None else None
+    if request.self_check is not None:
+        from cleanaudit.workflows.selfcheck import parse_rate
+
+        parse_rate(request.self_check)  # before any fitting
     prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting, train=train)
     ds = prepared.dataset
     settings: dict[str, Any] = dict(
@@ -65,8 +70,28 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
         result = labels.find_issues_result(
             ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, positions=ds.positions, **settings
         )
+    payload = result.payload(request.top or None)
+    if request.self_check is not None:
+        result.self_check = _self_check(prepared, request, result.is_issue, settings, train is not None)
+        payload["self_check"] = result.self_check.payload()
     measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
     result.context = prepared.conclude(
-        "find-issues", result.payload(request.top or None), measured=measured, per_row=result.per_row_frame_columns()
+        "find-issues", payload, measured=measured, per_row=result.per_row_frame_columns()
     )
     return result
+
+
+def _self_check(prepared: Any, request: FindIssuesRequest, flagged: Any, settings: dict[str, Any], train: bool) -> Any:
+    """find-issues rerun, with the same settings, where the label errors are planted (:mod:`.selfcheck`)."""
+    from cleanaudit.workflows import labels
+    from cleanaudit.workflows.selfcheck import parse_rate, run_self_check
+
+    names = prepared.dataset.class_names
+
+    def detect(planted: Any, pred_probs: Any) -> Any:
+        return labels.find_issues_result(planted, pred_probs, names, **settings).is_issue
+
+    rate = parse_rate(request.self_check)
+    return run_self_check(
+        prepared, request, flagged, detect, rate, ensemble_weighting=request.ensemble_weighting, train=train
+    )

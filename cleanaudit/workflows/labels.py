@@ -43,6 +43,7 @@ class FindIssuesResult(CommandOutcome):
     rank_by: str
     positions: np.ndarray | None = None  # input row of each analysed row (None: all rows, in order)
     not_analysed: dict[str, Any] | None = None  # the JSON record of the input rows left out
+    self_check: Any = None  # a workflows.selfcheck.SelfCheckResult with --self-check
     context: RunContext | None = field(default=None, repr=False, compare=False)  # set by run_find_issues
 
     @property
