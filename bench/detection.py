@@ -1,6 +1,6 @@
 """Detection benchmark: how many planted label errors the default CLI finds, against the reference pipeline.
 
-For every dataset of ``bench/detection_data.py`` (15 of them: scikit-learn's bundled sets, the real
+For every dataset of ``bench/detection_data.py`` (16 of them: scikit-learn's bundled sets, the real
 tables in ``sample_data/real/``, synthetic ``make_classification`` tables; 150 to 50,000 rows, 2 to
 20 classes, numeric and mixed-type) labels are flipped with cleanaudit's own noise generator
 (class-conditional, non-uniform) at each noise rate and seed, and the noisy table is written to a

@@ -134,6 +134,7 @@ DATASETS: dict[str, Callable[[], Table]] = {
         "synth_mixed", 5_000, 5, 12, 6, 2, categorical=4, weights=[0.4, 0.25, 0.15, 0.12, 0.08]
     ),  # imbalanced
     "synth_many_classes": _synthetic("synth_many_classes", 8_000, 15, 25, 12, 4, categorical=2),
+    "synth_wide": _synthetic("synth_wide", 20_000, 10, 30, 14, 6, categorical=2),  # large, many classes
     "synth_large": _synthetic("synth_large", 50_000, 4, 20, 8, 4, categorical=3),
 }
 
