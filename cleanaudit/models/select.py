@@ -20,7 +20,7 @@ three ways, each recorded with the candidates and said in a note:
 - each candidate is scored on one fold (fold 1 of ``cv``: a fifth of the rows at 5 folds), and only
   the winner fits the other folds, whose out-of-fold predictions then complete fold 1's. The
   result is exactly what cross-validating the winner (with the same settings) would give;
-- the tree models run with bounded settings (``bounded_params``): hist-gb with at most about 200
+- the tree models run with bounded settings (``bounded_params``): hist-gb with at most about 100
   trees in all (one per class per round) and early stopping, random-forest with 30 trees grown on
   20% bootstrap samples, and both fit each fold on at most ``TREE_MAX_TRAIN_ROWS`` of its training
   rows (a stratified sample), so their cost stops growing with the rows;
@@ -46,7 +46,7 @@ CrossValidate = Callable[..., tuple[np.ndarray, list[str]]]
 AUTO_CANDIDATES: tuple[str, ...] = ("logreg", "hist-gb", "random-forest", "knn")
 AUTO_LARGE = 10_000  # from this many rows on, "auto" scores candidates on one fold, with bounded settings
 KNN_MAX_ROWS = 25_000  # above this, knn's all-pairs distances cost more than the budget: left out
-HIST_GB_MAX_TREES = 200  # bounded hist-gb: rounds x trees per round (1 for two classes, else one per class)
+HIST_GB_MAX_TREES = 100  # bounded hist-gb: rounds x trees per round (1 for two classes, else one per class)
 TREE_MAX_TRAIN_ROWS = 15_000  # bounded tree models fit each fold on a stratified sample of at most this many rows
 SELECTION_CLIP = 1e-3  # probabilities below this count as this in the selection score
 
@@ -190,8 +190,8 @@ def bounded_params(name: str, num_rows: int, num_classes: int, cv: int) -> dict[
     bootstrap sample. The others as they are. (Both tree models also fit each fold on at most
     ``TREE_MAX_TRAIN_ROWS`` rows: a ``cross_validate`` option, not an estimator parameter.)
 
-    >>> bounded_params("hist-gb", 50_000, 12, 5)["max_iter"], bounded_params("random-forest", 50_000, 2, 5)
-    (16, {'n_estimators': 30, 'max_samples': 0.2})
+    >>> bounded_params("hist-gb", 50_000, 4, 5)["max_iter"], bounded_params("random-forest", 50_000, 2, 5)
+    (25, {'n_estimators': 30, 'max_samples': 0.2})
     """
     if name == "hist-gb":
         per_round = 1 if num_classes <= 2 else num_classes
