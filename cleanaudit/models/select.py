@@ -123,23 +123,23 @@ def select_model(
     kept: dict[str, tuple[np.ndarray, list[str]]] = {}
     for name in names:
         params = bounded_params(name, len(labels), num_classes, cv) if large else {}
+        plan = _plan(large, name, scored_folds)
         tick = counter(progress, f"auto: trying {name}", total, done)
         start = time.perf_counter()
         try:
             pipeline = build_model(name, features, params=params, seed=seed)
             probs, messages = cross_validate(
-                pipeline, name, features, labels, num_classes, cv, seed, jobs, tick, **_plan(large, name, scored_folds)
+                pipeline, name, features, labels, num_classes, cv, seed, jobs, tick, **plan
             )
         except ModelError as err:
-            failed = Candidate(name, float("inf"), float("nan"), time.perf_counter() - start, err.message)
-            failed.rows, failed.params = len(rows), params
-            failed.max_train_rows = _plan(large, name, scored_folds).get("max_train_rows")
+            seconds = time.perf_counter() - start
+            failed = Candidate(name, float("inf"), float("nan"), seconds, err.message, rows=len(rows), params=params)
+            failed.max_train_rows = plan.get("max_train_rows")
             candidates.append(failed)
             done[0] = (1 if large else cv) * len(candidates)
             continue
-        scored = _scored(name, labels[rows], probs[rows], time.perf_counter() - start, params)
-        scored.max_train_rows = _plan(large, name, scored_folds).get("max_train_rows")
-        candidates.append(scored)
+        seconds = time.perf_counter() - start
+        candidates.append(_scored(name, labels[rows], probs[rows], seconds, params, plan.get("max_train_rows")))
         kept[name] = (probs, messages)
     fitted = [c for c in candidates if c.error is None]
     if not fitted:
@@ -225,13 +225,20 @@ def fold_rows(labels: np.ndarray, cv: int, seed: int, index: int) -> np.ndarray:
     raise IndexError(f"fold {index} of {cv}")
 
 
-def _scored(name: str, labels: np.ndarray, probs: np.ndarray, seconds: float, params: dict[str, Any]) -> Candidate:
+def _scored(
+    name: str, labels: np.ndarray, probs: np.ndarray, seconds: float, params: dict[str, Any], max_train_rows: int | None
+) -> Candidate:
     from sklearn.metrics import accuracy_score, log_loss
 
-    loss = float(log_loss(labels, probs, labels=np.arange(probs.shape[1])))
-    accuracy = float(accuracy_score(labels, probs.argmax(axis=1)))
     return Candidate(
-        name, loss, accuracy, seconds, clipped_log_loss=clipped_log_loss(labels, probs), rows=len(labels), params=params
+        name,
+        float(log_loss(labels, probs, labels=np.arange(probs.shape[1]))),
+        float(accuracy_score(labels, probs.argmax(axis=1))),
+        seconds,
+        clipped_log_loss=clipped_log_loss(labels, probs),
+        rows=len(labels),
+        params=params,
+        max_train_rows=max_train_rows,
     )
 
 
