@@ -9,14 +9,16 @@ imputation and standard scaling of the numeric columns, one-hot encoding of the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from cleanaudit.engine import generate_noise_matrix_from_trace, generate_noisy_labels
 from cleanaudit.status import ExitStatus
-from tests.conftest import SAMPLE
 
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 cleanlab_filter = pytest.importorskip("cleanlab.filter")
 cleanlab_rank = pytest.importorskip("cleanlab.rank")
 
