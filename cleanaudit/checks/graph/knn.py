@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +53,9 @@ Progress = Callable[[str, int, int], None]
 
 # Up to this many rows the reference's own search runs (identical graphs, and still fast).
 SKLEARN_MAX_ROWS = 5000
-# Above this many rows an approximate index is used when faiss is installed.
-HNSW_MIN_ROWS = 200_000
+# Up to this many rows faiss's exact flat index; above it its approximate HNSW index (measured, see above).
+FLAT_MAX_ROWS = 200_000
+FALLBACK_NOTE = "faiss could not be imported, so the exact search is cleanaudit's own blocked search (slower)"
 
 
 @dataclass
@@ -69,6 +71,9 @@ class KnnGraph:
     distances: np.ndarray
     metric: str
     method: str = "sklearn"
+    recall: float | None = None  # approximate search only: measured on a sample against exact search
+    recall_sample: int | None = None
+    note: str | None = None  # why a slower method was chosen, when it was
 
     @property
     def k(self) -> int:
@@ -86,7 +91,7 @@ class KnnGraph:
         """
         if k > self.k:
             raise ValueError(f"graph has {self.k} neighbours per row, {k} were asked for")
-        return KnnGraph(self.indices[:, :k], self.distances[:, :k], self.metric, self.method)
+        return replace(self, indices=self.indices[:, :k], distances=self.distances[:, :k])
 
     def to_csr(self):
         """The graph as an N×N sparse distance matrix (explicit zeros kept), e.g. for DBSCAN.
@@ -126,14 +131,18 @@ def _validate(features: np.ndarray) -> np.ndarray:
 
 
 def choose_method(n: int, d: int, metric: str) -> str:
-    """The search ``auto`` picks for N rows of D columns (measurements in the module docstring)."""
+    """The search ``auto`` picks for N rows of D columns (measurements in the module docstring).
+
+    >>> choose_method(1000, 30, "cosine"), choose_method(10**6, 2, "euclidean")
+    ('sklearn', 'sklearn')
+    """
     from cleanaudit.checks.graph.search import has_faiss
 
     if n <= SKLEARN_MAX_ROWS or (metric == "euclidean" and d <= 15):
         return "sklearn"
-    if n > HNSW_MIN_ROWS and has_faiss():
-        return "hnsw"
-    return "blocked"
+    if not has_faiss():
+        return "blocked"
+    return "flat" if n <= FLAT_MAX_ROWS else "hnsw"
 
 
 def duplicate_groups(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,8 +222,9 @@ def build_knn_graph(
     """The ``k`` nearest neighbours of every row of ``features`` (self excluded).
 
     ``method`` is ``auto`` (see the module docstring), ``sklearn`` (exact, as the reference
-    searches), ``blocked`` (exact, fast brute force) or ``hnsw`` (approximate; needs
-    faiss-cpu). ``groups`` may pass precomputed :func:`duplicate_groups`. Raises
+    searches), ``flat`` (exact, faiss's flat index), ``blocked`` (exact, our brute force, no
+    faiss needed) or ``hnsw`` (approximate, faiss; its recall is measured on a sample and kept
+    on the graph). ``groups`` may pass precomputed :func:`duplicate_groups`. Raises
     ``ValueError`` unless 1 <= k < N.
 
     >>> g = build_knn_graph(np.array([[0.0, 0], [0, 0], [1, 1], [5, 6]]), k=2)
@@ -228,12 +238,15 @@ def build_knn_graph(
     metric = metric or decide_metric(x)
     if metric not in ("cosine", "euclidean"):
         raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
+    note = None
     if method == "auto":
         method = choose_method(n, d, metric)
+        note = FALLBACK_NOTE if method == "blocked" else None
     from cleanaudit.checks.graph import search as knn_search
 
     searches = {
         "sklearn": knn_search.search_sklearn,
+        "flat": knn_search.search_flat,
         "blocked": knn_search.search_blocked,
         "hnsw": knn_search.search_hnsw,
     }
@@ -242,10 +255,13 @@ def build_knn_graph(
     ind, dist = searches[method](x, k, metric, progress)
     ind = np.ascontiguousarray(ind, np.int64)
     dist = np.ascontiguousarray(dist, np.float64)
+    recall = sample = None
+    if method == "hnsw":  # measured on the search's own result, before copies are reordered
+        recall, sample = knn_search.hnsw_recall(x, ind, dist, metric)
     if correct_exact_duplicates:
         group, sizes = groups if groups is not None else duplicate_groups(x)
         ind, dist = fix_exact_duplicates(ind, dist, group, sizes)
-    return KnnGraph(ind, dist, metric, method)
+    return KnnGraph(ind, dist, metric, method, recall, sample, note)
 
 
 class SharedKnn:
@@ -319,6 +335,28 @@ class SharedKnn:
             self.seconds += time.perf_counter() - start
             self._metric = self._graph.metric
         return self._graph.first(k_eff)
+
+    def record(self) -> dict[str, Any] | None:
+        """The graph as the JSON ``run`` records it (``None`` before it is built).
+
+        >>> knn = SharedKnn(np.random.default_rng(0).normal(size=(50, 2)))
+        >>> _ = knn.graph(5)
+        >>> {key: knn.record()[key] for key in ("method", "metric", "k", "exact", "recall")}
+        {'method': 'sklearn', 'metric': 'euclidean', 'k': 5, 'exact': True, 'recall': None}
+        """
+        g = self._graph
+        if g is None:
+            return None
+        return {
+            "method": g.method,
+            "metric": g.metric,
+            "k": g.k,
+            "exact": g.method != "hnsw",
+            "seconds": round(self.seconds, 3),
+            "recall": None if g.recall is None else round(g.recall, 4),
+            "recall_sample": g.recall_sample,
+            "note": g.note,
+        }
 
     def duplicate_groups(self) -> tuple[np.ndarray, np.ndarray]:
         """Group id and group sizes of identical encoded rows (computed once, see :func:`duplicate_groups`)."""
