@@ -6,31 +6,43 @@ columns, else ``euclidean``; rows that are exact copies of each other are made e
 first neighbours at distance 0 (the exact-duplicate correction), so a group of copies is
 never split by ties.
 
-How the graph is searched (``method="auto"``). Measured on 2 shared cores, Gaussian blobs,
-k=10, whole graph, D=20 / D=50 (recall against exact search):
+How the graph is searched (``method="auto"``). Measured with ``bench/knn.py`` on 2 cores, 2 Dec
+2026 (faiss-cpu 1.8+, 2 OpenMP threads), Gaussian blobs, k=10, cosine, the whole graph, all
+methods in one session; recall of ``hnsw`` against exact search on its 1,000-row sample.
+The machine was shared: quiet for the first rows (load < 1), then another job's test suite
+kept both cores busy (load 3-4), which hurts faiss's OpenMP threads most (spin-waiting for a
+busy core: flat at 100k x 30 took 14.5 s with 1 thread but 41 s with 2 under that load).
 
-* 10k rows: the reference's scikit-learn cosine brute force 16 s / 11 s (2 GB); scikit-learn
-  euclidean brute force on unit rows 1.1 s / 1.1 s; KD-tree on unit rows 2.4 s / 11 s;
-  ``blocked`` 0.1 s / 0.2 s; ``hnsw`` 0.6 s / 0.7 s (recall 1.0).
-* 100k rows: euclidean brute force on unit rows 66 s / 94 s; faiss exact (flat) 95 s / 79 s;
-  ``blocked`` 22 s / 33 s; ``hnsw`` 11 s / 18 s (recall 1.000 / 0.998); hnswlib 38 s / 66 s
-  (recall 0.994 / 0.947).
-* 1M rows: ``hnsw`` 570 s / 860 s, peak RSS 1.2 / 2.4 GB (recall 0.999 / 0.956 on
-  near-uniform 50-D blobs, the hard case); ``blocked`` grows as N^2 (~40-55 min).
+======== === ===== ===== ======= ============
+N         D  flat  hnsw blocked hnsw recall
+======== === ===== ===== ======= ============
+ 50,000   30   3.4   7.1     4.5       0.9995   (quiet)
+100,000   30  10.7  25.1    16.7       0.9991   (quiet)
+200,000   30 156.5 112.6    80.4       0.9982   (loaded)
+ 50,000   50  11.6  12.4     8.8       0.9984   (loaded)
+100,000   50  48.8  31.6    17.8       0.9932   (loaded)
+200,000   50 100.9 109.9      --       0.9895   (loaded)
+======== === ===== ===== ======= ============
+
+Quiet, flat is 1.6x faster than ``blocked`` and 2.3x faster than ``hnsw`` at 100k; exact
+search grows as N^2 and HNSW as ~N log N, so they cross near 200k rows: at 200k (loaded, so
+noisy) hnsw beat flat at D=30 (113 s vs 157 s) and was about even at D=50 (110 s vs 101 s).
+Under that load our ``blocked`` search (no OpenMP) was the fastest. 400k rows were not
+measured (too slow under the load). Earlier, 1M rows took ``hnsw`` 570 s / 860 s at D=20 /
+D=50 (recall 0.999 / 0.956 on near-uniform 50-D blobs, the hard case).
 
 So ``auto`` picks:
 
 * up to ``SKLEARN_MAX_ROWS`` rows, and for euclidean at D <= 15 (KD-tree, fast at any N),
   scikit-learn's ``NearestNeighbors`` runs exactly as the reference calls it, so the graphs
   agree bit for bit;
-* otherwise ``blocked``: exact brute force by blocks of float32 matrix products, keeping only
-  the column groups that can hold a row's nearest neighbours, then re-ranking in float64
-  (3x faster than scikit-learn's brute force on unit rows, itself 10x faster than its cosine
-  brute force; KD/ball trees lose to brute force at D >= 20);
-* above ``HNSW_MIN_ROWS`` rows, when the optional ``faiss-cpu`` package is installed
-  (``pip install "cleanaudit[fast]"``), an approximate HNSW index, re-ranked in float64.
-  Exact search costs N^2 and would take most of an hour at 1M rows; HNSW grows ~N log N.
-  An optional extra, not a dependency: below 200k rows exact search is within ~2x of it.
+* otherwise, up to ``FLAT_MAX_ROWS`` rows, ``flat``: exact, faiss's flat index for float32
+  candidates, re-ranked in float64;
+* above it ``hnsw``: faiss's approximate HNSW index, re-ranked in float64; its recall is
+  measured against ``flat`` on a seeded sample of 1,000 rows and kept on the graph (and in
+  the audit's JSON ``run``), never assumed;
+* ``blocked`` (our exact float32 brute force by column groups, re-ranked in float64) only
+  when faiss cannot be imported, said in the graph's ``note``.
   Rejected: pynndescent (90 s of JIT compilation at 10k rows, recall 0.89 at D=50) and
   hnswlib (2-4x slower than faiss's HNSW at 100k rows, lower recall).
 
