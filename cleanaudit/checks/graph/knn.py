@@ -11,7 +11,8 @@ How the graph is searched (``method="auto"``). Measured with ``bench/knn.py`` on
 methods in one session; recall of ``hnsw`` against exact search on its 1,000-row sample.
 The machine was shared: quiet for the first rows (load < 1), then another job's test suite
 kept both cores busy (load 3-4), which hurts faiss's OpenMP threads most (spin-waiting for a
-busy core: flat at 100k x 30 took 14.5 s with 1 thread but 41 s with 2 under that load).
+busy core: flat at 100k x 30 took 14.5 s with 1 thread but 41 s with 2 under that load;
+quiet, 16.5 s with 1 and 10.6 s with 2, so faiss gets all the cores the process may use).
 
 ======== === ===== ===== ======= ============
 N         D  flat  hnsw blocked hnsw recall
