@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checks", default=",".join(ALL_CHECKS), help="comma-separated, in run order")
-    parser.add_argument("--knn-method", default="auto", help="auto, sklearn, blocked, hnsw")
+    parser.add_argument("--knn-method", default="auto", help="auto, sklearn, flat, blocked, hnsw")
     parser.add_argument("--no-datalab", action="store_true", help="time only cleanaudit")
     parser.add_argument("--datalab-max-size", type=int, default=200_000, help="skip the reference above this size")
     parser.add_argument("--worker", choices=["ours", "datalab"], help=argparse.SUPPRESS)

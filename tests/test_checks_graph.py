@@ -137,13 +137,124 @@ def test_auto_method_choice(monkeypatch) -> None:
     from cleanaudit.checks.graph import knn
     from cleanaudit.checks.graph import search as knn_search
 
+    monkeypatch.setattr(knn_search, "has_faiss", lambda: True)
     assert knn.choose_method(5000, 50, "cosine") == "sklearn"
     assert knn.choose_method(10**6, 2, "euclidean") == "sklearn"  # KD-tree
-    assert knn.choose_method(100_000, 30, "cosine") == "blocked"
-    monkeypatch.setattr(knn_search, "has_faiss", lambda: True)
-    assert knn.choose_method(10**6, 30, "cosine") == "hnsw"
+    assert knn.choose_method(100_000, 16, "euclidean") == "flat"
+    assert knn.choose_method(5001, 30, "cosine") == "flat"
+    assert knn.choose_method(knn.FLAT_MAX_ROWS, 30, "cosine") == "flat"
+    assert knn.choose_method(knn.FLAT_MAX_ROWS + 1, 30, "cosine") == "hnsw"
+    assert knn.choose_method(10**6, 50, "euclidean") == "hnsw"
     monkeypatch.setattr(knn_search, "has_faiss", lambda: False)
+    assert knn.choose_method(5000, 50, "cosine") == "sklearn"
+    assert knn.choose_method(100_000, 30, "cosine") == "blocked"
     assert knn.choose_method(10**6, 30, "cosine") == "blocked"
+
+
+def test_fallback_without_faiss_is_exact_and_says_why(monkeypatch) -> None:
+    from cleanaudit.checks.graph import knn
+    from cleanaudit.checks.graph import search as knn_search
+
+    monkeypatch.setattr(knn, "SKLEARN_MAX_ROWS", 100)
+    monkeypatch.setattr(knn_search, "has_faiss", lambda: False)
+    x = np.random.default_rng(5).normal(size=(400, 6))
+    shared = SharedKnn(x)
+    g = shared.graph(5)
+    assert g.method == "blocked" and g.note == knn.FALLBACK_NOTE
+    record = shared.record()
+    assert record["method"] == "blocked" and record["exact"] and record["note"] == knn.FALLBACK_NOTE
+    monkeypatch.setattr(knn_search, "has_faiss", lambda: True)
+    g = build_knn_graph(x, 5)
+    assert g.method == "flat" and g.note is None
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+@pytest.mark.parametrize(("n", "d"), [(3000, 20), (2000, 50), (40, 5)])
+def test_flat_search_equals_exact_searches(n: int, d: int, metric: str) -> None:
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(n + d)
+    x = rng.normal(size=(n, d)) + rng.integers(0, 4, size=(n, 1)) * 3.0  # continuous: no ties
+    flat = build_knn_graph(x, 10, metric=metric, method="flat")
+    assert flat.method == "flat" and flat.metric == metric and flat.recall is None
+    for other in ("sklearn", "blocked"):
+        exact = build_knn_graph(x, 10, metric=metric, method=other)
+        np.testing.assert_array_equal(flat.indices, exact.indices)
+        np.testing.assert_allclose(flat.distances, exact.distances, rtol=0, atol=1e-12)
+
+
+def test_flat_search_in_query_blocks_and_for_some_rows(monkeypatch) -> None:
+    pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import search as knn_search
+
+    x = np.random.default_rng(6).normal(size=(1500, 12))
+    whole = knn_search.search_flat(x, 7, "cosine", None)
+    calls: list[tuple[str, int, int]] = []
+    monkeypatch.setattr(knn_search, "_FLAT_QUERIES", 400)
+    blocks = knn_search.search_flat(x, 7, "cosine", lambda *a: calls.append(a))
+    np.testing.assert_array_equal(blocks[0], whole[0])
+    assert [c[1] for c in calls] == [400, 800, 1200, 1500] and calls[-1][2] == 1500
+    rows = np.array([3, 700, 1499])
+    some = knn_search.search_flat(x, 7, "cosine", None, rows=rows)
+    np.testing.assert_array_equal(some[0], whole[0][rows])
+    np.testing.assert_array_equal(some[1], whole[1][rows])
+
+
+def test_faiss_threads_are_set_for_the_search_and_restored() -> None:
+    faiss = pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import search as knn_search
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1 if knn_search._cores() > 1 else 3)
+    try:
+        with knn_search.faiss_threads():
+            assert faiss.omp_get_max_threads() == knn_search._cores()
+        assert faiss.omp_get_max_threads() == (1 if knn_search._cores() > 1 else 3)
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def _exact_but_wrong_for(rows: np.ndarray, far: int):
+    """An 'hnsw' search that is exact except that ``rows`` get row ``far`` as their last neighbour."""
+    from cleanaudit.checks.graph import search as knn_search
+
+    def search(x, k, metric, progress):
+        ind, dist = knn_search.search_blocked(x, k, metric, progress)
+        ind[rows, -1] = far
+        dist[rows, -1] = np.linalg.norm(x[rows] - x[far], axis=1)
+        return ind, dist
+
+    return search
+
+
+@pytest.mark.parametrize(("n", "wrong", "expected_sample"), [(800, "half", 800), (3000, "all", 1000)])
+def test_hnsw_recall_is_measured_against_exact_search(monkeypatch, n, wrong, expected_sample) -> None:
+    pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import search as knn_search
+
+    x = np.random.default_rng(7).normal(size=(n, 8))
+    x[0] = 1000.0  # far from everything: nobody's true neighbour
+    rows = np.arange(1, n // 2) if wrong == "half" else np.arange(1, n)
+    monkeypatch.setattr(knn_search, "search_hnsw", _exact_but_wrong_for(rows, 0))
+    g = build_knn_graph(x, 10, metric="euclidean", method="hnsw")
+    sample = knn_search.recall_sample(n)
+    share_wrong = np.isin(sample, rows).mean()  # each wrong row misses 1 of its 10 neighbours
+    assert g.recall_sample == expected_sample == len(sample)
+    assert g.recall == pytest.approx(1 - share_wrong / 10, abs=1e-12)
+    assert g.recall < 0.99
+    shared = SharedKnn(x, metric="euclidean", method="hnsw")
+    shared.graph(10)
+    record = shared.record()
+    assert record["method"] == "hnsw" and not record["exact"]
+    assert record["recall"] == round(g.recall, 4) and record["recall_sample"] == expected_sample
+    assert record["k"] == 10 and record["metric"] == "euclidean" and record["seconds"] >= 0
+
+
+def test_hnsw_recall_of_the_real_search_is_high() -> None:
+    pytest.importorskip("faiss")
+    x = np.random.default_rng(8).normal(size=(2000, 10)) + 1
+    g = build_knn_graph(x, 10, method="hnsw")
+    assert g.recall_sample == 1000 and 0.98 < g.recall <= 1.0
+    assert g.first(5).recall == g.recall
 
 
 def test_first_and_csr() -> None:

@@ -97,6 +97,15 @@ def test_terminal_report(cli, tutorial_dir):
     assert "seafoam green" in text
 
 
+def test_run_records_the_neighbour_graph(tutorial_audit):
+    report, out = tutorial_audit
+    graph = report["run"]["neighbour_graph"]
+    assert graph["method"] == "sklearn" and graph["metric"] == "euclidean" and graph["exact"] is True
+    assert graph["k"] >= 10 and graph["seconds"] >= 0
+    assert graph["recall"] is None and graph["recall_sample"] is None and graph["note"] is None
+    assert json.loads((out / "report.json").read_text())["run"]["neighbour_graph"] == graph
+
+
 def test_select_checks_and_params(cli, tutorial_dir):
     base = (
         "audit",
@@ -137,6 +146,7 @@ def test_pred_probs_only_skips_feature_checks(cli, tutorial_dir):
     skipped = {s["issue_type"]: s["reason"] for s in report["skipped"]}
     assert {"near_duplicate", "null", "underperforming_group"} <= set(skipped)
     assert all(reason for reason in skipped.values())
+    assert "neighbour_graph" not in report["run"]  # no features: no graph was built
 
 
 @pytest.mark.parametrize(

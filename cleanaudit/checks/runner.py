@@ -39,6 +39,7 @@ class ChecksResult:
     results: dict[str, CheckResult]
     skipped: list[SkippedCheck] = field(default_factory=list)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    neighbour_graph: dict[str, Any] | None = None  # how the shared graph was searched (SharedKnn.record)
 
     def summary(self) -> list[dict[str, Any]]:
         """One row per check that ran: issue type, number of issues, dataset-level score."""
@@ -164,4 +165,5 @@ def run_checks(
             skipped.append(SkippedCheck(name, str(exc)))
     if progress:
         progress("Checks done", len(runnable), len(runnable))
-    return ChecksResult(int(n), list(class_names), results, skipped, params)
+    graph = inputs.knn.record() if inputs.knn is not None else None
+    return ChecksResult(int(n), list(class_names), results, skipped, params, graph)

@@ -173,6 +173,8 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         payload["self_check"] = result.self_check.payload()
     elif request.self_check is not None:
         log.note("self_check_skipped", "self-check skipped: the label check did not run")
+    if checks.neighbour_graph is not None:  # how the graph was searched; an approximate one's recall
+        prepared.run["neighbour_graph"] = checks.neighbour_graph
     result.context = prepared.conclude("audit", payload, measured=measured, per_row=checks.per_row_columns())
     complete_audit_payload(result)  # example rows with their values, the confusion matrix (Python callers too)
     return result

@@ -6,31 +6,44 @@ columns, else ``euclidean``; rows that are exact copies of each other are made e
 first neighbours at distance 0 (the exact-duplicate correction), so a group of copies is
 never split by ties.
 
-How the graph is searched (``method="auto"``). Measured on 2 shared cores, Gaussian blobs,
-k=10, whole graph, D=20 / D=50 (recall against exact search):
+How the graph is searched (``method="auto"``). Measured with ``bench/knn.py`` on 2 cores, 2 Dec
+2026 (faiss-cpu 1.8+, 2 OpenMP threads), Gaussian blobs, k=10, cosine, the whole graph, all
+methods in one session; recall of ``hnsw`` against exact search on its 1,000-row sample.
+The machine was shared: quiet for the first rows (load < 1), then another job's test suite
+kept both cores busy (load 3-4), which hurts faiss's OpenMP threads most (spin-waiting for a
+busy core: flat at 100k x 30 took 14.5 s with 1 thread but 41 s with 2 under that load;
+quiet, 16.5 s with 1 and 10.6 s with 2, so faiss gets all the cores the process may use).
 
-* 10k rows: the reference's scikit-learn cosine brute force 16 s / 11 s (2 GB); scikit-learn
-  euclidean brute force on unit rows 1.1 s / 1.1 s; KD-tree on unit rows 2.4 s / 11 s;
-  ``blocked`` 0.1 s / 0.2 s; ``hnsw`` 0.6 s / 0.7 s (recall 1.0).
-* 100k rows: euclidean brute force on unit rows 66 s / 94 s; faiss exact (flat) 95 s / 79 s;
-  ``blocked`` 22 s / 33 s; ``hnsw`` 11 s / 18 s (recall 1.000 / 0.998); hnswlib 38 s / 66 s
-  (recall 0.994 / 0.947).
-* 1M rows: ``hnsw`` 570 s / 860 s, peak RSS 1.2 / 2.4 GB (recall 0.999 / 0.956 on
-  near-uniform 50-D blobs, the hard case); ``blocked`` grows as N^2 (~40-55 min).
+======== === ===== ===== ======= ============
+N         D  flat  hnsw blocked hnsw recall
+======== === ===== ===== ======= ============
+ 50,000   30   3.4   7.1     4.5       0.9995   (quiet)
+100,000   30  10.7  25.1    16.7       0.9991   (quiet)
+200,000   30 156.5 112.6    80.4       0.9982   (loaded)
+ 50,000   50  11.6  12.4     8.8       0.9984   (loaded)
+100,000   50  48.8  31.6    17.8       0.9932   (loaded)
+200,000   50 100.9 109.9      --       0.9895   (loaded)
+======== === ===== ===== ======= ============
+
+Quiet, flat is 1.6x faster than ``blocked`` and 2.3x faster than ``hnsw`` at 100k; exact
+search grows as N^2 and HNSW as ~N log N, so they cross near 200k rows: at 200k (loaded, so
+noisy) hnsw beat flat at D=30 (113 s vs 157 s) and was about even at D=50 (110 s vs 101 s).
+Under that load our ``blocked`` search (no OpenMP) was the fastest. 400k rows were not
+measured (too slow under the load). Earlier, 1M rows took ``hnsw`` 570 s / 860 s at D=20 /
+D=50 (recall 0.999 / 0.956 on near-uniform 50-D blobs, the hard case).
 
 So ``auto`` picks:
 
 * up to ``SKLEARN_MAX_ROWS`` rows, and for euclidean at D <= 15 (KD-tree, fast at any N),
   scikit-learn's ``NearestNeighbors`` runs exactly as the reference calls it, so the graphs
   agree bit for bit;
-* otherwise ``blocked``: exact brute force by blocks of float32 matrix products, keeping only
-  the column groups that can hold a row's nearest neighbours, then re-ranking in float64
-  (3x faster than scikit-learn's brute force on unit rows, itself 10x faster than its cosine
-  brute force; KD/ball trees lose to brute force at D >= 20);
-* above ``HNSW_MIN_ROWS`` rows, when the optional ``faiss-cpu`` package is installed
-  (``pip install "cleanaudit[fast]"``), an approximate HNSW index, re-ranked in float64.
-  Exact search costs N^2 and would take most of an hour at 1M rows; HNSW grows ~N log N.
-  An optional extra, not a dependency: below 200k rows exact search is within ~2x of it.
+* otherwise, up to ``FLAT_MAX_ROWS`` rows, ``flat``: exact, faiss's flat index for float32
+  candidates, re-ranked in float64;
+* above it ``hnsw``: faiss's approximate HNSW index, re-ranked in float64; its recall is
+  measured against ``flat`` on a seeded sample of 1,000 rows and kept on the graph (and in
+  the audit's JSON ``run``), never assumed;
+* ``blocked`` (our exact float32 brute force by column groups, re-ranked in float64) only
+  when faiss cannot be imported, said in the graph's ``note``.
   Rejected: pynndescent (90 s of JIT compilation at 10k rows, recall 0.89 at D=50) and
   hnswlib (2-4x slower than faiss's HNSW at 100k rows, lower recall).
 
@@ -42,7 +55,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +66,9 @@ Progress = Callable[[str, int, int], None]
 
 # Up to this many rows the reference's own search runs (identical graphs, and still fast).
 SKLEARN_MAX_ROWS = 5000
-# Above this many rows an approximate index is used when faiss is installed.
-HNSW_MIN_ROWS = 200_000
+# Up to this many rows faiss's exact flat index; above it its approximate HNSW index (measured, see above).
+FLAT_MAX_ROWS = 200_000
+FALLBACK_NOTE = "faiss could not be imported, so the exact search is cleanaudit's own blocked search (slower)"
 
 
 @dataclass
@@ -69,6 +84,9 @@ class KnnGraph:
     distances: np.ndarray
     metric: str
     method: str = "sklearn"
+    recall: float | None = None  # approximate search only: measured on a sample against exact search
+    recall_sample: int | None = None
+    note: str | None = None  # why a slower method was chosen, when it was
 
     @property
     def k(self) -> int:
@@ -86,7 +104,7 @@ class KnnGraph:
         """
         if k > self.k:
             raise ValueError(f"graph has {self.k} neighbours per row, {k} were asked for")
-        return KnnGraph(self.indices[:, :k], self.distances[:, :k], self.metric, self.method)
+        return replace(self, indices=self.indices[:, :k], distances=self.distances[:, :k])
 
     def to_csr(self):
         """The graph as an N×N sparse distance matrix (explicit zeros kept), e.g. for DBSCAN.
@@ -126,14 +144,18 @@ def _validate(features: np.ndarray) -> np.ndarray:
 
 
 def choose_method(n: int, d: int, metric: str) -> str:
-    """The search ``auto`` picks for N rows of D columns (measurements in the module docstring)."""
+    """The search ``auto`` picks for N rows of D columns (measurements in the module docstring).
+
+    >>> choose_method(1000, 30, "cosine"), choose_method(10**6, 2, "euclidean")
+    ('sklearn', 'sklearn')
+    """
     from cleanaudit.checks.graph.search import has_faiss
 
     if n <= SKLEARN_MAX_ROWS or (metric == "euclidean" and d <= 15):
         return "sklearn"
-    if n > HNSW_MIN_ROWS and has_faiss():
-        return "hnsw"
-    return "blocked"
+    if not has_faiss():
+        return "blocked"
+    return "flat" if n <= FLAT_MAX_ROWS else "hnsw"
 
 
 def duplicate_groups(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -213,8 +235,9 @@ def build_knn_graph(
     """The ``k`` nearest neighbours of every row of ``features`` (self excluded).
 
     ``method`` is ``auto`` (see the module docstring), ``sklearn`` (exact, as the reference
-    searches), ``blocked`` (exact, fast brute force) or ``hnsw`` (approximate; needs
-    faiss-cpu). ``groups`` may pass precomputed :func:`duplicate_groups`. Raises
+    searches), ``flat`` (exact, faiss's flat index), ``blocked`` (exact, our brute force, no
+    faiss needed) or ``hnsw`` (approximate, faiss; its recall is measured on a sample and kept
+    on the graph). ``groups`` may pass precomputed :func:`duplicate_groups`. Raises
     ``ValueError`` unless 1 <= k < N.
 
     >>> g = build_knn_graph(np.array([[0.0, 0], [0, 0], [1, 1], [5, 6]]), k=2)
@@ -228,12 +251,15 @@ def build_knn_graph(
     metric = metric or decide_metric(x)
     if metric not in ("cosine", "euclidean"):
         raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
+    note = None
     if method == "auto":
         method = choose_method(n, d, metric)
+        note = FALLBACK_NOTE if method == "blocked" else None
     from cleanaudit.checks.graph import search as knn_search
 
     searches = {
         "sklearn": knn_search.search_sklearn,
+        "flat": knn_search.search_flat,
         "blocked": knn_search.search_blocked,
         "hnsw": knn_search.search_hnsw,
     }
@@ -242,10 +268,13 @@ def build_knn_graph(
     ind, dist = searches[method](x, k, metric, progress)
     ind = np.ascontiguousarray(ind, np.int64)
     dist = np.ascontiguousarray(dist, np.float64)
+    recall = sample = None
+    if method == "hnsw":  # measured on the search's own result, before copies are reordered
+        recall, sample = knn_search.hnsw_recall(x, ind, dist, metric)
     if correct_exact_duplicates:
         group, sizes = groups if groups is not None else duplicate_groups(x)
         ind, dist = fix_exact_duplicates(ind, dist, group, sizes)
-    return KnnGraph(ind, dist, metric, method)
+    return KnnGraph(ind, dist, metric, method, recall, sample, note)
 
 
 class SharedKnn:
@@ -319,6 +348,28 @@ class SharedKnn:
             self.seconds += time.perf_counter() - start
             self._metric = self._graph.metric
         return self._graph.first(k_eff)
+
+    def record(self) -> dict[str, Any] | None:
+        """The graph as the JSON ``run`` records it (``None`` before it is built).
+
+        >>> knn = SharedKnn(np.random.default_rng(0).normal(size=(50, 2)))
+        >>> _ = knn.graph(5)
+        >>> {key: knn.record()[key] for key in ("method", "metric", "k", "exact", "recall")}
+        {'method': 'sklearn', 'metric': 'euclidean', 'k': 5, 'exact': True, 'recall': None}
+        """
+        g = self._graph
+        if g is None:
+            return None
+        return {
+            "method": g.method,
+            "metric": g.metric,
+            "k": g.k,
+            "exact": g.method != "hnsw",
+            "seconds": round(self.seconds, 3),
+            "recall": None if g.recall is None else round(g.recall, 4),
+            "recall_sample": g.recall_sample,
+            "note": g.note,
+        }
 
     def duplicate_groups(self) -> tuple[np.ndarray, np.ndarray]:
         """Group id and group sizes of identical encoded rows (computed once, see :func:`duplicate_groups`)."""

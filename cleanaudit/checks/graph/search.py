@@ -7,14 +7,20 @@ Each returns ``(indices, distances)``, N×k, self excluded, ascending distance, 
 * :func:`search_blocked`: exact brute force by blocks of float32 matrix products; each block
   keeps only column groups whose maximum can reach the top k+1, then the survivors are
   re-ranked with float64 distances. Threads over row blocks; memory per thread is one tile.
-* :func:`search_hnsw`: approximate (HNSW graph from the optional ``faiss-cpu`` package),
-  re-ranked with float64 distances the same way.
+* :func:`search_flat`: exact, faiss's flat index (``IndexFlatIP`` on unit rows for cosine,
+  ``IndexFlatL2`` for euclidean) for k+1+margin float32 candidates, re-ranked in float64.
+* :func:`search_hnsw`: approximate (faiss's HNSW graph), re-ranked with float64 distances the
+  same way; :func:`hnsw_recall` measures it against :func:`search_flat` on a sample.
+
+faiss runs on OpenMP threads: :func:`faiss_threads` sets them to the cores this process may use
+for one search and restores faiss's setting afterwards.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -166,9 +172,76 @@ def search_blocked(x: np.ndarray, k: int, metric: str, progress: Progress | None
 
 
 def has_faiss() -> bool:
-    import importlib.util
+    """Whether faiss imports here (a wheel that is present but broken counts as absent)."""
+    try:
+        import faiss  # noqa: F401
+    except Exception:  # ImportError, or a wheel built for another CPU/ABI
+        return False
+    return True
 
-    return importlib.util.find_spec("faiss") is not None
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def faiss_threads() -> Iterator[None]:
+    """faiss's OpenMP threads set to this process's cores for one search, then restored."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(_cores())
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
+def _faiss_rows(x: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """float64 rows for exact distances and the float32 rows faiss indexes (unit or centred rows)."""
+    exact, q, _ = _prepared(x, metric)
+    if metric == "euclidean":
+        q = exact.astype(np.float32)
+    return exact, np.ascontiguousarray(q)
+
+
+_FLAT_QUERIES = 8192  # query rows per flat search: faiss keeps 8192 x k1 results, we re-rank them
+
+
+def search_flat(
+    x: np.ndarray, k: int, metric: str, progress: Progress | None, *, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours with faiss's flat index, re-ranked in float64.
+
+    ``rows`` limits the queries to those rows (all rows are still searched); the result then
+    has one line per given row.
+
+    >>> ind, dist = search_flat(np.array([[0.0, 1], [0, 2], [5, 0]]), 1, "euclidean", None)
+    >>> ind.ravel().tolist(), dist.ravel().tolist()
+    ([1, 0, 0], [1.0, 1.0, 5.0990195135927845])
+    """
+    import faiss
+
+    n = len(x)
+    exact, q = _faiss_rows(x, metric)
+    index = faiss.IndexFlatIP(q.shape[1]) if metric == "cosine" else faiss.IndexFlatL2(q.shape[1])
+    index.add(q)
+    queries = np.arange(n) if rows is None else np.asarray(rows, np.int64)
+    k1 = min(k + 1 + _MARGIN, n)
+    ind_out = np.empty((len(queries), k), np.int64)
+    dist_out = np.empty((len(queries), k), np.float64)
+    with faiss_threads():
+        for start in range(0, len(queries), _FLAT_QUERIES):
+            part = slice(start, start + _FLAT_QUERIES)
+            block = queries[part]
+            _, cand = index.search(q[block], k1)
+            ind_out[part], dist_out[part] = rerank(exact, block, cand.astype(np.int64), k, metric)
+            if progress:
+                progress("neighbours", min(start + _FLAT_QUERIES, len(queries)), len(queries))
+    return ind_out, dist_out
 
 
 def search_hnsw(x: np.ndarray, k: int, metric: str, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
@@ -176,25 +249,50 @@ def search_hnsw(x: np.ndarray, k: int, metric: str, progress: Progress | None) -
     import faiss
 
     n = len(x)
-    exact, q, _ = _prepared(x, metric)
-    if metric == "euclidean":
-        q = exact.astype(np.float32)
-    q = np.ascontiguousarray(q)
+    exact, q = _faiss_rows(x, metric)
     space = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
     index = faiss.IndexHNSWFlat(q.shape[1], 32, space)
     index.hnsw.efConstruction = 80
-    index.add(q)
     k1 = min(k + 1 + _MARGIN, n)
     index.hnsw.efSearch = max(128, 2 * k1)
     ind_out = np.empty((n, k), np.int64)
     dist_out = np.empty((n, k), np.float64)
     step = 65536
-    for start in range(0, n, step):
-        rows = np.arange(start, min(start + step, n))
-        _, cand = index.search(q[rows], k1)
-        for a in range(0, len(rows), 4096):  # re-rank a slice at a time: bounded memory
-            sub = rows[a : a + 4096]
-            ind_out[sub], dist_out[sub] = rerank(exact, sub, cand[a : a + 4096].astype(np.int64), k, metric)
-        if progress:
-            progress("neighbours", int(rows[-1] + 1), n)
+    with faiss_threads():
+        index.add(q)
+        for start in range(0, n, step):
+            rows = np.arange(start, min(start + step, n))
+            _, cand = index.search(q[rows], k1)
+            for a in range(0, len(rows), 4096):  # re-rank a slice at a time: bounded memory
+                sub = rows[a : a + 4096]
+                ind_out[sub], dist_out[sub] = rerank(exact, sub, cand[a : a + 4096].astype(np.int64), k, metric)
+            if progress:
+                progress("neighbours", int(rows[-1] + 1), n)
     return ind_out, dist_out
+
+
+RECALL_SAMPLE = 1000  # query rows whose approximate neighbours are checked against exact search
+
+
+def recall_sample(n: int, seed: int = 0) -> np.ndarray:
+    """The rows an approximate graph is checked on: at most ``RECALL_SAMPLE``, seeded, ascending.
+
+    >>> recall_sample(5).tolist(), len(recall_sample(10**6))
+    ([0, 1, 2, 3, 4], 1000)
+    """
+    if n <= RECALL_SAMPLE:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, RECALL_SAMPLE, replace=False))
+
+
+def hnsw_recall(x: np.ndarray, ind: np.ndarray, dist: np.ndarray, metric: str, *, seed: int = 0) -> tuple[float, int]:
+    """Share of the exact k neighbours an approximate graph found, on a seeded sample of rows.
+
+    Exact neighbours come from :func:`search_flat`. A found neighbour at the exact k-th distance
+    counts (a tie: another row at the same distance is as near). Returns (recall, sample size).
+    """
+    rows = recall_sample(len(x), seed)
+    k = ind.shape[1]
+    _, exact_dist = search_flat(x, k, metric, None, rows=rows)
+    found = (dist[rows] <= exact_dist[:, -1:] + 1e-12).sum(axis=1)
+    return float(np.minimum(found, k).mean() / k), len(rows)
