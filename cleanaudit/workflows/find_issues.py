@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING, Any
 from cleanaudit.workflows.request import DataRequest
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from cleanaudit.events import Events
     from cleanaudit.workflows.labels import FindIssuesResult
+    from cleanaudit.workflows.prepare import Prepared
+    from cleanaudit.workflows.selfcheck import SelfCheckResult
 
 
 @dataclass
@@ -81,14 +85,16 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
     return result
 
 
-def _self_check(prepared: Any, request: FindIssuesRequest, flagged: Any, settings: dict[str, Any], train: bool) -> Any:
+def _self_check(
+    prepared: Prepared, request: FindIssuesRequest, flagged: np.ndarray, settings: dict[str, Any], train: bool
+) -> SelfCheckResult:
     """find-issues rerun, with the same settings, where the label errors are planted (:mod:`.selfcheck`)."""
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.selfcheck import parse_rate, run_self_check
 
     names = prepared.dataset.class_names
 
-    def detect(planted: Any, pred_probs: Any) -> Any:
+    def detect(planted: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
         return labels.find_issues_result(planted, pred_probs, names, **settings).is_issue
 
     rate = parse_rate(request.self_check)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from cleanaudit import engine
 from cleanaudit.engine.issues import label_issues
 from cleanaudit.models.ensemble import Member, describe_members, member_weights, mix_pred_probs
 from cleanaudit.workflows.result import CommandOutcome, RunContext
+
+if TYPE_CHECKING:
+    from cleanaudit.workflows.selfcheck import SelfCheckResult
 
 
 def _names(class_names: Sequence[Any], codes: np.ndarray) -> list[Any]:
@@ -43,7 +46,7 @@ class FindIssuesResult(CommandOutcome):
     rank_by: str
     positions: np.ndarray | None = None  # input row of each analysed row (None: all rows, in order)
     not_analysed: dict[str, Any] | None = None  # the JSON record of the input rows left out
-    self_check: Any = None  # a workflows.selfcheck.SelfCheckResult with --self-check
+    self_check: SelfCheckResult | None = None  # with --self-check
     context: RunContext | None = field(default=None, repr=False, compare=False)  # set by run_find_issues
 
     @property
