@@ -103,7 +103,7 @@ class RichEvents:
         if note.kind == "model_selection" and note.details:
             from cleanaudit.report.terminal import candidates_table
 
-            self.console.print(candidates_table(note.details["candidates"]))
+            self.console.print(candidates_table(note.details["candidates"], note.details.get("plan")))
             return
         # A log (stderr not a terminal) gets each note on one line, unbroken, as grep wants it.
         piped = not self.console.is_terminal

@@ -122,8 +122,11 @@ def natural_width(console: Console, table: Table) -> Measurement:
     return Measurement.get(console, unbounded, table)
 
 
-def candidates_table(candidates: Sequence[dict[str, Any]]) -> Table:
-    """The ``--model auto`` comparison (rows sorted by the clipped log loss, the chosen one marked)."""
+def candidates_table(candidates: Sequence[dict[str, Any]], plan: str | None = None) -> Table:
+    """The ``--model auto`` comparison (rows sorted by the clipped log loss, the chosen one marked).
+
+    ``plan`` is the note's account of the large-data settings, shown under the caption.
+    """
     table = Table(title="--model auto: out-of-fold scores against the given labels", title_justify="left")
     for column in ("model", "clipped log loss", "log loss", "accuracy", "seconds"):
         table.add_column(column, justify="left" if column == "model" else "right")
@@ -136,16 +139,7 @@ def candidates_table(candidates: Sequence[dict[str, Any]]) -> Table:
         row = [f"{clipped:.4f}", f"{c['log_loss']:.4f}", f"{c['accuracy']:.4f}", f"{c['seconds']:.1f}"]
         table.add_row(c["model"] + mark, *row)
     caption = "chosen: the lowest clipped log loss (probabilities below 0.001 count as 0.001)"
-    bounded = [c for c in candidates if c.get("params") or c.get("max_train_rows")]
-    if bounded:  # large data: one fold, bounded settings (the note in JSON has them all)
-        settings = "; ".join(
-            f"{c['model']} "
-            + ", ".join(f"{k}={v}" for k, v in c["params"].items())
-            + (f", at most {c['max_train_rows']:,} training rows per fold" if c.get("max_train_rows") else "")
-            for c in bounded
-        )
-        caption += f"\nscored on one fold ({candidates[0]['rows']:,} rows), with bounded settings: {settings}"
-    table.caption = caption
+    table.caption = caption + (f"\n{plan}" if plan else "")
     return table
 
 

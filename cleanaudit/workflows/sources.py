@@ -329,13 +329,15 @@ def note_candidates(log: NoteLog, chosen_label: str, candidates: list[Any]) -> N
     ranked = sorted(candidates, key=lambda c: c.clipped_log_loss)
     scores = ", ".join(f"{c.name} failed" if c.error else f"{c.name} {c.clipped_log_loss:.4f}" for c in ranked)
     rows = [dict(c.record(), chosen=c.name == chosen) for c in ranked]
-    bounded = [c for c in candidates if c.params or c.max_train_rows]
+    details: dict[str, Any] = {"candidates": rows}
     plan = ""
-    if bounded:
+    bounded = [c for c in candidates if c.params or c.max_train_rows]
+    if bounded:  # the table's caption shows the same words (details["plan"])
         settings = "; ".join(
             f"{c.name} " + ", ".join([f"{k}={v}" for k, v in c.params.items()] + _cap(c.max_train_rows))
             for c in bounded
         )
+        details["plan"] = f"scored on one fold ({candidates[0].rows:,} rows), with bounded settings: {settings}"
         plan = (
             f". From {AUTO_LARGE:,} rows on it scores each candidate on one fold ({candidates[0].rows:,} rows), "
             f"then cross-validates the chosen one, with bounded settings ({settings}); "
@@ -345,7 +347,7 @@ def note_candidates(log: NoteLog, chosen_label: str, candidates: list[Any]) -> N
         "model_selection",
         f"--model auto chose {chosen}, the lowest out-of-fold log loss against the given labels, with "
         f"probabilities clipped at {SELECTION_CLIP:g} ({scores}){plan}",
-        details={"candidates": rows},
+        details=details,
     )
 
 
