@@ -189,7 +189,7 @@ def test_flat_search_in_query_blocks_and_for_some_rows(monkeypatch) -> None:
     x = np.random.default_rng(6).normal(size=(1500, 12))
     whole = knn_search.search_flat(x, 7, "cosine", None)
     calls: list[tuple[str, int, int]] = []
-    monkeypatch.setattr(knn_search, "_FLAT_QUERIES", 400)
+    monkeypatch.setattr(knn_search, "_QUERY_ROWS", 400)
     blocks = knn_search.search_flat(x, 7, "cosine", lambda *a: calls.append(a))
     np.testing.assert_array_equal(blocks[0], whole[0])
     assert [c[1] for c in calls] == [400, 800, 1200, 1500] and calls[-1][2] == 1500

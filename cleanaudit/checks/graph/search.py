@@ -208,7 +208,30 @@ def _faiss_rows(x: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
     return exact, np.ascontiguousarray(q)
 
 
-_FLAT_QUERIES = 8192  # query rows per flat search: faiss keeps 8192 x k1 results, we re-rank them
+_QUERY_ROWS = 8192  # query rows per faiss search: faiss keeps 8192 x k1 candidates, we re-rank them
+
+
+def _ranked(
+    index: Any,
+    exact: np.ndarray,
+    q: np.ndarray,
+    queries: np.ndarray,
+    k: int,
+    metric: str,
+    progress: Progress | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Search ``index`` for ``queries`` a block at a time, re-ranking each block's candidates in float64."""
+    k1 = min(k + 1 + _MARGIN, len(exact))
+    ind_out = np.empty((len(queries), k), np.int64)
+    dist_out = np.empty((len(queries), k), np.float64)
+    for start in range(0, len(queries), _QUERY_ROWS):
+        part = slice(start, start + _QUERY_ROWS)
+        block = queries[part]
+        _, cand = index.search(q[block], k1)
+        ind_out[part], dist_out[part] = rerank(exact, block, cand.astype(np.int64), k, metric)
+        if progress:
+            progress("neighbours", min(start + _QUERY_ROWS, len(queries)), len(queries))
+    return ind_out, dist_out
 
 
 def search_flat(
@@ -225,50 +248,26 @@ def search_flat(
     """
     import faiss
 
-    n = len(x)
     exact, q = _faiss_rows(x, metric)
     index = faiss.IndexFlatIP(q.shape[1]) if metric == "cosine" else faiss.IndexFlatL2(q.shape[1])
     index.add(q)
-    queries = np.arange(n) if rows is None else np.asarray(rows, np.int64)
-    k1 = min(k + 1 + _MARGIN, n)
-    ind_out = np.empty((len(queries), k), np.int64)
-    dist_out = np.empty((len(queries), k), np.float64)
+    queries = np.arange(len(x)) if rows is None else np.asarray(rows, np.int64)
     with faiss_threads():
-        for start in range(0, len(queries), _FLAT_QUERIES):
-            part = slice(start, start + _FLAT_QUERIES)
-            block = queries[part]
-            _, cand = index.search(q[block], k1)
-            ind_out[part], dist_out[part] = rerank(exact, block, cand.astype(np.int64), k, metric)
-            if progress:
-                progress("neighbours", min(start + _FLAT_QUERIES, len(queries)), len(queries))
-    return ind_out, dist_out
+        return _ranked(index, exact, q, queries, k, metric, progress)
 
 
 def search_hnsw(x: np.ndarray, k: int, metric: str, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
     """Approximate k nearest neighbours with faiss's HNSW index, re-ranked in float64."""
     import faiss
 
-    n = len(x)
     exact, q = _faiss_rows(x, metric)
     space = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
     index = faiss.IndexHNSWFlat(q.shape[1], 32, space)
     index.hnsw.efConstruction = 80
-    k1 = min(k + 1 + _MARGIN, n)
-    index.hnsw.efSearch = max(128, 2 * k1)
-    ind_out = np.empty((n, k), np.int64)
-    dist_out = np.empty((n, k), np.float64)
-    step = 65536
+    index.hnsw.efSearch = max(128, 2 * min(k + 1 + _MARGIN, len(x)))
     with faiss_threads():
         index.add(q)
-        for start in range(0, n, step):
-            rows = np.arange(start, min(start + step, n))
-            _, cand = index.search(q[rows], k1)
-            for a in range(0, len(rows), 4096):  # re-rank a slice at a time: bounded memory
-                sub = rows[a : a + 4096]
-                ind_out[sub], dist_out[sub] = rerank(exact, sub, cand[a : a + 4096].astype(np.int64), k, metric)
-            if progress:
-                progress("neighbours", int(rows[-1] + 1), n)
-    return ind_out, dist_out
+        return _ranked(index, exact, q, np.arange(len(x)), k, metric, progress)
 
 
 RECALL_SAMPLE = 1000  # query rows whose approximate neighbours are checked against exact search
