@@ -133,8 +133,16 @@ def select_model(
             )
         except ModelError as err:
             seconds = time.perf_counter() - start
-            failed = Candidate(name, float("inf"), float("nan"), seconds, err.message, rows=len(rows), params=params)
-            failed.max_train_rows = plan.get("max_train_rows")
+            failed = Candidate(
+                name,
+                float("inf"),
+                float("nan"),
+                seconds,
+                err.message,
+                rows=len(rows),
+                params=params,
+                max_train_rows=plan.get("max_train_rows"),
+            )
             candidates.append(failed)
             done[0] = (1 if large else cv) * len(candidates)
             continue

@@ -46,10 +46,11 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
     from cleanaudit.workflows.prepare import prepare
 
     train = Path(request.train) if request.train is not None else None
+    rate = None
     if request.self_check is not None:
         from cleanaudit.workflows.selfcheck import parse_rate
 
-        parse_rate(request.self_check)  # before any fitting
+        rate = parse_rate(request.self_check)  # before any fitting
     prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting, train=train)
     ds = prepared.dataset
     settings: dict[str, Any] = dict(
@@ -75,8 +76,8 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
             ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, positions=ds.positions, **settings
         )
     payload = result.payload(request.top or None)
-    if request.self_check is not None:
-        result.self_check = _self_check(prepared, request, result.is_issue, settings, train is not None)
+    if rate is not None:
+        result.self_check = _self_check(prepared, request, rate, result.is_issue, settings, train is not None)
         payload["self_check"] = result.self_check.payload()
     measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
     result.context = prepared.conclude(
@@ -86,18 +87,22 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
 
 
 def _self_check(
-    prepared: Prepared, request: FindIssuesRequest, flagged: np.ndarray, settings: dict[str, Any], train: bool
+    prepared: Prepared,
+    request: FindIssuesRequest,
+    rate: float | str,
+    flagged: np.ndarray,
+    settings: dict[str, Any],
+    train: bool,
 ) -> SelfCheckResult:
     """find-issues rerun, with the same settings, where the label errors are planted (:mod:`.selfcheck`)."""
     from cleanaudit.workflows import labels
-    from cleanaudit.workflows.selfcheck import parse_rate, run_self_check
+    from cleanaudit.workflows.selfcheck import run_self_check
 
     names = prepared.dataset.class_names
 
     def detect(planted: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
         return labels.find_issues_result(planted, pred_probs, names, **settings).is_issue
 
-    rate = parse_rate(request.self_check)
     return run_self_check(
         prepared, request, flagged, detect, rate, ensemble_weighting=request.ensemble_weighting, train=train
     )
