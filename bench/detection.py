@@ -115,6 +115,7 @@ def run_cli(path: Path, label: str, rows: int, threads: int, extra: tuple[str, .
             "filter_by": report.get("filter_by"),
             "rank_by": report.get("rank_by"),
         },
+        "self_check": report.get("self_check"),  # with --self-check (bench/self_check.py)
     }
 
 
