@@ -407,11 +407,11 @@ def test_audit_out_says_what_it_wrote(cli, mixed_table, tmp_path):
     assert "wrote" not in cli(*args, "--quiet").stderr
 
 
-def test_model_comparison_sorted_with_the_chosen_marked(tutorial_dir, tmp_path):
-    from cleanaudit.report.audit_report import audit_result_tables
+def _label_audit(tutorial_dir):
+    """The label check of an audit on the tutorial data, with its given pred_probs (no fitting)."""
     from cleanaudit.workflows.audit import AuditRequest, run_audit
 
-    result = run_audit(
+    return run_audit(
         AuditRequest(
             tutorial_dir / "train.csv",
             label="y",
@@ -420,6 +420,12 @@ def test_model_comparison_sorted_with_the_chosen_marked(tutorial_dir, tmp_path):
             checks=["label"],
         )
     )
+
+
+def test_model_comparison_sorted_with_the_chosen_marked(tutorial_dir, tmp_path):
+    from cleanaudit.report.audit_report import audit_result_tables
+
+    result = _label_audit(tutorial_dir)
     result.context.run["model"] = "auto:rf"
     result.context.run["model_candidates"] = [
         {"model": "logreg", "log_loss": 0.9, "accuracy": 0.6, "seconds": 1.0, "error": None},
@@ -434,17 +440,8 @@ def test_unreliable_banner_from_the_run_record(tutorial_dir, tmp_path):
     from cleanaudit.cli.render import audit_files, run_markdown
     from cleanaudit.report.audit_report import audit_result_tables
     from cleanaudit.report.envelope import context_envelope
-    from cleanaudit.workflows.audit import AuditRequest, run_audit
 
-    result = run_audit(
-        AuditRequest(
-            tutorial_dir / "train.csv",
-            label="y",
-            features=["x1", "x2"],
-            pred_probs=tutorial_dir / "pred_probs_cv3_logreg_by_name.npy",
-            checks=["label"],
-        )
-    )
+    result = _label_audit(tutorial_dir)
     context = result.context
     tables = audit_result_tables(result)
     context.run.pop("model_check", None)
