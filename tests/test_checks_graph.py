@@ -143,8 +143,8 @@ def test_auto_method_choice(monkeypatch) -> None:
     assert knn.choose_method(100_000, 16, "euclidean") == "flat"
     assert knn.choose_method(5001, 30, "cosine") == "flat"
     assert knn.choose_method(knn.FLAT_MAX_ROWS, 30, "cosine") == "flat"
-    assert knn.choose_method(knn.FLAT_MAX_ROWS + 1, 30, "cosine") == "hnsw"
-    assert knn.choose_method(10**6, 50, "euclidean") == "hnsw"
+    assert knn.choose_method(knn.FLAT_MAX_ROWS + 1, 30, "cosine") == "ivf"
+    assert knn.choose_method(10**6, 50, "euclidean") == "ivf"
     monkeypatch.setattr(knn_search, "has_faiss", lambda: False)
     assert knn.choose_method(5000, 50, "cosine") == "sklearn"
     assert knn.choose_method(100_000, 30, "cosine") == "blocked"
@@ -213,40 +213,67 @@ def test_faiss_threads_are_set_for_the_search_and_restored() -> None:
         faiss.omp_set_num_threads(before)
 
 
-def _exact_but_wrong_for(rows: np.ndarray, far: int):
-    """An 'hnsw' search that is exact except that ``rows`` get row ``far`` as their last neighbour."""
-    from cleanaudit.checks.graph import search as knn_search
-
-    def search(x, k, metric, progress):
-        ind, dist = knn_search.search_blocked(x, k, metric, progress)
-        ind[rows, -1] = far
-        dist[rows, -1] = np.linalg.norm(x[rows] - x[far], axis=1)
-        return ind, dist
-
-    return search
-
-
 @pytest.mark.parametrize(("n", "wrong", "expected_sample"), [(800, "half", 800), (3000, "all", 1000)])
-def test_hnsw_recall_is_measured_against_exact_search(monkeypatch, n, wrong, expected_sample) -> None:
+def test_recall_is_measured_against_exact_search(n, wrong, expected_sample) -> None:
+    """A graph that is exact except that some rows get a far row as their last neighbour."""
     pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import approximate
     from cleanaudit.checks.graph import search as knn_search
 
     x = np.random.default_rng(7).normal(size=(n, 8))
     x[0] = 1000.0  # far from everything: nobody's true neighbour
     rows = np.arange(1, n // 2) if wrong == "half" else np.arange(1, n)
-    monkeypatch.setattr(knn_search, "search_hnsw", _exact_but_wrong_for(rows, 0))
-    g = build_knn_graph(x, 10, metric="euclidean", method="hnsw")
-    sample = knn_search.recall_sample(n)
+    ind, dist = knn_search.search_blocked(x, 10, "euclidean", None)
+    ind[rows, -1] = 0
+    dist[rows, -1] = np.linalg.norm(x[rows] - x[0], axis=1)
+    recall, size = approximate.measured_recall(x, ind, dist, "euclidean")
+    sample = approximate.recall_sample(n)
     share_wrong = np.isin(sample, rows).mean()  # each wrong row misses 1 of its 10 neighbours
-    assert g.recall_sample == expected_sample == len(sample)
-    assert g.recall == pytest.approx(1 - share_wrong / 10, abs=1e-12)
-    assert g.recall < 0.99
-    shared = SharedKnn(x, metric="euclidean", method="hnsw")
+    assert size == expected_sample == len(sample)
+    assert recall == pytest.approx(1 - share_wrong / 10, abs=1e-12)
+    assert recall < 0.99
+
+
+def _true_recall(approx, exact) -> float:
+    return float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(exact.indices, approx.indices)]))
+
+
+def test_ivf_reaches_its_recall_target_and_says_so() -> None:
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(3)
+    x = np.vstack([rng.normal(c, 1.0, size=(1500, 12)) for c in rng.normal(0, 6, size=(4, 12))])
+    exact = build_knn_graph(x, 10, method="blocked")
+    approx = build_knn_graph(x, 10, method="ivf")
+    params = approx.params
+    assert approx.method == "ivf" and approx.recall_sample == 1000
+    assert approx.recall >= 0.95 or params["nprobe"] == params["nlist"] // 16
+    assert params["nlist"] == 77 and params["train_rows"] == 40 * 77 and params["target"] == 0.95
+    # The recall on the sample estimates the recall over all rows.
+    assert abs(_true_recall(approx, exact) - approx.recall) < 0.03
+    assert (approx.indices != np.arange(len(x))[:, None]).all()
+    assert (np.diff(approx.distances, axis=1) >= 0).all()
+    shared = SharedKnn(x, method="ivf")
     shared.graph(10)
     record = shared.record()
-    assert record["method"] == "hnsw" and not record["exact"]
-    assert record["recall"] == round(g.recall, 4) and record["recall_sample"] == expected_sample
-    assert record["k"] == 10 and record["metric"] == "euclidean" and record["seconds"] >= 0
+    assert record["method"] == "ivf" and not record["exact"] and record["params"] == params
+    assert record["recall"] == round(approx.recall, 4) and record["recall_sample"] == 1000
+
+
+def test_ivf_scans_more_cells_on_harder_data() -> None:
+    """Unstructured 30-D noise needs more cells than tight clusters for the same recall."""
+    pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import approximate
+
+    rng = np.random.default_rng(4)
+    easy = np.vstack([rng.normal(c, 0.05, size=(400, 30)) for c in rng.normal(0, 5, size=(20, 30))])
+    hard = rng.normal(size=(8000, 30))
+    easy_graph = approximate.search_ivf(easy, 10, "euclidean", None)
+    hard_graph = approximate.search_ivf(hard, 10, "euclidean", None)
+    assert easy_graph.params["nprobe"] < hard_graph.params["nprobe"]
+    assert easy_graph.recall >= 0.95
+    # A target out of reach stops at a sixteenth of the cells, and the recall says what was reached.
+    capped = approximate.search_ivf(hard, 10, "euclidean", None, target=1.01)
+    assert capped.params["nprobe"] == capped.params["nlist"] // 16 and capped.recall < 1.01
 
 
 def test_hnsw_recall_of_the_real_search_is_high() -> None:

@@ -87,6 +87,7 @@ class KnnGraph:
     recall: float | None = None  # approximate search only: measured on a sample against exact search
     recall_sample: int | None = None
     note: str | None = None  # why a slower method was chosen, when it was
+    params: dict[str, Any] | None = None  # approximate search only: the index settings it used
 
     @property
     def k(self) -> int:
@@ -155,7 +156,7 @@ def choose_method(n: int, d: int, metric: str) -> str:
         return "sklearn"
     if not has_faiss():
         return "blocked"
-    return "flat" if n <= FLAT_MAX_ROWS else "hnsw"
+    return "flat" if n <= FLAT_MAX_ROWS else "ivf"
 
 
 def duplicate_groups(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -236,9 +237,9 @@ def build_knn_graph(
 
     ``method`` is ``auto`` (see the module docstring), ``sklearn`` (exact, as the reference
     searches), ``flat`` (exact, faiss's flat index), ``blocked`` (exact, our brute force, no
-    faiss needed) or ``hnsw`` (approximate, faiss; its recall is measured on a sample and kept
-    on the graph). ``groups`` may pass precomputed :func:`duplicate_groups`. Raises
-    ``ValueError`` unless 1 <= k < N.
+    faiss needed), ``ivf`` or ``hnsw`` (approximate, faiss; their recall is measured on a sample
+    and kept on the graph, with the index settings in ``params``). ``groups`` may pass
+    precomputed :func:`duplicate_groups`. Raises ``ValueError`` unless 1 <= k < N.
 
     >>> g = build_knn_graph(np.array([[0.0, 0], [0, 0], [1, 1], [5, 6]]), k=2)
     >>> g.metric, g.indices[:2].tolist(), g.distances[0].tolist()
@@ -255,26 +256,32 @@ def build_knn_graph(
     if method == "auto":
         method = choose_method(n, d, metric)
         note = FALLBACK_NOTE if method == "blocked" else None
+    from cleanaudit.checks.graph import approximate
     from cleanaudit.checks.graph import search as knn_search
 
-    searches = {
+    exact_searches = {
         "sklearn": knn_search.search_sklearn,
         "flat": knn_search.search_flat,
         "blocked": knn_search.search_blocked,
-        "hnsw": knn_search.search_hnsw,
     }
-    if method not in searches:
-        raise ValueError(f"unknown method {method!r}; choose from auto, {', '.join(searches)}")
-    ind, dist = searches[method](x, k, metric, progress)
+    approximate_searches = {"ivf": approximate.search_ivf, "hnsw": approximate.search_hnsw}
+    recall = sample = params = None
+    if method in exact_searches:
+        ind, dist = exact_searches[method](x, k, metric, progress)
+    elif method in approximate_searches:
+        # Recall is measured on the search's own result, before copies are reordered.
+        found = approximate_searches[method](x, k, metric, progress)
+        ind, dist = found.indices, found.distances
+        recall, sample, params = found.recall, found.recall_sample, found.params
+    else:
+        known = ", ".join([*exact_searches, *approximate_searches])
+        raise ValueError(f"unknown method {method!r}; choose from auto, {known}")
     ind = np.ascontiguousarray(ind, np.int64)
     dist = np.ascontiguousarray(dist, np.float64)
-    recall = sample = None
-    if method == "hnsw":  # measured on the search's own result, before copies are reordered
-        recall, sample = knn_search.hnsw_recall(x, ind, dist, metric)
     if correct_exact_duplicates:
         group, sizes = groups if groups is not None else duplicate_groups(x)
         ind, dist = fix_exact_duplicates(ind, dist, group, sizes)
-    return KnnGraph(ind, dist, metric, method, recall, sample, note)
+    return KnnGraph(ind, dist, metric, method, recall, sample, note, params)
 
 
 class SharedKnn:
@@ -364,11 +371,12 @@ class SharedKnn:
             "method": g.method,
             "metric": g.metric,
             "k": g.k,
-            "exact": g.method != "hnsw",
+            "exact": g.recall is None,
             "seconds": round(self.seconds, 3),
             "recall": None if g.recall is None else round(g.recall, 4),
             "recall_sample": g.recall_sample,
             "note": g.note,
+            "params": g.params,
         }
 
     def duplicate_groups(self) -> tuple[np.ndarray, np.ndarray]:

@@ -9,8 +9,8 @@ Each returns ``(indices, distances)``, N×k, self excluded, ascending distance, 
   re-ranked with float64 distances. Threads over row blocks; memory per thread is one tile.
 * :func:`search_flat`: exact, faiss's flat index (``IndexFlatIP`` on unit rows for cosine,
   ``IndexFlatL2`` for euclidean) for k+1+margin float32 candidates, re-ranked in float64.
-* :func:`search_hnsw`: approximate (faiss's HNSW graph), re-ranked with float64 distances the
-  same way; :func:`hnsw_recall` measures it against :func:`search_flat` on a sample.
+* The approximate searches for large tables (IVF, HNSW) are in :mod:`~cleanaudit.checks.graph.approximate`;
+  they re-rank with :func:`rerank` and measure their recall against :func:`search_flat`.
 
 faiss runs on OpenMP threads: :func:`faiss_threads` sets them to the cores this process may use
 for one search and restores faiss's setting afterwards.
@@ -254,44 +254,3 @@ def search_flat(
     queries = np.arange(len(x)) if rows is None else np.asarray(rows, np.int64)
     with faiss_threads():
         return _ranked(index, exact, q, queries, k, metric, progress)
-
-
-def search_hnsw(x: np.ndarray, k: int, metric: str, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
-    """Approximate k nearest neighbours with faiss's HNSW index, re-ranked in float64."""
-    import faiss
-
-    exact, q = _faiss_rows(x, metric)
-    space = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
-    index = faiss.IndexHNSWFlat(q.shape[1], 32, space)
-    index.hnsw.efConstruction = 80
-    index.hnsw.efSearch = max(128, 2 * min(k + 1 + _MARGIN, len(x)))
-    with faiss_threads():
-        index.add(q)
-        return _ranked(index, exact, q, np.arange(len(x)), k, metric, progress)
-
-
-RECALL_SAMPLE = 1000  # query rows whose approximate neighbours are checked against exact search
-
-
-def recall_sample(n: int, seed: int = 0) -> np.ndarray:
-    """The rows an approximate graph is checked on: at most ``RECALL_SAMPLE``, seeded, ascending.
-
-    >>> recall_sample(5).tolist(), len(recall_sample(10**6))
-    ([0, 1, 2, 3, 4], 1000)
-    """
-    if n <= RECALL_SAMPLE:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, RECALL_SAMPLE, replace=False))
-
-
-def hnsw_recall(x: np.ndarray, ind: np.ndarray, dist: np.ndarray, metric: str, *, seed: int = 0) -> tuple[float, int]:
-    """Share of the exact k neighbours an approximate graph found, on a seeded sample of rows.
-
-    Exact neighbours come from :func:`search_flat`. A found neighbour at the exact k-th distance
-    counts (a tie: another row at the same distance is as near). Returns (recall, sample size).
-    """
-    rows = recall_sample(len(x), seed)
-    k = ind.shape[1]
-    _, exact_dist = search_flat(x, k, metric, None, rows=rows)
-    found = (dist[rows] <= exact_dist[:, -1:] + 1e-12).sum(axis=1)
-    return float(np.minimum(found, k).mean() / k), len(rows)
