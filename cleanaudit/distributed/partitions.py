@@ -145,8 +145,9 @@ def _csv_partitions(files: list[str], client: Client | None, blocksize: int) -> 
     import dask.dataframe as dd
 
     seps = {"\t" if _suffix(f) in (".tsv", ".tab") else "," for f in files}
-    try:
-        frame = dd.read_csv(files, blocksize=blocksize, sep=seps.pop(), assume_missing=True)
+    try:  # text stays the dtype pandas' own read_csv gives it, as in a local run
+        with dask.config.set({"dataframe.convert-string": False}):
+            frame = dd.read_csv(files, blocksize=blocksize, sep=seps.pop(), assume_missing=True)
     except Exception as err:  # dask reads the header and a sample here
         raise InputError(f"cannot parse {files[0]} as CSV: {_one_line(err)}", hint="check the file") from None
     parts = list(frame.to_delayed())
