@@ -101,3 +101,57 @@ def test_a_missing_label_column_fails_before_any_pass(tmp_path, client):
     frame.to_parquet(tmp_path / "t.parquet")
     with pytest.raises(InputError, match="label column 'Y' not found"):
         run_table_find_issues(FindIssuesRequest(str(tmp_path / "t.parquet"), label="Y", pred_probs="p.npy"), client)
+
+
+def test_exact_checks_equal_the_local_checks(tmp_path, client):
+    from cleanaudit.checks.base import CheckInputs
+    from cleanaudit.checks.class_imbalance import run as class_imbalance
+    from cleanaudit.checks.near_duplicate import conflicting_groups, exact_duplicate_groups
+    from cleanaudit.checks.null import run as null
+    from cleanaudit.data.load import load_dataset
+    from cleanaudit.distributed.table import read_table_labels
+    from cleanaudit.distributed.table_checks import run_table_checks
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"a": rng.integers(0, 3, 4000).astype(float), "b": rng.choice(["p", "q"], 4000)})
+    frame["c"] = rng.integers(0, 2, 4000).astype(float)
+    frame.loc[rng.random(4000) < 0.2, "a"] = np.nan
+    frame.loc[rng.random(4000) < 0.1, ["b", "c"]] = None
+    frame.loc[[7, 3000], ["a", "b", "c"]] = None
+    frame["y"] = rng.choice(["u", "v", "w"], 4000, p=[0.9, 0.08, 0.02])
+    frame.loc[[11, 2222], "y"] = None
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path, row_group_size=450)
+    local = load_dataset([path], label="y")
+    read = read_table_labels(FindIssuesRequest(str(path), label="y"), client)
+    got = run_table_checks(read, client, feature_columns=list(local.features.columns))
+    inputs = CheckInputs(local.num_examples, local.class_names, labels=local.labels, raw_features=local.features)
+    want_null = null(inputs, {})
+    assert got.results["null"].info == want_null.info
+    np.testing.assert_array_equal(got.results["null"].score, want_null.score)
+    np.testing.assert_array_equal(got.results["null"].is_issue, want_null.is_issue)
+    assert got.results["class_imbalance"].info == class_imbalance(inputs, {"threshold": 0.1}).info
+    groups = exact_duplicate_groups(inputs)
+    np.testing.assert_array_equal(got.exact_duplicate_group, groups)
+    assert got.has_conflicting_labels.sum() == conflicting_groups(groups, local.labels)[groups[groups >= 0]].sum()
+    assert got.skipped["outlier"].startswith("needs the neighbour graph")
+
+
+def test_rows_are_written_as_parquet_partitions_with_the_report(tmp_path, client):
+    from cleanaudit.distributed.table import read_table_labels
+    from cleanaudit.distributed.table_checks import write_table_rows
+
+    frame, probs = _noisy_table(5_000, 3)
+    data, pp = tmp_path / "t.parquet", tmp_path / "pp.npy"
+    frame.to_parquet(data, row_group_size=1_000)
+    np.save(pp, probs)
+    request = FindIssuesRequest(str(data), label="y", pred_probs=str(pp))
+    result = run_table_find_issues(request, client)
+    read = read_table_labels(request, client)
+    out = write_table_rows(tmp_path / "out", result, read, {"command": "find-issues", **result.context.payload})
+    parts = sorted((out / "labels").glob("part-*.parquet"))
+    assert len(parts) == 5 and (out / "report.json").exists()
+    rows = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    assert rows["row"].tolist() == list(range(5_000))
+    np.testing.assert_array_equal(rows["is_label_issue"].to_numpy(), result.is_issue)
+    assert not list(tmp_path.glob(".out.*"))  # no temp folder left behind
