@@ -155,6 +155,7 @@ def fit_fold_models(
         check_model_spec(spec, trusted_modules=trusted)
     sample = _gather_rows(read, client, _sample_rates(read, SAMPLE_ROWS), seed, stream=1)
     columns = dict(features=_listed(request.features), ignore=_listed(request.ignore), id_column=request.id_column)
+    sample = sample.drop(columns="__position__")
     planned = dataset_from_frame(sample, label=read.dataset.label_column, where=read.table.where(), **columns)
     for note in planned.notes:
         if note.kind != "missing_labels":
@@ -250,32 +251,34 @@ def _analysed_rows(frame: pd.DataFrame, offset: int, mask: np.ndarray | None) ->
 def _stream_fit(
     read: TableLabels, client: Client, pre: Any, estimator: Any, columns: list[str], cv: int, seed: int, k: int
 ) -> list[tuple[Any, Any]]:
+    """One chain of partial_fit tasks per fold (the folds train in parallel), each over every partition per pass."""
     import dask
     from sklearn.base import clone
 
-    models = dask.delayed([clone(estimator) for _ in range(cv)])
-    order = np.random.default_rng(seed).permutation
     step = dask.delayed(_partial_fit_step, pure=True)
-    offsets = read.table.offsets
-    for epoch in range(EPOCHS):
-        for i in order(read.table.num_partitions):
-            models = step(models, read.table.parts[i], int(offsets[i]), read.analysed[i], read.codes[i], pre, columns, cv, seed, k, epoch)
-    fitted = client.compute(models).result()
+    offsets, rng = read.table.offsets, np.random.default_rng(seed)
+    orders = [rng.permutation(read.table.num_partitions) for _ in range(EPOCHS)]
+    chains = []
+    for fold in range(cv):
+        model = dask.delayed(clone(estimator))
+        for order in orders:
+            for i in order:
+                part, mask, codes = read.table.parts[i], read.analysed[i], read.codes[i]
+                model = step(model, part, int(offsets[i]), mask, codes, pre, columns, fold, cv, seed, k)
+        chains.append(model)
+    fitted = client.gather(client.compute(chains))
     return [(pre, m) for m in fitted]
 
 
 def _partial_fit_step(
-    models: list[Any], frame: pd.DataFrame, offset: int, mask: Any, codes: np.ndarray, pre: Any,
-    columns: list[str], cv: int, seed: int, k: int, epoch: int,
-) -> list[Any]:
+    model: Any, frame: pd.DataFrame, offset: int, mask: Any, codes: np.ndarray, pre: Any,
+    columns: list[str], fold: int, cv: int, seed: int, k: int,
+) -> Any:
     positions, kept = _analysed_rows(frame, offset, mask)
-    X = pre.transform(kept[columns])
-    folds = fold_of(positions, seed, cv)
-    for fold, model in enumerate(models):
-        rows = np.flatnonzero(folds != fold)
-        if len(rows):
-            model.partial_fit(X[rows], codes[rows], classes=np.arange(k))
-    return models
+    rows = np.flatnonzero(fold_of(positions, seed, cv) != fold)
+    if len(rows):
+        model.partial_fit(pre.transform(kept[columns].iloc[rows]), codes[rows], classes=np.arange(k))
+    return model
 
 
 def _sample_fit(
