@@ -84,9 +84,12 @@ def main() -> None:
         t = time.perf_counter()
         generate(path, args.rows, args.row_group)
         print(f"generated {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s")
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, memory_limit=args.memory_limit, dashboard_address=None
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, memory_limit=args.memory_limit, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         peaks = PeakMemory(client)
         peaks.start()
         request = FindIssuesRequest(str(path), label="y", cv=5, seed=0)
@@ -101,10 +104,14 @@ def main() -> None:
         peaks.join()
     accuracy = float((result.predicted == result.given).mean())
     print(f"rows {args.rows:,} x {FEATURES} features x {CLASSES} classes, {read.table.num_partitions} partitions")
-    print(f"find-issues (cross-validation streamed + engine): {t_issues:.1f} s; {result.num_issues:,} issues; "
-          f"out-of-fold accuracy {accuracy:.3f}")
-    print(f"exact checks (labels pass + null/imbalance/duplicates): {t_checks:.1f} s; "
-          + ", ".join(f"{r['issue_type']} {r.get('num_issues', '-')}" for r in checks.summary()[:3]))
+    print(
+        f"find-issues (cross-validation streamed + engine): {t_issues:.1f} s; {result.num_issues:,} issues; "
+        f"out-of-fold accuracy {accuracy:.3f}"
+    )
+    print(
+        f"exact checks (labels pass + null/imbalance/duplicates): {t_checks:.1f} s; "
+        + ", ".join(f"{r['issue_type']} {r.get('num_issues', '-')}" for r in checks.summary()[:3])
+    )
     for address, rss in sorted(peaks.peaks.items()):
         print(f"worker {address}: peak RSS {rss / 2**30:.2f} GiB (limit {args.memory_limit})")
     print(f"client peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")

@@ -60,7 +60,9 @@ def test_each_row_is_predicted_by_its_own_folds_model(tmp_path, client, model):
         own = est.predict_proba(pre.transform(frame[fit.feature_columns].iloc[rows]))
         np.testing.assert_allclose(probs[rows], own, rtol=1e-12)
         other = fit.models[(fold + 1) % 3]
-        assert not np.allclose(probs[rows], other[1].predict_proba(other[0].transform(frame[fit.feature_columns].iloc[rows])))
+        assert not np.allclose(
+            probs[rows], other[1].predict_proba(other[0].transform(frame[fit.feature_columns].iloc[rows]))
+        )
     accuracy = (probs.argmax(axis=1) == read.dataset.labels).mean()
     assert accuracy > 0.85  # out-of-fold on wine: a working model, not noise
     assert {n.kind for n in log.notes} >= {"table_sample", "table_training"}

@@ -17,7 +17,6 @@ pred_probs are a dask array chunked like the partitions (their analysed rows). E
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,54 +62,10 @@ def fold_of(positions: np.ndarray, seed: int, cv: int) -> np.ndarray:
 
 def uniform_of(positions: np.ndarray, seed: int, stream: int) -> np.ndarray:
     """A seeded number in [0, 1) per row (``stream`` keeps samples independent of the folds)."""
-    key = splitmix64(np.asarray(positions, np.uint64) ^ np.uint64(0xD1B54A32D192ED03 * (stream + 1) & 0xFFFFFFFFFFFFFFFF))
+    key = splitmix64(
+        np.asarray(positions, np.uint64) ^ np.uint64(0xD1B54A32D192ED03 * (stream + 1) & 0xFFFFFFFFFFFFFFFF)
+    )
     return (splitmix64(key + np.uint64(seed & 0xFFFFFFFF)) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-
-
-# --- given pred_probs -----------------------------------------------------------------------
-
-
-def given_pred_probs_blocks(source: Any, read: TableLabels) -> Any:
-    """``--pred-probs`` in the partitions' chunks, checked against the analysed rows and classes.
-
-    A ``.npy`` file is memory-mapped and each block read and checked on a worker; another file
-    (Parquet, CSV: read by :func:`cleanaudit.data.pred_probs.read_pred_probs`) is read whole first.
-    """
-    import dask
-    import dask.array as da
-
-    from cleanaudit.data.pred_probs import read_pred_probs, validate_pred_probs
-
-    names, rows = read.dataset.class_names, read.block_rows
-    total = int(sum(rows))
-    if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".npy":
-        path = Path(source)
-        try:
-            shape = np.load(path, mmap_mode="r").shape
-        except (OSError, ValueError) as err:
-            raise InputError(f"cannot read pred_probs {path}: {err}", hint="save them with numpy.save") from None
-        if len(shape) != 2 or shape != (total, len(names)):
-            validate_pred_probs(np.zeros(shape), class_names=names, num_examples=total, name=str(path))
-        starts = np.concatenate([[0], np.cumsum(rows)[:-1]])
-        task = dask.delayed(_npy_block, pure=True)
-        blocks = [
-            da.from_delayed(task(str(path), int(s), int(n), names), shape=(n, len(names)), dtype=np.float64)
-            for s, n in zip(starts, rows)
-        ]
-        return da.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
-    if isinstance(source, (str, Path)):
-        matrix = read_pred_probs(Path(source), class_names=names, num_examples=total)
-    else:
-        matrix = validate_pred_probs(np.asarray(source), class_names=names, num_examples=total)
-    return da.from_array(matrix, chunks=(tuple(rows), len(names)))
-
-
-def _npy_block(path: str, start: int, rows: int, names: list[Any]) -> np.ndarray:
-    from cleanaudit.data.pred_probs import validate_pred_probs
-
-    block = np.array(np.load(path, mmap_mode="r")[start : start + rows])
-    checked = validate_pred_probs(block, class_names=names, num_examples=rows, name=f"{path} (rows {start}..)")
-    return checked.astype(np.float64, copy=False)
 
 
 # --- cross-validation -----------------------------------------------------------------------
@@ -154,7 +109,9 @@ def fit_fold_models(
     if spec != "auto":
         check_model_spec(spec, trusted_modules=trusted)
     sample = _gather_rows(read, client, _sample_rates(read, SAMPLE_ROWS), seed, stream=1)
-    columns = dict(features=_listed(request.features), ignore=_listed(request.ignore), id_column=request.id_column)
+    columns: dict[str, Any] = dict(
+        features=_listed(request.features), ignore=_listed(request.ignore), id_column=request.id_column
+    )
     sample = sample.drop(columns="__position__")
     planned = dataset_from_frame(sample, label=read.dataset.label_column, where=read.table.where(), **columns)
     for note in planned.notes:
@@ -219,9 +176,8 @@ def _sample_rates(read: TableLabels, cap: int, *, stratified: bool = False) -> n
 
 
 def _gather_rows(read: TableLabels, client: Client, rates: np.ndarray, seed: int, stream: int) -> pd.DataFrame:
-    import pandas as pd
-
     import dask
+    import pandas as pd
 
     task = dask.delayed(_take_sample, pure=True)
     tasks = [
@@ -271,8 +227,17 @@ def _stream_fit(
 
 
 def _partial_fit_step(
-    model: Any, frame: pd.DataFrame, offset: int, mask: Any, codes: np.ndarray, pre: Any,
-    columns: list[str], fold: int, cv: int, seed: int, k: int,
+    model: Any,
+    frame: pd.DataFrame,
+    offset: int,
+    mask: Any,
+    codes: np.ndarray,
+    pre: Any,
+    columns: list[str],
+    fold: int,
+    cv: int,
+    seed: int,
+    k: int,
 ) -> Any:
     positions, kept = _analysed_rows(frame, offset, mask)
     rows = np.flatnonzero(fold_of(positions, seed, cv) != fold)
@@ -317,7 +282,14 @@ def predict_blocks(read: TableLabels, fit: TableFit, client: Client) -> Any:
 
 
 def _predict_part(
-    frame: pd.DataFrame, offset: int, mask: Any, models: list[tuple[Any, Any]], columns: list[str], cv: int, seed: int, k: int
+    frame: pd.DataFrame,
+    offset: int,
+    mask: Any,
+    models: list[tuple[Any, Any]],
+    columns: list[str],
+    cv: int,
+    seed: int,
+    k: int,
 ) -> np.ndarray:
     from cleanaudit.models.estimator import align_columns
 

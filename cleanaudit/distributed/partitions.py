@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from dask.delayed import Delayed
     from distributed import Client
 
+    from cleanaudit.distributed.table import TableLabels
+
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".tab")
 DEFAULT_BLOCKSIZE = 64 * 2**20  # bytes per CSV block
@@ -159,6 +161,52 @@ def _csv_partitions(files: list[str], client: Client | None, blocksize: int) -> 
     return TablePartitions(
         files, "csv", [parts[i] for i in keep], np.asarray([lengths[i] for i in keep], np.int64), list(frame.columns)
     )
+
+
+# --- given pred_probs -----------------------------------------------------------------------
+
+
+def given_pred_probs_blocks(source: Any, read: TableLabels) -> Any:
+    """``--pred-probs`` in the partitions' chunks, checked against the analysed rows and classes.
+
+    A ``.npy`` file is memory-mapped and each block read and checked on a worker; another file
+    (Parquet, CSV: read by :func:`cleanaudit.data.pred_probs.read_pred_probs`) is read whole first.
+    """
+    import dask
+    import dask.array as da
+
+    from cleanaudit.data.pred_probs import read_pred_probs, validate_pred_probs
+
+    names, rows = read.dataset.class_names, read.block_rows
+    total = int(sum(rows))
+    if isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".npy":
+        path = Path(source)
+        try:
+            shape = np.load(path, mmap_mode="r").shape
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot read pred_probs {path}: {err}", hint="save them with numpy.save") from None
+        if len(shape) != 2 or shape != (total, len(names)):
+            validate_pred_probs(np.zeros(shape), class_names=names, num_examples=total, name=str(path))
+        starts = np.concatenate([[0], np.cumsum(rows)[:-1]])
+        task = dask.delayed(_npy_block, pure=True)
+        blocks = [
+            da.from_delayed(task(str(path), int(s), int(n), names), shape=(n, len(names)), dtype=np.float64)
+            for s, n in zip(starts, rows)
+        ]
+        return da.concatenate(blocks, axis=0) if len(blocks) > 1 else blocks[0]
+    if isinstance(source, (str, Path)):
+        matrix = read_pred_probs(Path(source), class_names=names, num_examples=total)
+    else:
+        matrix = validate_pred_probs(np.asarray(source), class_names=names, num_examples=total)
+    return da.from_array(matrix, chunks=(tuple(rows), len(names)))
+
+
+def _npy_block(path: str, start: int, rows: int, names: list[Any]) -> np.ndarray:
+    from cleanaudit.data.pred_probs import validate_pred_probs
+
+    block = np.array(np.load(path, mmap_mode="r")[start : start + rows])
+    checked = validate_pred_probs(block, class_names=names, num_examples=rows, name=f"{path} (rows {start}..)")
+    return checked.astype(np.float64, copy=False)
 
 
 def require_columns(table: TablePartitions, names: Sequence[str | None], options: Sequence[str]) -> None:

@@ -15,7 +15,6 @@ per-row results as Parquet partitions (``labels/part-*.parquet``) plus ``report.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,7 +65,12 @@ def read_table_labels(request: DataRequest, client: Client, *, blocksize: int | 
     require_columns(
         table,
         [request.label, request.id_column, *(request.ignore or ()), *(request.features or ())],
-        ["--label", "--id-column", *["--ignore"] * len(request.ignore or ()), *["--features"] * len(request.features or ())],
+        [
+            "--label",
+            "--id-column",
+            *["--ignore"] * len(request.ignore or ()),
+            *["--features"] * len(request.features or ()),
+        ],
     )
     wanted = [request.label] + ([request.id_column] if request.id_column else [])
     import pandas as pd
@@ -186,13 +190,14 @@ def table_pred_probs(
 ) -> tuple[Any, dict[str, Any]]:
     """pred_probs as a dask array chunked like the partitions' analysed rows, and the ``run`` record."""
     from cleanaudit.distributed import crossval
+    from cleanaudit.distributed.partitions import given_pred_probs_blocks
 
     given = request.pred_probs_list
     if given:
         if len(given) > 1:
             raise ConfigError("--pred-probs is given several times", hint="a table on a cluster takes one")
         source = given[0]
-        blocks = crossval.given_pred_probs_blocks(source, read)
+        blocks = given_pred_probs_blocks(source, read)
         return blocks, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": str(source)}
     return crossval.cross_val_table(read, request, client, log, train_rows=train_rows)
 

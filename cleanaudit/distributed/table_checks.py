@@ -45,7 +45,8 @@ class TableChecks:
 
     def summary(self) -> list[dict[str, Any]]:
         rows = [
-            {"issue_type": name, "num_issues": r.num_issues, "score": r.summary_score} for name, r in self.results.items()
+            {"issue_type": name, "num_issues": r.num_issues, "score": r.summary_score}
+            for name, r in self.results.items()
         ]
         groups = int(self.exact_duplicate_group.max()) + 1 if len(self.exact_duplicate_group) else 0
         rows.append(
@@ -63,7 +64,7 @@ def run_table_checks(read: TableLabels, client: Client, *, feature_columns: list
     """null, class imbalance and exact duplicates over the partitions, equal to the local checks."""
     import dask
 
-    from cleanaudit.checks.base import CheckInputs, CheckResult
+    from cleanaudit.checks.base import CheckInputs
     from cleanaudit.checks.class_imbalance import run as class_imbalance
     from cleanaudit.checks.near_duplicate import conflicting_groups
 
