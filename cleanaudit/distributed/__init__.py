@@ -1,0 +1,1 @@
+"""The Dask backend: batches over a cluster, one table read as partitions, the engine over chunks."""

@@ -1,0 +1,218 @@
+"""find-issues (and audit's exact checks) on one table read as partitions, on a Dask cluster.
+
+:func:`run_table_find_issues` makes the decisions a local ``run_find_issues`` makes, on the
+same rows and in the same words where it can: the label column is gathered (one small column)
+and goes through the local code (missing labels, label codes, class order, ids), pred_probs are
+read (``--pred-probs``) or cross-validated per partition (:mod:`.crossval`), and the engine runs
+behind one function, :func:`_label_results`. The result is a ``FindIssuesResult`` with its
+``context``, so the CLI renders it exactly as a local run's. :func:`write_table_rows` writes the
+per-row results as Parquet partitions (``labels/part-*.parquet``) plus ``report.json``, atomically.
+
+>>> from cleanaudit.workflows.find_issues import FindIssuesRequest
+>>> r = run_table_find_issues(FindIssuesRequest("big.parquet", label="y", pred_probs="p.npy"),
+...                           client)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cleanaudit.distributed.partitions import TablePartitions, read_partitions, require_columns
+from cleanaudit.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from distributed import Client
+
+    from cleanaudit.data.dataset import Dataset
+    from cleanaudit.events import Events
+    from cleanaudit.workflows.find_issues import FindIssuesRequest
+    from cleanaudit.workflows.labels import FindIssuesResult
+    from cleanaudit.workflows.request import DataRequest
+    from cleanaudit.workflows.result import NoteLog
+
+
+@dataclass
+class TableLabels:
+    """The table's labels as a local run reads them, and where each partition's analysed rows are."""
+
+    table: TablePartitions
+    dataset: Dataset  # labels, class names, ids, positions, not_analysed (features: none, kept on the workers)
+    analysed: list[np.ndarray | None]  # per partition: mask of rows with a label (None: every row)
+    codes: list[np.ndarray]  # per partition: label codes of its analysed rows
+
+    @property
+    def block_rows(self) -> list[int]:
+        return [len(c) for c in self.codes]
+
+
+def read_table_labels(request: DataRequest, client: Client, *, blocksize: int | None = None) -> TableLabels:
+    """Partitions of the request's table and its labels: bad columns fail from the schema, before any pass."""
+    from cleanaudit.data.dataset import Dataset
+    from cleanaudit.data.frame import _read_ids, encode_labels
+    from cleanaudit.data.labels import split_missing_labels
+
+    if not request.label:
+        raise ConfigError("missing option '--label'", hint="name the column holding the class labels, e.g. --label y")
+    if request.frame is not None:
+        raise ConfigError("a table on a cluster is read from files", hint="pass a Parquet or CSV path")
+    options = {} if blocksize is None else {"blocksize": blocksize}
+    table = read_partitions([str(p) for p in request.paths], client=client, **options)
+    require_columns(
+        table,
+        [request.label, request.id_column, *(request.ignore or ()), *(request.features or ())],
+        [
+            "--label",
+            "--id-column",
+            *["--ignore"] * len(request.ignore or ()),
+            *["--features"] * len(request.features or ()),
+        ],
+    )
+    wanted = [request.label] + ([request.id_column] if request.id_column else [])
+    import pandas as pd
+
+    pieces = client.gather(client.compute(table.map(_columns_of, wanted)))
+    frame = pd.concat(pieces, ignore_index=True)
+    where = table.where()
+    ids = _read_ids(frame[request.id_column], column=request.id_column, where=where) if request.id_column else None
+    has_label, not_analysed, note = split_missing_labels(
+        frame[request.label], ids, column=request.label, where=where, on_missing=request.on_missing_label
+    )
+    positions = None if note is None else np.flatnonzero(has_label)
+    labelled = frame[request.label] if positions is None else frame[request.label].iloc[positions]
+    labels, class_names = encode_labels(labelled.reset_index(drop=True), column=request.label, where=where)
+    bounds = np.cumsum(table.lengths)[:-1]
+    masks = np.split(has_label, bounds)
+    counts = [int(m.sum()) for m in masks]
+    codes = np.split(labels, np.cumsum(counts)[:-1])
+    dataset = Dataset(
+        frame=pd.DataFrame({request.label: labelled.to_numpy()}),
+        features=pd.DataFrame(index=pd.RangeIndex(len(labels))),
+        labels=labels,
+        class_names=class_names,
+        label_column=request.label,
+        ids=ids[positions] if ids is not None and positions is not None else ids,
+        id_column=request.id_column,
+        paths=[Path(p) for p in table.paths],
+        sha256=table_digest(table.paths, client),
+        notes=[note] if note is not None else [],
+        positions=positions,
+        not_analysed=not_analysed,
+    )
+    analysed = [None if m.all() else m for m in masks]
+    return TableLabels(table, dataset, analysed, codes)
+
+
+def _columns_of(frame: pd.DataFrame, index: int, offset: int, columns: list[str]) -> pd.DataFrame:
+    return frame[columns]
+
+
+def table_digest(paths: list[str], client: Client) -> str:
+    """SHA-256 of the files' bytes, as a local run's (several files: the digest of their digests)."""
+    from cleanaudit.data.load import _combine_digests
+
+    digests = client.gather(client.map(_file_digest, paths, pure=False))
+    return digests[0] if len(digests) == 1 else _combine_digests(digests)
+
+
+def _file_digest(path: str) -> str:
+    import hashlib
+
+    from cleanaudit.distributed.partitions import _open
+
+    digest = hashlib.sha256()
+    with _open(path) as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_table_find_issues(
+    request: FindIssuesRequest,
+    client: Client,
+    *,
+    events: Events | None = None,
+    train_rows: int | None = None,
+    blocksize: int | None = None,
+) -> FindIssuesResult:
+    """find-issues on one table on the cluster: the same result, payload and notes as ``run_find_issues``.
+
+    ``train_rows`` caps the training rows of a model without ``partial_fit`` (``--train-rows``).
+    """
+    from cleanaudit.workflows.gates import Measurements
+    from cleanaudit.workflows.prepare import Prepared, start
+
+    _refuse_unsupported(request)
+    log, gates, started = start(request, events)
+    from cleanaudit.workflows import sources
+
+    sources.check_sources(request, ensemble=False)
+    read = read_table_labels(request, client, blocksize=blocksize)
+    for note in read.dataset.notes:
+        log.add(note)
+    blocks, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
+    settings = dict(
+        filter_by=request.filter_by,
+        rank_by=request.rank_by,
+        adjust_pred_probs=request.adjust_pred_probs,
+        min_examples_per_class=request.min_examples_per_class,
+        frac_noise=request.frac_noise,
+    )
+    ds = read.dataset
+    result = _label_results(ds.labels, blocks, ds.class_names, ids=ds.ids, positions=ds.positions, **settings)
+    run["partitions"] = {"count": read.table.num_partitions, "kind": read.table.kind, "rows": read.table.num_rows}
+    prepared = Prepared(request, ds, None, run, log, started, [], gates)
+    measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
+    payload = result.payload(request.top or None)
+    result.context = prepared.conclude("find-issues", payload, measured=measured, per_row=None)
+    return result
+
+
+def _label_results(
+    labels: np.ndarray, pred_probs_blocks: Any, class_names: list[Any], **settings: Any
+) -> FindIssuesResult:
+    """The engine on the chunked pred_probs: for now gathered to the client and the in-memory engine.
+
+    The one place to switch to the chunked engine (``cleanaudit.distributed.engine``).
+    """
+    from cleanaudit.workflows.labels import find_issues_result
+
+    pred_probs = np.asarray(pred_probs_blocks.compute())
+    return find_issues_result(labels, pred_probs, class_names, **settings)
+
+
+def table_pred_probs(
+    read: TableLabels, request: DataRequest, client: Client, log: NoteLog, *, train_rows: int | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """pred_probs as a dask array chunked like the partitions' analysed rows, and the ``run`` record."""
+    from cleanaudit.distributed import crossval
+    from cleanaudit.distributed.partitions import given_pred_probs_blocks
+
+    given = request.pred_probs_list
+    if given:
+        if len(given) > 1:
+            raise ConfigError("--pred-probs is given several times", hint="a table on a cluster takes one")
+        source = given[0]
+        blocks = given_pred_probs_blocks(source, read)
+        return blocks, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": str(source)}
+    return crossval.cross_val_table(read, request, client, log, train_rows=train_rows)
+
+
+def _refuse_unsupported(request: FindIssuesRequest) -> None:
+    for option, on in (
+        ("--train", request.train is not None),
+        ("--self-check", request.self_check is not None),
+        ("--from-model", request.from_model is not None),
+        ("--save-pred-probs", request.save_pred_probs is not None),
+    ):
+        if on:
+            raise ConfigError(
+                f"{option} is not available for one table on a cluster yet",
+                hint="run without --scheduler, or leave the option out",
+            )
+    if len(request.models) > 1:
+        raise ConfigError("several --model options make an ensemble, not available on a cluster yet", hint="give one")
