@@ -1,0 +1,10 @@
+"""The Dask backend: the same workflows as a local run, with the work spread over a cluster.
+
+- :mod:`~cleanaudit.distributed.cluster`: ``--scheduler ADDRESS`` to a connected ``Client``
+  (``local`` starts a LocalCluster sized to this machine), with one clear error when Dask is
+  missing or the scheduler cannot be reached.
+- :mod:`~cleanaudit.distributed.batch`: a batch of datasets as one task per dataset.
+
+Nothing here is imported by ``cleanaudit --help``, and Dask itself is imported only inside the
+functions that need it, so the core runs without the ``dask`` extra.
+"""
