@@ -23,14 +23,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cleanaudit.events import CollectingEvents
+from cleanaudit.events import CollectingEvents, Note
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from distributed import Client
 
-    from cleanaudit.events import Note
     from cleanaudit.workflows.audit import AuditRequest, AuditResult
     from cleanaudit.workflows.batch import BatchItem, Finish
     from cleanaudit.workflows.result import NoteLog
@@ -113,29 +112,40 @@ def _run(
     from distributed import as_completed
 
     run = uuid.uuid4().hex[:8]  # keys stay unique when several runs share a cluster
-    futures = {}
+    futures, started = {}, []
     for index, (name, path, request, out, _) in enumerate(work):
-        log.note("batch_dataset", f"auditing {path}")
+        started.append(Note("batch_dataset", f"auditing {path}"))
+        log.events.note(started[-1])
         key = f"cleanaudit-audit-{name}-{run}"
         future = client.submit(audit_task, name, path, _portable(request), out, key=key, pure=False, retries=RETRIES)
         futures[future] = index
     items: list[BatchItem | None] = [None] * len(work)
     try:
-        for done, future in enumerate(as_completed(futures), start=1):
+        # with_results: each result is fetched on the client's event loop as its task ends (a result
+        # left on a worker that is then lost is recomputed by Dask, and fetched again there).
+        for done, (future, outcome) in enumerate(as_completed(futures, with_results=True, raise_errors=False), 1):
             index = futures[future]
-            items[index] = _collect(future, work[index], log, finish, checkpoint)
+            items[index] = _collect(outcome, work[index], log, finish, checkpoint)
             log.progress(PROGRESS, done, len(work))
             if checkpoint is not None:
                 checkpoint()
     except BaseException:  # an error, a lost worker or Ctrl-C: nothing more runs for this batch
         client.cancel(list(futures), force=True)
         raise
-    assert all(item is not None for item in items)
-    return [item for item in items if item is not None]
+    done_items = [item for item in items if item is not None]
+    assert len(done_items) == len(work)
+    for note, item in zip(started, done_items):  # kept in input order, as a local batch keeps them
+        log.keep(note)
+        log.keep(item.failure)
+    return done_items
 
 
 def _collect(
-    future: Any, work: Work, log: NoteLog, finish: Finish | None, checkpoint: Callable[[], None] | None
+    outcome: Any,
+    work: Work,
+    log: NoteLog,
+    finish: Finish | None,
+    checkpoint: Callable[[], None] | None,
 ) -> BatchItem:
     from distributed import KilledWorker
 
@@ -143,22 +153,22 @@ def _collect(
     from cleanaudit.workflows.batch import _audit_one
 
     name, path, request, out, staging = work
-    try:
-        result, item, notes = future.result()
-    except KilledWorker:
+    # A failed task's outcome is (type, exception, traceback) or a CancelledError; ours never holds one.
+    error = outcome[1] if isinstance(outcome, tuple) and len(outcome) == 3 else outcome
+    if isinstance(error, BaseException):
+        if not isinstance(error, KilledWorker):
+            raise error  # not the dataset's error (the task catches those): a bug of ours, exit 3
         raise WorkerLostError(
             f"worker lost while auditing {name} ({path}): the cluster lost the worker running it on every try",
             hint="a worker that runs out of memory is restarted by Dask: give the workers more memory "
             "(dask worker --memory-limit) or fewer threads, then retry",
         ) from None
+    result, item, notes = outcome
     for note in notes:  # said on the worker: said again here, where the user reads stderr
         log.events.note(note)
     if result is None:  # the dataset's own error, already in its item (and its note among those replayed)
-        log.keep(item.failure)
         return item
-    done: BatchItem = _audit_one(name, path, request, out, staging, log.events, finish, checkpoint, audited=result)
-    log.keep(done.failure)
-    return done
+    return _audit_one(name, path, request, out, staging, log.events, finish, checkpoint, audited=result)
 
 
 class _KeepResult:
