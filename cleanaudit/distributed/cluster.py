@@ -111,18 +111,21 @@ def local_cluster_size() -> tuple[int, int]:
 
 def _local_cluster() -> Any:
     import logging
+    import warnings
 
     from distributed import LocalCluster
 
     workers, memory = local_cluster_size()
-    return LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        memory_limit=memory,
-        dashboard_address=None,  # no web server (and no port clash) unless the user runs their own scheduler
-        silence_logs=logging.ERROR,
-    )
+    with warnings.catch_warnings():  # "Port 8787 is already in use": its HTTP server moves to a free port
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory,
+            dashboard_address=None,  # no dashboard: nobody would know its address
+            silence_logs=logging.ERROR,
+        )
 
 
 def _is_scheduler_file(address: str) -> bool:
