@@ -1,7 +1,7 @@
 """A batch of datasets on a Dask cluster: one task per dataset, results equal to a local batch.
 
-Each task runs the local batch's own per-dataset function (:func:`cleanaudit.workflows.batch.
-_audit_one`) on a worker, with the notes collected there; the client then replays the notes,
+Each task runs the local batch's own per-dataset function (``cleanaudit.workflows.batch._audit_one``,
+passed in by that module) on a worker, with the notes collected there; the client then replays the notes,
 writes the dataset's ``--out`` folder (``finish``, on this machine: the workers need not see it)
 and builds the same :class:`~cleanaudit.workflows.batch.BatchItem` a local batch would. One bad
 dataset is its own error item, as locally; a worker lost more often than Dask retries is ours,
@@ -31,10 +31,12 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from cleanaudit.workflows.audit import AuditRequest, AuditResult
-    from cleanaudit.workflows.batch import BatchItem, Finish
     from cleanaudit.workflows.result import NoteLog
 
     Work = tuple[str, Path, AuditRequest, Path | None, Path | None]
+    AuditOne = Callable[..., Any]  # cleanaudit.workflows.batch._audit_one (passed in: no import cycle)
+    BatchItem = Any  # a cleanaudit.workflows.batch.BatchItem
+    Finish = Callable[[AuditResult, str, Path | None], None]
 
 RETRIES = 2  # a task that raised on its worker runs again this often (a lost worker: Dask's allowed-failures)
 PROGRESS = "auditing datasets on the cluster"
@@ -44,6 +46,7 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/+")  # s3://b/k, which pathlib fol
 def audit_on_cluster(
     work: list[Work],
     log: NoteLog,
+    audit_one: AuditOne,
     *,
     finish: Finish | None,
     checkpoint: Callable[[], None] | None,
@@ -56,22 +59,22 @@ def audit_on_cluster(
     ``scheduler`` for this batch and closes it after.
     """
     if client is not None:
-        return _run(client, work, log, finish, checkpoint)
+        return _run(client, work, log, audit_one, finish, checkpoint)
     from cleanaudit.distributed.cluster import connect
 
     with connect(str(scheduler), events=_Keeping(log)) as opened:
-        return _run(opened, work, log, finish, checkpoint)
+        return _run(opened, work, log, audit_one, finish, checkpoint)
 
 
-def audit_task(name: str, path: Path, request: AuditRequest, out: Path | None) -> tuple[Any, BatchItem, list[Note]]:
-    """On a worker: the local batch's audit of one dataset, without its ``--out`` folder.
+def audit_task(
+    audit_one: AuditOne, name: str, path: Path, request: AuditRequest, out: Path | None
+) -> tuple[Any, BatchItem, list[Note]]:
+    """On a worker: the local batch's audit of one dataset (``audit_one``), without its ``--out`` folder.
 
     Returns ``(the AuditResult or None, the item, the notes made)``; the client finishes the rest.
     """
-    from cleanaudit.workflows.batch import _audit_one
-
     events, kept = CollectingEvents(), _KeepResult()
-    item = _audit_one(name, path, request, out, None, events, kept, None)
+    item = audit_one(name, path, request, out, None, events, kept, None)
     return kept.result, item, events.notes
 
 
@@ -106,6 +109,7 @@ def _run(
     client: Client,
     work: list[Work],
     log: NoteLog,
+    audit_one: AuditOne,
     finish: Finish | None,
     checkpoint: Callable[[], None] | None,
 ) -> list[BatchItem]:
@@ -117,7 +121,8 @@ def _run(
         started.append(Note("batch_dataset", f"auditing {path}"))
         log.events.note(started[-1])
         key = f"cleanaudit-audit-{name}-{run}"
-        future = client.submit(audit_task, name, path, _portable(request), out, key=key, pure=False, retries=RETRIES)
+        task = (audit_one, name, path, _portable(request), out)
+        future = client.submit(audit_task, *task, key=key, pure=False, retries=RETRIES)
         futures[future] = index
     items: list[BatchItem | None] = [None] * len(work)
     try:
@@ -125,7 +130,7 @@ def _run(
         # left on a worker that is then lost is recomputed by Dask, and fetched again there).
         for done, (future, outcome) in enumerate(as_completed(futures, with_results=True, raise_errors=False), 1):
             index = futures[future]
-            items[index] = _collect(outcome, work[index], log, finish, checkpoint)
+            items[index] = _collect(outcome, work[index], log, audit_one, finish, checkpoint)
             log.progress(PROGRESS, done, len(work))
             if checkpoint is not None:
                 checkpoint()
@@ -144,13 +149,13 @@ def _collect(
     outcome: Any,
     work: Work,
     log: NoteLog,
+    audit_one: AuditOne,
     finish: Finish | None,
     checkpoint: Callable[[], None] | None,
 ) -> BatchItem:
     from distributed import KilledWorker
 
     from cleanaudit.distributed.cluster import WorkerLostError
-    from cleanaudit.workflows.batch import _audit_one
 
     name, path, request, out, staging = work
     # A failed task's outcome is (type, exception, traceback) or a CancelledError; ours never holds one.
@@ -168,7 +173,7 @@ def _collect(
         log.events.note(note)
     if result is None:  # the dataset's own error, already in its item (and its note among those replayed)
         return item
-    return _audit_one(name, path, request, out, staging, log.events, finish, checkpoint, audited=result)
+    return audit_one(name, path, request, out, staging, log.events, finish, checkpoint, audited=result)
 
 
 class _KeepResult:

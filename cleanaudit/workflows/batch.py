@@ -137,7 +137,7 @@ def run_batch(
         from cleanaudit.distributed.batch import audit_on_cluster
 
         items = audit_on_cluster(
-            work, log, finish=finish, checkpoint=checkpoint, scheduler=scheduler, client=request.client
+            work, log, _audit_one, finish=finish, checkpoint=checkpoint, scheduler=scheduler, client=request.client
         )
     elif jobs != 1 and len(request.files) > 1:
         # Datasets in parallel worker processes (each pays the imports once, not once per file);
