@@ -1,6 +1,7 @@
 """Project configuration: ``[tool.cleanaudit]`` in pyproject.toml or a cleanaudit.toml.
 
-Precedence is defaults < this file < command-line flags; the CLI does the merging. The file is
+Precedence is defaults < this file < command-line flags; the CLI does the merging (``scheduler``
+also comes from the environment, ``CLEANAUDIT_SCHEDULER``, which wins over the file). The file is
 found from the working directory upward (the first ``cleanaudit.toml``, or ``pyproject.toml``
 holding a ``[tool.cleanaudit]`` table), or named with ``--config FILE``. Every unknown key and
 bad value is reported, field by field, in one :class:`ConfigError`.
@@ -17,6 +18,7 @@ Example ``cleanaudit.toml``::
     model = "logreg"
     cv = 5
     checks = ["label", "outlier", "near_duplicate"]
+    scheduler = "tcp://scheduler:8786"   # batches on a Dask cluster (or "local")
 
     [check_params.outlier]
     k = 20
@@ -63,6 +65,7 @@ class Config:
     fail_on: list[str] | None = None
     fail_under: float | None = None
     severity: dict[str, str] = field(default_factory=dict)
+    scheduler: str | None = None  # a Dask scheduler address or "local" (CLEANAUDIT_SCHEDULER and --scheduler win)
 
 
 def find_config(start: Path) -> Path | None:
@@ -119,6 +122,10 @@ def parse_config(table: dict[str, Any], where: str) -> Config:
     for key, value in table.items():
         if key in ("label", "id_column"):
             _set(config, key, value, str, "a string", problems)
+        elif key == "scheduler":
+            if _set(config, key, value, str, 'an address ("local", tcp://host:8786 or a scheduler file)', problems):
+                if not value.strip():
+                    problems.append('scheduler: empty; give "local", tcp://host:8786 or a scheduler JSON file')
         elif key in ("features", "ignore", "model"):
             if isinstance(value, str):  # "x1,x2" as on the command line; model = "logreg"
                 value = [value] if key == "model" else [c.strip() for c in value.split(",") if c.strip()]
@@ -152,7 +159,7 @@ def parse_config(table: dict[str, Any], where: str) -> Config:
         raise ConfigError(
             f"bad config in {where}: " + "; ".join(problems),
             hint="keys: label, features, ignore, id_column, model, trusted_modules, cv, seed, checks, "
-            "check_params, gates (fail_on, fail_under), severity",
+            "check_params, gates (fail_on, fail_under), severity, scheduler",
         )
     return config
 

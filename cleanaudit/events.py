@@ -54,6 +54,8 @@ KINDS: dict[str, str] = {
     "batch_jobs": "a batch audits several datasets at a time (--jobs)",
     "batch_dataset": "a batch starts auditing one dataset",
     "dataset_failed": "a dataset of a batch could not be audited (the others still run)",
+    "cluster": "--scheduler: the Dask cluster a batch runs on (address, workers, threads, memory)",
+    "scheduler_unused": "--scheduler with one dataset: it runs in this process (the cluster is for batches)",
 }
 
 

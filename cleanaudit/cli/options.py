@@ -55,6 +55,7 @@ class DataOptions:
     cv: int = DEFAULT_CV
     seed: int = DEFAULT_SEED
     jobs: int | None = None
+    scheduler: str | None = None  # a Dask scheduler address, or "local"; None: run in this process
     pred_probs: list[Path] = field(default_factory=list)
     from_model: Path | None = None
     format: OutputFormat = OutputFormat.table
@@ -128,7 +129,7 @@ def apply_config(flags: dict[str, Any]) -> DataOptions:
 
     config = load_config(flags["config"])
     merged = dict(flags)
-    for name in ("label", "id_column", "cv", "seed", "fail_under"):
+    for name in ("label", "id_column", "cv", "seed", "fail_under", "scheduler"):
         if merged[name] is None:
             merged[name] = getattr(config, name)
     for name in ("features", "ignore"):  # the config holds lists; the flags are comma-separated text
@@ -168,6 +169,7 @@ def data_request(opts: DataOptions, request_class: Any, **own: Any) -> Any:
         cv=opts.cv,
         seed=opts.seed,
         jobs=opts.jobs,
+        scheduler=opts.scheduler,
         pred_probs=list(opts.pred_probs),
         from_model=opts.from_model,
         fail_on=list(opts.fail_on),

@@ -201,6 +201,24 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    # Typer reads CLEANAUDIT_SCHEDULER when the flag is absent; apply_config fills in the config's value after.
+    "scheduler": (
+        Annotated[
+            str | None,
+            typer.Option(
+                "--scheduler",
+                metavar="ADDRESS",
+                envvar="CLEANAUDIT_SCHEDULER",
+                help="Run on a Dask cluster (needs the dask extra: pip install \"cleanaudit\\[dask]\"): 'local' "
+                "starts one on this machine (a worker per core), else tcp://host:8786 or a scheduler JSON file "
+                "(dask scheduler --scheduler-file). A batch of datasets runs one task per dataset. Precedence: "
+                "--scheduler > env CLEANAUDIT_SCHEDULER > scheduler in the config file \\[default: no cluster].",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
     "pred_probs": (
         Annotated[
             list[Path] | None,

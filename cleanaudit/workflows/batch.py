@@ -41,13 +41,18 @@ class BatchRequest:
 
     ``out`` is where the reports will be (``out/<name>/``, named in the index and the reports);
     ``staging`` is where they are built meanwhile (``staging/<name>/``). With a ``baseline``
-    folder, each dataset is compared with ``baseline/<name>/report.json``.
+    folder, each dataset is compared with ``baseline/<name>/report.json``. With a ``scheduler``
+    or a ``client``, the datasets are audited on a Dask cluster, with the same items.
     """
 
     audit: AuditRequest
     files: list[Path]
     out: Path | None = None
     staging: Path | None = None
+    # A Dask scheduler ("local", tcp://host:8786, a scheduler file; else the audit request's), or a
+    # connected distributed.Client: each dataset is then one task on the cluster (cleanaudit.distributed).
+    scheduler: str | None = None
+    client: Any = None
 
 
 @dataclass
@@ -115,14 +120,26 @@ def run_batch(
     log = NoteLog(events)
     names = dataset_names(request.files)
     jobs = request.audit.jobs or 1
+    scheduler = request.scheduler or request.audit.scheduler
     work = []
     for path, name in zip(request.files, names):
         baseline = request.audit.baseline
-        one = replace(request.audit, data=[path], baseline=Path(baseline) / name / "report.json" if baseline else None)
+        one = replace(
+            request.audit,
+            data=[path],
+            baseline=Path(baseline) / name / "report.json" if baseline else None,
+            scheduler=None,  # each dataset is audited in one process (a worker's, with a scheduler)
+        )
         out = request.out / name if request.out is not None else None
         stage = request.staging / name if request.staging is not None else None
         work.append((name, path, one, out, stage))
-    if jobs != 1 and len(request.files) > 1:
+    if request.client is not None or scheduler is not None:
+        from cleanaudit.distributed.batch import audit_on_cluster
+
+        items = audit_on_cluster(
+            work, log, _audit_one, finish=finish, checkpoint=checkpoint, scheduler=scheduler, client=request.client
+        )
+    elif jobs != 1 and len(request.files) > 1:
         # Datasets in parallel worker processes (each pays the imports once, not once per file);
         # folds inside a dataset then run one at a time so the cores are not oversubscribed.
         from joblib import Parallel, delayed
@@ -155,15 +172,17 @@ def _audit_one(
     events: Events,
     finish: Finish | None,
     checkpoint: Callable[[], None] | None,
+    audited: AuditResult | None = None,
 ) -> BatchItem:
     # Errors are caught per dataset so that one bad file does not stop the batch; Ctrl-C still does,
     # also when it surfaces as another error (a library that turned the KeyboardInterrupt into one).
+    # ``audited``: the audit already ran (on a cluster's worker); only ``finish`` and the item remain.
     from cleanaudit.workflows.audit import run_audit
 
     if checkpoint is not None:
         checkpoint()
     try:
-        result = run_audit(request, events=events)
+        result = audited if audited is not None else run_audit(request, events=events)
         if finish is not None:
             finish(result, name, staging)
         context = result.context

@@ -100,7 +100,10 @@ def start(
     """The note log, the parsed gates and the start time of a run (gates fail fast)."""
     started = time.perf_counter()
     log = NoteLog(events)
-    return log, parse_request_gates(request, known_checks), started
+    gates = parse_request_gates(request, known_checks)
+    if request.scheduler is not None:  # a batch's datasets are the tasks; one table still runs here
+        log.note("scheduler_unused", "one dataset runs in this process; --scheduler is used for batches")
+    return log, gates, started
 
 
 def prepare(

@@ -50,6 +50,7 @@ class DataRequest:
     cv: int = DEFAULT_CV
     seed: int = DEFAULT_SEED
     jobs: int | None = None
+    scheduler: str | None = None  # a Dask scheduler address or "local" (cleanaudit.distributed); None: this process
     pred_probs: PredProbsSource | Sequence[PredProbsSource] | None = None
     from_model: str | Path | None = None
     fail_on: Sequence[str] = ()
