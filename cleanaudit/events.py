@@ -56,6 +56,8 @@ KINDS: dict[str, str] = {
     "dataset_failed": "a dataset of a batch could not be audited (the others still run)",
     "cluster": "--scheduler: the Dask cluster a batch runs on (address, workers, threads, memory)",
     "scheduler_unused": "--scheduler with one dataset: it runs in this process (the cluster is for batches)",
+    "table_sample": "one table on a cluster: column roles and encoding decided on a seeded sample of rows",
+    "table_training": "one table on a cluster: how each fold's model was trained (streamed, or on a capped sample)",
 }
 
 
