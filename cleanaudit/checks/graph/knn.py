@@ -237,7 +237,7 @@ def build_knn_graph(
 
     ``method`` is ``auto`` (see the module docstring), ``sklearn`` (exact, as the reference
     searches), ``flat`` (exact, faiss's flat index), ``blocked`` (exact, our brute force, no
-    faiss needed), ``ivf`` or ``hnsw`` (approximate, faiss; their recall is measured on a sample
+    faiss needed), ``cells``, ``ivf`` or ``hnsw`` (approximate; their recall is measured on a sample
     and kept on the graph, with the index settings in ``params``). ``groups`` may pass
     precomputed :func:`duplicate_groups`. Raises ``ValueError`` unless 1 <= k < N.
 
@@ -256,7 +256,7 @@ def build_knn_graph(
     if method == "auto":
         method = choose_method(n, d, metric)
         note = FALLBACK_NOTE if method == "blocked" else None
-    from cleanaudit.checks.graph import approximate
+    from cleanaudit.checks.graph import approximate, cells
     from cleanaudit.checks.graph import search as knn_search
 
     exact_searches = {
@@ -264,7 +264,11 @@ def build_knn_graph(
         "flat": knn_search.search_flat,
         "blocked": knn_search.search_blocked,
     }
-    approximate_searches = {"ivf": approximate.search_ivf, "hnsw": approximate.search_hnsw}
+    approximate_searches = {
+        "cells": cells.search_cells,
+        "ivf": approximate.search_ivf,
+        "hnsw": approximate.search_hnsw,
+    }
     recall = sample = params = None
     if method in exact_searches:
         ind, dist = exact_searches[method](x, k, metric, progress)
