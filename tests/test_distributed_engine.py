@@ -45,7 +45,9 @@ def test_dask_blocks_equal_in_memory(client, dtype):
     src = DaskBlocks(da.from_array(y, chunks=(500,)), da.from_array(p, chunks=CHUNKS), client=client)
     assert src.num_blocks == 5
     for filter_by in FILTER_BY:
-        assert np.array_equal(blocks.find_label_issues(src, filter_by=filter_by), mem.find_label_issues(y, p, filter_by=filter_by))
+        assert np.array_equal(
+            blocks.find_label_issues(src, filter_by=filter_by), mem.find_label_issues(y, p, filter_by=filter_by)
+        )
     ranked = blocks.find_label_issues(src, return_indices_ranked_by="normalized_margin")
     assert np.array_equal(ranked, mem.find_label_issues(y, p, return_indices_ranked_by="normalized_margin"))
     assert blocks.num_label_issues(src) == mem.num_label_issues(y, p) > 0

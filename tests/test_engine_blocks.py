@@ -84,7 +84,9 @@ def test_counting_scores_and_health_equal_in_memory(case):
     assert_equal(blocks.estimate_joint(parts), mem.estimate_joint(y, p), "joint")
     for converge in (True, False):
         assert_equal(
-            outcome(blocks.estimate_py_and_noise_matrices_from_probabilities, parts, converge_latent_estimates=converge),
+            outcome(
+                blocks.estimate_py_and_noise_matrices_from_probabilities, parts, converge_latent_estimates=converge
+            ),
             outcome(mem.estimate_py_and_noise_matrices_from_probabilities, y, p, converge_latent_estimates=converge),
             "noise matrices",
         )
@@ -154,7 +156,9 @@ def test_large_blocks_and_a_callable_source():
     p /= p.sum(axis=1, keepdims=True)
     source = blocks.LocalBlocks(lambda: ((y[s : s + 7001], p[s : s + 7001]) for s in range(0, n, 7001)))
     for filter_by in FILTER_BY:
-        assert np.array_equal(blocks.find_label_issues(source, filter_by=filter_by), mem.find_label_issues(y, p, filter_by=filter_by))
+        assert np.array_equal(
+            blocks.find_label_issues(source, filter_by=filter_by), mem.find_label_issues(y, p, filter_by=filter_by)
+        )
 
 
 def test_one_shot_iterator_and_bad_blocks_are_refused():
@@ -189,6 +193,8 @@ def test_real_data_cross_validated():
             parts = blocks.LocalBlocks.from_arrays(y, q, 97)
             for filter_by in FILTER_BY:
                 ours = blocks.find_label_issues(parts, filter_by=filter_by, return_indices_ranked_by="self_confidence")
-                assert np.array_equal(ours, mem.find_label_issues(y, q, filter_by=filter_by, return_indices_ranked_by="self_confidence"))
+                assert np.array_equal(
+                    ours, mem.find_label_issues(y, q, filter_by=filter_by, return_indices_ranked_by="self_confidence")
+                )
             assert blocks.num_label_issues(parts) == mem.num_label_issues(y, q) > 0
             assert_equal(blocks.health_summary(parts), health_summary(y, q))

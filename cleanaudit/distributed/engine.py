@@ -48,9 +48,15 @@ class DaskBlocks:
         if probs.numblocks[1] != 1:
             probs = probs.rechunk({1: -1})
         rows = probs.chunks[0]
-        y = labels.rechunk((rows,)) if isinstance(labels, da.Array) else da.from_array(np.asarray(labels), chunks=(rows,))
+        y = (
+            labels.rechunk((rows,))
+            if isinstance(labels, da.Array)
+            else da.from_array(np.asarray(labels), chunks=(rows,))
+        )
         if y.shape[0] != probs.shape[0]:
-            raise ValueError(f"pred_probs and labels must have same length ({probs.shape[0]} rows vs {y.shape[0]} labels).")
+            raise ValueError(
+                f"pred_probs and labels must have same length ({probs.shape[0]} rows vs {y.shape[0]} labels)."
+            )
         self._pairs = list(zip(y.to_delayed().ravel(), probs.to_delayed().ravel()))
         self._rows = list(rows)
         self._client = client

@@ -11,8 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._blocks import Request, Totals, run
-from ._blocks_passes import calibrated, check_scores, counted, no_multi_label, num_issues, source_of, stats, thresholds_of
+from ._blocks import Request, Totals
+from ._blocks_passes import (
+    calibrated,
+    check_scores,
+    counted,
+    no_multi_label,
+    num_issues,
+    run,
+    source_of,
+    stats,
+    thresholds_of,
+)
 from ._prune import top
 from ._util import check_prob_range
 from .count import latent_by_counts
@@ -39,7 +49,10 @@ def _keep_by_class(st: Totals, pcm, n_k, prunable, labels: np.ndarray, ranks: np
 def _keep_by_noise_rate(src, pcm, n_k, prunable, beaten: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Per beaten row: chosen by ``prune_by_noise_rate``? One pass (two if a count exceeds the candidates)."""
     pairs = {
-        (int(k), int(j)): int(pcm[j, k]) for k in np.flatnonzero(prunable) for j in np.flatnonzero(pcm[:, k] > 0) if j != k
+        (int(k), int(j)): int(pcm[j, k])
+        for k in np.flatnonzero(prunable)
+        for j in np.flatnonzero(pcm[:, k] > 0)
+        if j != k
     }
     if not pairs:
         return np.zeros(len(beaten), dtype=bool)
@@ -99,7 +112,9 @@ def find_label_issues(
         flagged, flagged_scores = np.flatnonzero(mask), (cnt.scores(1)[mask] if ranked is not None else None)
     else:
         cl = filter_by == "confident_learning"
-        req = Request(thresholds=t if counting else None, off_kept=cl, beaten=not cl or ranked is not None, scores=rank_spec)
+        req = Request(
+            thresholds=t if counting else None, off_kept=cl, beaten=not cl or ranked is not None, scores=rank_spec
+        )
         cnt = run(src, req)
         check_prob_range(*st.extremes)
         beaten, labels = cnt.indices("beaten"), cnt.indices("beaten_label")
@@ -167,7 +182,9 @@ def label_issues(
     )
     st = stats(src, self_conf=adjust)
     if joint is not None:
-        py, noise, inverse = latent_by_counts(joint, st.label_counts if n_k is None else n_k, "cnt", converge_latent_estimates)
+        py, noise, inverse = latent_by_counts(
+            joint, st.label_counts if n_k is None else n_k, "cnt", converge_latent_estimates
+        )
     scored = run(src, Request(scores=((rank_by, thresholds_of(st) if adjust else None, "all"),), argmax=True))
     check_prob_range(*st.extremes)
     quality = scored.scores(0)

@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
 import numpy as np
 
-from ._blocks import LocalBlocks, Request, Totals, run
+from ._blocks import Part, Request, Totals, block_pass
 from ._util import CONFIDENT_THRESHOLDS_LOWER_BOUND, TINY_VALUE, check_prob_range
 from .count import _force_diagonal, calibrate_by_counts
 from .rank import METHODS as RANK_METHODS
+
+
+class LocalBlocks:
+    """Blocks read in this process, in row order: a re-iterable of ``(labels, pred_probs)`` pairs
+    (a list, or a callable returning a fresh iterator, e.g. one that reads files again).
+
+    >>> src = LocalBlocks.from_arrays(np.array([0, 1, 1]), np.array([[.9, .1], [.2, .8], [.6, .4]]), 2)
+    >>> [len(y) for y, _ in src.blocks()]
+    [2, 1]
+    """
+
+    def __init__(self, blocks: Iterable[tuple[Any, np.ndarray]] | Callable[[], Iterable]) -> None:
+        if not callable(blocks) and iter(blocks) is blocks:
+            raise TypeError("blocks are read several times: pass a list, or a callable returning an iterator.")
+        self._blocks = blocks
+
+    @classmethod
+    def from_arrays(cls, labels, pred_probs: np.ndarray, block_rows: int) -> LocalBlocks:
+        """Views of in-memory (or memory-mapped) arrays, ``block_rows`` rows at a time."""
+        n, step = len(pred_probs), max(1, int(block_rows))
+        return cls([(labels[s : s + step], pred_probs[s : s + step]) for s in range(0, max(n, 1), step)])
+
+    def blocks(self) -> Iterator[tuple[Any, np.ndarray]]:
+        return iter(self._blocks() if callable(self._blocks) else self._blocks)
+
+    def map_blocks(self, func: Callable[..., Part], arg: Any) -> Iterator[Part]:
+        offset = 0
+        for labels, pred_probs in self.blocks():
+            yield func(labels, pred_probs, offset, arg)
+            offset += len(pred_probs)
+
+
+def run(source, req: Request) -> Totals:
+    """One pass of ``req`` over every block of ``source``, reduced in row order."""
+    totals = Totals(req)
+    for part in source.map_blocks(block_pass, req):
+        totals.add(part)
+    return totals
 
 
 def source_of(source):

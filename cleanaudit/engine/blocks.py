@@ -32,9 +32,20 @@ import warnings
 import numpy as np
 
 from . import dataset
-from ._blocks import LocalBlocks, Request, run
+from ._blocks import Request
 from ._blocks_filter import find_label_issues, label_issues
-from ._blocks_passes import check_scores, counted, joint_of, no_multi_label, num_issues, source_of, stats, thresholds_of
+from ._blocks_passes import (
+    LocalBlocks,
+    check_scores,
+    counted,
+    joint_of,
+    no_multi_label,
+    num_issues,
+    run,
+    source_of,
+    stats,
+    thresholds_of,
+)
 from ._util import TINY_VALUE, check_prob_range
 from .count import ESTIMATION_METHODS, _force_diagonal, calibrate_by_counts, latent_by_counts
 
@@ -126,7 +137,9 @@ def num_label_issues(
     """:func:`cleanaudit.engine.num_label_issues` over blocks."""
     no_multi_label(multi_label)
     if estimation_method == "off_diagonal" and confident_joint is not None:
-        warnings.warn("confident_joint is ignored when estimation_method='off_diagonal'; it is recomputed.", stacklevel=2)
+        warnings.warn(
+            "confident_joint is ignored when estimation_method='off_diagonal'; it is recomputed.", stacklevel=2
+        )
     if estimation_method not in ESTIMATION_METHODS:
         raise ValueError(
             f"{estimation_method!r} is not a valid estimation method; choose one of: {', '.join(ESTIMATION_METHODS)}"
@@ -204,4 +217,3 @@ def health_summary(source, *, asymmetric: bool = False, class_names=None) -> dic
         "classes_by_label_quality": dataset.rank_classes_by_label_quality(**common),
         "overlapping_classes": dataset.find_overlapping_classes(asymmetric=asymmetric, **common),
     }
-
