@@ -165,7 +165,9 @@ class _TopM:
     """Running top-m of one class pair: merges when the pending parts outgrow the kept ones (amortised O(n))."""
 
     def __init__(self, m: int) -> None:
-        self.m, self.kept, self.pending, self.size, self.reached = m, [], [], 0, 0
+        self.m, self.size, self.reached = m, 0, 0
+        self.kept: list[tuple[np.ndarray, np.ndarray]] = []
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(self, idx: np.ndarray, val: np.ndarray) -> None:
         self.pending.append((idx, val))
@@ -182,8 +184,10 @@ class Totals:
 
     def __init__(self, req: Request) -> None:
         self.req = req
-        self.rows, self.num_cols = 0, None
-        self.lo_label, self.hi_label = None, None
+        self.rows = 0
+        self.num_cols: int | None = None
+        self.lo_label: int | None = None
+        self.hi_label: int | None = None
         self.counts: Any = 0
         self.extremes = (np.inf, -np.inf)
         self.cj: Any = 0
