@@ -8,6 +8,8 @@
   :mod:`~cleanaudit.distributed.table`, :mod:`~cleanaudit.distributed.table_checks`: one table
   larger than a worker's memory, read as partitions (Parquet row groups, CSV blocks),
   cross-validated per partition, its exact checks computed over partitions.
+- :mod:`~cleanaudit.distributed.engine`: the confident-learning engine over the blocks of a
+  dask array (:mod:`cleanaudit.engine.blocks` on the workers), identical to the in-memory engine.
 
 Nothing here is imported by ``cleanaudit --help``, and Dask itself is imported only inside the
 functions that need it, so the core runs without the ``dask`` extra.

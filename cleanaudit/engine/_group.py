@@ -81,8 +81,13 @@ def class_thresholds(labels: np.ndarray, pred_probs: np.ndarray) -> np.ndarray:
     self_conf = np.empty(len(labels), dtype=pred_probs.dtype)
     for s, pos, local, yc in blocks:
         self_conf[pos] = take_self_conf(pred_probs[s : s + len(yc)], yc)[local]
+    return class_means(self_conf, bounds)
+
+
+def class_means(grouped: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Mean of each class's slice ``grouped[bounds[k]:bounds[k + 1]]``; 2 for an empty class."""
     b = bounds
-    return np.array([self_conf[b[k] : b[k + 1]].mean() if b[k + 1] > b[k] else 2 for k in range(len(b) - 1)])
+    return np.array([grouped[b[k] : b[k + 1]].mean() if b[k + 1] > b[k] else 2 for k in range(len(b) - 1)])
 
 
 def take_self_conf(rows: np.ndarray, labels: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:

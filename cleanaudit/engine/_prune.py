@@ -3,7 +3,8 @@
 Candidates are the examples where some other class reaches the given label's probability
 (``P[i, j] >= P[i, y_i]`` for some ``j != y_i``); every example that can be reported is one.
 Flags are kept per candidate (one bool each) rather than per example, which keeps memory small.
-Results equal the reference's except where its own unstable argsort breaks exact ties.
+Results equal the reference's except where its own unstable argsort breaks exact ties; among
+equal margins at a cut the lowest example index wins (see ``top_lowest_ties``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,26 @@ def top(values: np.ndarray, count: int, *, largest: bool) -> np.ndarray:
     if count >= len(values):
         return np.arange(len(values))
     return np.argpartition(-values if largest else values, count - 1)[:count]
+
+
+def top_lowest_ties(values: np.ndarray, count: int, *, largest: bool) -> np.ndarray:
+    """:func:`top` with ties at the cut going to the lowest positions (NaN ranks last); ascending.
+
+    The choice is a function of the values alone, so the chunked engine (``blocks``) can merge
+    per-block choices to the same set.
+    """
+    if count >= len(values):
+        return np.arange(len(values))
+    if count <= 0:
+        return np.zeros(0, dtype=np.intp)
+    key = -values if largest else values
+    kth = key[np.argpartition(key, count - 1)[count - 1]]
+    if kth != kth:  # fewer than count non-NaN values: all of them, then the first NaNs
+        chosen, ties = key == key, np.flatnonzero(key != key)
+    else:
+        chosen, ties = key < kth, np.flatnonzero(key == kth)
+    chosen[ties[: count - int(np.count_nonzero(chosen))]] = True
+    return np.flatnonzero(chosen)
 
 
 def _block_rows(pred_probs: np.ndarray) -> int:
@@ -105,7 +126,7 @@ def by_noise_rate(pred_probs, y, pcm, n_k, prunable, cands: Candidates, classes)
                 cands.mark(flags, idx)
             else:
                 margins = pred_probs[idx, cols[c]] - pred_probs[idx, k]
-                cands.mark(flags, idx[top(margins, int(counts[c]), largest=True)])
+                cands.mark(flags, idx[top_lowest_ties(margins, int(counts[c]), largest=True)])
     return flags
 
 
@@ -147,7 +168,7 @@ def _top_margins_dense(sub, k, cols, counts):
         pos = np.flatnonzero(margins >= 0)
         reached[c] = len(pos)
         vals = margins[pos]
-        best = top(vals, int(counts[c]), largest=True)
+        best = top_lowest_ties(vals, int(counts[c]), largest=True)
         rows_.append(pos[best])
         col_.append(np.full(len(best), c))
         val_.append(vals[best])

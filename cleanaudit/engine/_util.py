@@ -138,10 +138,14 @@ def check_labels_match(labels: np.ndarray, pred_probs: np.ndarray, *, allow_one_
         )
     if len(labels) == 0:
         raise ValueError("labels and pred_probs are empty: need at least one example.")
-    lo, hi = int(labels.min()), int(labels.max())
+    check_label_range(int(labels.min()), int(labels.max()), pred_probs.shape[1], allow_one_class=allow_one_class)
+
+
+def check_label_range(lo: int, hi: int, num_classes: int, *, allow_one_class: bool) -> None:
+    """The checks of :func:`check_labels_match` on the smallest and largest label."""
     if lo < 0:
         raise ValueError("Labels must be positive integers corresponding to class indices.")
-    if hi >= pred_probs.shape[1]:
+    if hi >= num_classes:
         raise ValueError(
             f"pred_probs must have at least {hi + 1} columns, based on the largest class index which appears in labels."
         )

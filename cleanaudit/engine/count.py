@@ -124,8 +124,11 @@ def calibrate_confident_joint(confident_joint: np.ndarray, labels, *, multi_labe
     """
     _no_multi_label(multi_label)
     cj = np.asarray(confident_joint)
-    y = as_labels(labels)
-    n_k = label_counts(y, cj.shape[0])
+    return calibrate_by_counts(cj, label_counts(as_labels(labels), cj.shape[0]))
+
+
+def calibrate_by_counts(cj: np.ndarray, n_k: np.ndarray) -> np.ndarray:
+    """:func:`calibrate_confident_joint` from the per-class label counts ``n_k`` alone."""
     row_sums = cj.sum(axis=1)
     scaled = (cj.T / np.clip(row_sums, TINY_VALUE, None) * n_k).T
     scaled = scaled / scaled.sum() * n_k.sum()
@@ -201,11 +204,16 @@ def estimate_latent(
     >>> py.tolist(), nm.tolist()
     ([0.5, 0.5], [[0.75, 0.25], [0.25, 0.75]])
     """
+    cj = np.asarray(confident_joint)
+    return latent_by_counts(cj, label_counts(as_labels(labels), cj.shape[0]), py_method, converge_latent_estimates)
+
+
+def latent_by_counts(
+    cj: np.ndarray, n_k: np.ndarray, py_method: str = "cnt", converge_latent_estimates: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`estimate_latent` from the per-class label counts ``n_k`` alone."""
     if py_method not in PY_METHODS:
         raise ValueError(f"py_method {py_method} should be in [{', '.join(PY_METHODS)}]")
-    cj = np.asarray(confident_joint)
-    y = as_labels(labels)
-    n_k = label_counts(y, cj.shape[0])
     ps = n_k / float(n_k.sum())
     col_sums, row_sums = cj.sum(axis=0), cj.sum(axis=1)
     nm = cj / np.clip(col_sums, TINY_VALUE, None)

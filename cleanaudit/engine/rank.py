@@ -66,6 +66,19 @@ def _adjust(pc: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     return adj / adj.sum(axis=1, keepdims=True)
 
 
+def chunk_scores(pc: np.ndarray, yc: np.ndarray, method: str, thresholds: np.ndarray | None) -> np.ndarray:
+    """Scores of some rows of pred_probs (each row's score depends on that row and ``thresholds`` only)."""
+    if thresholds is not None:
+        pc = _adjust(pc, thresholds)
+    if method == "self_confidence":
+        return take_self_conf(pc, yc)
+    if method == "normalized_margin":
+        return _normalized_margin(pc, yc)
+    if pc.min() < 0 or pc.max() > 1:
+        raise ValueError("All probabilities are required to be in the interval [0, 1].")
+    return _confidence_weighted_entropy(pc, yc, pc.shape[1])
+
+
 def _scores(
     y: np.ndarray, pred_probs: np.ndarray, method: str, adjust_pred_probs: bool, *, check_range: bool = False
 ) -> np.ndarray:
@@ -78,16 +91,7 @@ def _scores(
         pc, yc = pred_probs[s:e], y[s:e]
         if check_range:
             lo, hi = merge_extremes(lo, hi, pc.min(), pc.max())
-        if thresholds is not None:
-            pc = _adjust(pc, thresholds)
-        if method == "self_confidence":
-            part = take_self_conf(pc, yc)
-        elif method == "normalized_margin":
-            part = _normalized_margin(pc, yc)
-        else:
-            if pc.min() < 0 or pc.max() > 1:
-                raise ValueError("All probabilities are required to be in the interval [0, 1].")
-            part = _confidence_weighted_entropy(pc, yc, k)
+        part = chunk_scores(pc, yc, method, thresholds)
         if out is None:
             out = np.empty(n, dtype=part.dtype)
         out[s:e] = part
