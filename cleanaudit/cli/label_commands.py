@@ -89,6 +89,7 @@ def find_issues(
         ensemble_weighting=ensemble_weighting.value,
         self_check=self_check,
     )
+
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
     def tables(result: Any) -> Any:
         return find_issues_tables(result, table_top(top, opts.format, TABLE_TOP_DEFAULT))

@@ -166,7 +166,7 @@ def is_url(text: str | Path) -> bool:
 
 
 def url_filesystem(url: str) -> tuple[object, str]:
-    """The fsspec filesystem and path of ``url``; one clear line (exit 2) when fsspec or its scheme's package is missing."""
+    """The fsspec filesystem and path of ``url``; one line (exit 2) when fsspec or the scheme's package is missing."""
     scheme = url.split("://", 1)[0].lower()
     try:
         from fsspec.core import url_to_fs

@@ -72,8 +72,13 @@ def run_table_audit(
 ) -> TableAudit:
     """audit on one table on the cluster: label, null and class imbalance as a local audit; graph checks skipped."""
     from cleanaudit.checks.runner import ChecksResult, SkippedCheck, resolve_params, select_checks
-    from cleanaudit.distributed.table import _start, check_table_request, read_table_labels, table_prepared
-    from cleanaudit.distributed.table import table_pred_probs
+    from cleanaudit.distributed.table import (
+        _start,
+        check_table_request,
+        read_table_labels,
+        table_pred_probs,
+        table_prepared,
+    )
     from cleanaudit.distributed.table_checks import GRAPH_SKIP, run_table_checks
     from cleanaudit.workflows.audit import AuditResult, validate_audit
     from cleanaudit.workflows.audit_payload import audit_measurements, audit_payload, complete_audit_payload
@@ -109,7 +114,9 @@ def run_table_audit(
             f"no check could run on {read.table.where()} ({reasons})",
             hint="choose checks a table on a cluster runs (label, null, class_imbalance), or run without --scheduler",
         )
-    checks = ChecksResult(ds.num_examples, list(ds.class_names), results, skipped, params={n: params[n] for n in results})
+    checks = ChecksResult(
+        ds.num_examples, list(ds.class_names), results, skipped, params={n: params[n] for n in results}
+    )
     payload = audit_payload(checks, ds.ids, request.num_examples)
     payload["exact_duplicates"] = next(r for r in exact.summary() if r["issue_type"] == "exact_duplicate")
     result = AuditResult(checks, request.num_examples)

@@ -177,6 +177,7 @@ def write_table_rows(
     import pandas as pd
 
     from cleanaudit.data.write import FolderSet, atomic_write_text
+
     positions = read.dataset.row_positions
     ids = read.dataset.row_ids
     columns = dict(per_row) if per_row is not None else result.per_row_frame_columns()
