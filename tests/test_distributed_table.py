@@ -149,7 +149,7 @@ def test_rows_are_written_as_parquet_partitions_with_the_report(tmp_path, client
     result = run_table_find_issues(request, client)
     read = read_table_labels(request, client)
     out = write_table_rows(tmp_path / "out", result, read, {"command": "find-issues", **result.context.payload})
-    parts = sorted((out / "labels").glob("part-*.parquet"))
+    parts = sorted((out / "issues").glob("part-*.parquet"))
     assert len(parts) == 5 and (out / "report.json").exists()
     rows = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     assert rows["row"].tolist() == list(range(5_000))

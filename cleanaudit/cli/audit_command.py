@@ -25,7 +25,7 @@ from cleanaudit.cli.options import (
 
 if TYPE_CHECKING:
     from cleanaudit.cli.console import RichEvents
-    from cleanaudit.workflows.audit import AuditResult
+    from cleanaudit.workflows.audit import AuditRequest, AuditResult
 
 
 def _list_checks(value: bool) -> None:
@@ -113,6 +113,10 @@ def audit(
         from cleanaudit.cli.batch import run_batch
 
         return run_batch(request, files, opts)
+    if opts.scheduler is not None:  # one table: read as partitions on the cluster
+        from cleanaudit.cli.cluster_table import audit_on_cluster
+
+        return audit_on_cluster(request if files == [] or _has_url(request) else replace(request, data=files), opts)
     # One file (even found in a folder or by a glob) keeps the single-dataset report.
     events = RichEvents(opts.quiet, opts.debug)
     try:
@@ -120,6 +124,10 @@ def audit(
     finally:
         events.close()
     return emit_audit(result, opts, events)
+
+
+def _has_url(request: AuditRequest) -> bool:
+    return any(isinstance(s, str) for s in request.sources)
 
 
 def emit_audit(result: AuditResult, opts: DataOptions, events: RichEvents) -> int:
@@ -140,6 +148,7 @@ def register(app: typer.Typer) -> None:
             "cleanaudit audit data.csv -l y --pred-probs probs.npy --checks label,outlier --format json",
             "cleanaudit audit data.csv -l y --check-param outlier.k=20",
             "cleanaudit audit data_dir/ -l y --fail-on 'label>0.1' --format junit > results.xml",
+            "cleanaudit audit big.parquet -l y --scheduler local --out report/",
             "cleanaudit audit --list-checks",
         )
     )(audit)

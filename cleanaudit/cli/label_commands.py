@@ -89,13 +89,16 @@ def find_issues(
         ensemble_weighting=ensemble_weighting.value,
         self_check=self_check,
     )
+
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
-    return _run(
-        run_find_issues,
-        request,
-        opts,
-        lambda result: find_issues_tables(result, table_top(top, opts.format, TABLE_TOP_DEFAULT)),
-    )
+    def tables(result: Any) -> Any:
+        return find_issues_tables(result, table_top(top, opts.format, TABLE_TOP_DEFAULT))
+
+    if opts.scheduler is not None:  # the DATA files are one table: read as partitions on the cluster
+        from cleanaudit.cli.cluster_table import find_issues_on_cluster
+
+        return find_issues_on_cluster(request, opts, tables)
+    return _run(run_find_issues, request, opts, tables)
 
 
 @data_command
@@ -182,6 +185,7 @@ def register(app: typer.Typer) -> None:
             "cleanaudit find-issues data.csv -l y -m logreg -m random-forest --ensemble-weighting accuracy",
             "cleanaudit find-issues new.csv -l y --from-model model.skops",
             "cleanaudit find-issues data.csv -l y --self-check auto",
+            "cleanaudit find-issues s3://bucket/big.parquet -l y --scheduler tcp://scheduler:8786 --out report/",
         ),
     )(find_issues)
     app.command(

@@ -43,7 +43,7 @@ class DataOptions:
     take one say so); ``model`` is ``["auto"]`` when ``--model`` is not given.
     """
 
-    data: list[Path]
+    data: list[Path | str]  # Paths, and fsspec URLs as text (s3://bucket/key.parquet)
     label: str | None = None
     features: str | None = None
     ignore: str | None = None
@@ -56,6 +56,7 @@ class DataOptions:
     seed: int = DEFAULT_SEED
     jobs: int | None = None
     scheduler: str | None = None  # a Dask scheduler address, or "local"; None: run in this process
+    train_rows: int | None = None  # --scheduler on one table: training rows of a model without partial_fit
     pred_probs: list[Path] = field(default_factory=list)
     from_model: Path | None = None
     format: OutputFormat = OutputFormat.table
@@ -115,6 +116,7 @@ def data_command(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(**kwargs: Any) -> Any:
         shared = {name: kwargs.pop(name) for name in ["data", *SHARED_OPTIONS]}
         shared["pred_probs"] = list(shared["pred_probs"] or [])
+        shared["data"] = [p if "://" in p else Path(p) for p in shared["data"] or []]
         return func(apply_config(shared), **kwargs)
 
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

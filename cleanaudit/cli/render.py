@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 ExtraFiles = Callable[[dict[str, Any]], dict[str, str]] | None
 CsvText = Callable[[], str] | None
+# Writes the --out set from the envelope and the Markdown, returns the file names (one table on a cluster).
+OutWriter = Callable[[dict[str, Any], str], list[str]] | None
 
 
 def dataset_name(context: RunContext) -> str:
@@ -41,6 +43,7 @@ def write_out(
     *,
     extra_files: ExtraFiles = None,
     staging: Path | None = None,
+    out_writer: OutWriter = None,
 ) -> tuple[dict[str, Any], str, list[str]]:
     """The JSON envelope and Markdown of a run, and the names of the ``--out`` files (written as one set)."""
     from cleanaudit.cli import signals
@@ -51,7 +54,9 @@ def write_out(
     envelope = context_envelope(context)
     markdown = run_markdown(context, tables)
     written: list[str] = []
-    if opts.out is not None:
+    if opts.out is not None and out_writer is not None:
+        written = out_writer(envelope, markdown)
+    elif opts.out is not None:
         written = write_report_set(opts.out, envelope, context, extra_files, staging=staging, checkpoint=signals.check)
     return envelope, markdown, written
 
@@ -73,17 +78,19 @@ def emit(
     tables: Sequence[TableData],
     extra_files: ExtraFiles = None,
     csv_text: CsvText = None,
+    out_writer: OutWriter = None,
 ) -> int:
     """Print the result on stdout in ``opts.format`` (after writing ``--out``); return the exit status.
 
-    ``--format csv`` prints the first table, or ``csv_text()`` when the command gives one.
+    ``--format csv`` prints the first table, or ``csv_text()`` when the command gives one;
+    ``out_writer(envelope, markdown)``, when given, writes the ``--out`` set instead of the usual one.
     """
     from cleanaudit.report import terminal
     from cleanaudit.report.envelope import to_json
     from cleanaudit.report.run_tables import unreliable_banner
 
     events.close()
-    envelope, markdown, written = write_out(context, opts, tables, extra_files=extra_files)
+    envelope, markdown, written = write_out(context, opts, tables, extra_files=extra_files, out_writer=out_writer)
     if opts.out is not None:
         events.wrote(f"{opts.out}{os.sep}", written)
     for path in saved_files(context):

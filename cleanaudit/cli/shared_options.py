@@ -219,6 +219,21 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    "train_rows": (
+        Annotated[
+            int | None,
+            typer.Option(
+                "--train-rows",
+                metavar="N",
+                min=1,
+                help="Used with --scheduler on one table: the most rows a model without partial_fit trains on "
+                "per fold (a stratified sample; a note says so) \\[default: 200000].",
+                rich_help_panel=MODEL_PANEL,
+                show_default=False,
+            ),
+        ],
+        None,
+    ),
     "pred_probs": (
         Annotated[
             list[Path] | None,
@@ -364,11 +379,12 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     ),
 }
 
+# Text, not Path: an fsspec URL (s3://bucket/key.parquet) must keep its "//" (options.data_command makes Paths).
 DATA_ARGUMENT = Annotated[
-    list[Path],
+    list[str],
     typer.Argument(
-        help="CSV or Parquet file(s), folders or globs; several files are concatenated (audit: each "
-        "is audited on its own, with an index).",
+        help="CSV or Parquet file(s), folders, globs or fsspec URLs (s3://, gs://, file://); several files are "
+        "concatenated (audit: each is audited on its own, with an index).",
         show_default=False,
         metavar="DATA",
     ),

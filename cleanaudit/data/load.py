@@ -66,7 +66,7 @@ def load_dataset(
         paths = [paths]
     if not paths:
         raise InputError("no input files given", hint="pass at least one CSV or Parquet file")
-    names = [_display(p) for p in paths]
+    names = [_display(p) for p in paths]  # a URL stays text (s3://...): Path would fold its "//"
     if len(set(names)) < len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f"input {dup} is given more than once", hint="pass each file once")
@@ -86,7 +86,7 @@ def load_dataset(
         ignore=ignore,
         id_column=id_column,
         where=where,
-        paths=[Path(p) for p in paths],
+        paths=[Path(p) for p in paths],  # Dataset.paths are Paths; messages above name URLs in full
         sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
         on_missing_label=on_missing_label,
     )
@@ -132,6 +132,8 @@ def _read_table_and_digest(path: str | Path) -> tuple[pd.DataFrame, str]:
     text = str(path)
     if text == STDIN:
         return _read_stdin()
+    if is_url(text):
+        return _read_url(text)
     path = Path(text)
     if not path.exists():
         raise InputError(f"file {text} not found", hint="check the path (it is relative to the current folder)")
@@ -152,6 +154,55 @@ def _read_table_and_digest(path: str | Path) -> tuple[pd.DataFrame, str]:
     if lone_cr and kind != "parquet" and compression is None:
         return _parse(io.BytesIO(path.read_bytes()), kind, None, text, lone_cr=True), digest
     return _parse(path, kind, compression, text), digest
+
+
+def is_url(text: str | Path) -> bool:
+    """Whether ``text`` is an fsspec URL (``s3://bucket/key``, ``file:///abs``), not a local path.
+
+    >>> is_url("s3://bucket/data.parquet"), is_url("data/train.csv"), is_url(Path("s3:/b"))
+    (True, False, False)
+    """
+    return isinstance(text, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text) is not None
+
+
+def url_filesystem(url: str) -> tuple[object, str]:
+    """The fsspec filesystem and path of ``url``; one line (exit 2) when fsspec or the scheme's package is missing."""
+    scheme = url.split("://", 1)[0].lower()
+    try:
+        from fsspec.core import url_to_fs
+
+        return url_to_fs(url)
+    except ImportError as err:
+        package = {"s3": "s3fs", "s3a": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
+        wanted = package.get(scheme, "fsspec" if "fsspec" in str(err) else f"the fsspec package for {scheme}://")
+        raise InputError(
+            f"cannot read {url}: reading {scheme}:// URLs needs {wanted}, which is not installed",
+            hint=f"pip install {wanted}" if " " not in wanted else "install fsspec and the package for that scheme",
+        ) from None
+    except ValueError as err:  # an unknown protocol
+        raise InputError(f"cannot read {url}: {_one_line(err)}", hint="give a local path or an fsspec URL") from None
+
+
+def _read_url(url: str) -> tuple[pd.DataFrame, str]:
+    """A table at an fsspec URL, read through fsspec (its bytes digested as a local file's)."""
+    fs, where = url_filesystem(url)
+    kind, compression = _kind_of(Path(where))
+    if kind is None:
+        raise InputError(f"cannot tell the format of {url} from its name", hint=f"use one of: {_SUPPORTED}")
+    try:
+        if not fs.exists(where):  # type: ignore[attr-defined]
+            raise InputError(f"file {url} not found", hint="check the URL and your access to it")
+        with fs.open(where, "rb") as handle:  # type: ignore[attr-defined]
+            data = handle.read()
+    except InputError:
+        raise
+    except Exception as err:  # fsspec backends raise their own types (PermissionError, ClientError, ...)
+        raise InputError(f"cannot read {url}: {_one_line(err)}", hint="check the URL and your access to it") from None
+    if not data:
+        raise InputError(f"file {url} is empty", hint="pass a table with a header row and data rows")
+    digest = hashlib.sha256(data).hexdigest()
+    lone_cr = kind != "parquet" and compression is None and _count_lone_cr(data, ended_with_cr=False)[0] > 0
+    return _parse(io.BytesIO(data), kind, compression, url, lone_cr=lone_cr and b"\n" in data), digest
 
 
 def _read_stdin() -> tuple[pd.DataFrame, str]:

@@ -9,6 +9,7 @@ a temp entry they remove at once): nothing is left behind.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from cleanaudit.errors import ConfigError, InputError
 # An input of the run, described for messages: ("DATA", path), ("--baseline", path), ...
 Input = tuple[str, Path]
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # added by file browsers; replaced with the set
+PART_FILE = re.compile(r"part-\d{5,}\.parquet")  # a table run's per-row results, one file per partition
 
 
 def check_folder_target(
@@ -79,7 +81,11 @@ def foreign_entries(folder: Path, own_names: Collection[str]) -> list[str]:
         if entry.is_symlink() or not (entry.is_file() or entry.is_dir()):
             foreign.append(entry.name)
         elif entry.is_dir():
-            inner = [p for p in entry.iterdir() if p.is_symlink() or not p.is_file() or p.name not in allowed]
+            inner = [
+                p
+                for p in entry.iterdir()
+                if p.is_symlink() or not p.is_file() or not (p.name in allowed or PART_FILE.fullmatch(p.name))
+            ]
             if inner:
                 foreign.append(f"{entry.name}/{sorted(inner)[0].name}")
         elif entry.name not in allowed:

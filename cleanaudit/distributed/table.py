@@ -6,7 +6,7 @@ and goes through the local code (missing labels, label codes, class order, ids),
 read (``--pred-probs``) or cross-validated per partition (:mod:`.crossval`), and the engine runs
 behind one function, :func:`_label_results`. The result is a ``FindIssuesResult`` with its
 ``context``, so the CLI renders it exactly as a local run's. :func:`write_table_rows` writes the
-per-row results as Parquet partitions (``labels/part-*.parquet``) plus ``report.json``, atomically.
+per-row results as Parquet partitions (``issues/part-*.parquet``) plus ``report.json``, atomically.
 
 >>> from cleanaudit.workflows.find_issues import FindIssuesRequest
 >>> r = run_table_find_issues(FindIssuesRequest("big.parquet", label="y", pred_probs="p.npy"),
@@ -61,7 +61,7 @@ def read_table_labels(request: DataRequest, client: Client, *, blocksize: int | 
     if request.frame is not None:
         raise ConfigError("a table on a cluster is read from files", hint="pass a Parquet or CSV path")
     options = {} if blocksize is None else {"blocksize": blocksize}
-    table = read_partitions([str(p) for p in request.paths], client=client, **options)
+    table = read_partitions([str(p) for p in request.sources], client=client, **options)
     require_columns(
         table,
         [request.label, request.id_column, *(request.ignore or ()), *(request.features or ())],
@@ -143,14 +143,22 @@ def run_table_find_issues(
 
     ``train_rows`` caps the training rows of a model without ``partial_fit`` (``--train-rows``).
     """
+    return table_find_issues(request, client, events=events, train_rows=train_rows, blocksize=blocksize)[0]
+
+
+def table_find_issues(
+    request: FindIssuesRequest,
+    client: Client,
+    *,
+    events: Events | None = None,
+    train_rows: int | None = None,
+    blocksize: int | None = None,
+) -> tuple[FindIssuesResult, TableLabels]:
+    """:func:`run_table_find_issues` and the table it read (the ``--out`` writer needs its partitions)."""
     from cleanaudit.workflows.gates import Measurements
-    from cleanaudit.workflows.prepare import Prepared, start
 
-    _refuse_unsupported(request)
-    log, gates, started = start(request, events)
-    from cleanaudit.workflows import sources
-
-    sources.check_sources(request, ensemble=False)
+    check_table_request(request)
+    log, gates, started = _start(request, events)
     read = read_table_labels(request, client, blocksize=blocksize)
     for note in read.dataset.notes:
         log.add(note)
@@ -164,12 +172,32 @@ def run_table_find_issues(
     )
     ds = read.dataset
     result = _label_results(ds.labels, blocks, ds.class_names, ids=ds.ids, positions=ds.positions, **settings)
-    run["partitions"] = {"count": read.table.num_partitions, "kind": read.table.kind, "rows": read.table.num_rows}
-    prepared = Prepared(request, ds, None, run, log, started, [], gates)
+    prepared = table_prepared(request, read, run, log, started, gates)
     measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
     payload = result.payload(request.top or None)
     result.context = prepared.conclude("find-issues", payload, measured=measured, per_row=None)
-    return result
+    return result, read
+
+
+def _start(request: DataRequest, events: Events | None, known_checks: list[str] | None = None) -> Any:
+    from dataclasses import replace
+
+    from cleanaudit.workflows import sources
+    from cleanaudit.workflows.prepare import start
+
+    started = start(replace(request, scheduler=None), events, known_checks=known_checks)  # it runs on the cluster
+    sources.check_sources(request, ensemble=False)
+    return started
+
+
+def table_prepared(
+    request: DataRequest, read: TableLabels, run: dict[str, Any], log: NoteLog, started: float, gates: list[Any]
+) -> Any:
+    """The ``Prepared`` record of a table run (no pred_probs held here), its partitions in ``run``."""
+    from cleanaudit.workflows.prepare import Prepared
+
+    run["partitions"] = {"count": read.table.num_partitions, "kind": read.table.kind, "rows": read.table.num_rows}
+    return Prepared(request, read.dataset, None, run, log, started, [], gates)
 
 
 def _label_results(
@@ -194,18 +222,20 @@ def table_pred_probs(
 
     given = request.pred_probs_list
     if given:
-        if len(given) > 1:
-            raise ConfigError("--pred-probs is given several times", hint="a table on a cluster takes one")
         source = given[0]
         blocks = given_pred_probs_blocks(source, read)
         return blocks, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": str(source)}
     return crossval.cross_val_table(read, request, client, log, train_rows=train_rows)
 
 
-def _refuse_unsupported(request: FindIssuesRequest) -> None:
+def check_table_request(request: DataRequest) -> None:
+    """ConfigError for what one table on a cluster cannot do, checked before the cluster starts."""
+    if request.frame is not None or any(str(p) == "-" for p in request.sources):
+        raise ConfigError("a table on a cluster is read from files, not stdin", hint="pass a Parquet or CSV path")
     for option, on in (
-        ("--train", request.train is not None),
-        ("--self-check", request.self_check is not None),
+        ("--train", getattr(request, "train", None) is not None),
+        ("--self-check", getattr(request, "self_check", None) is not None),
+        ("--baseline", getattr(request, "baseline", None) is not None),
         ("--from-model", request.from_model is not None),
         ("--save-pred-probs", request.save_pred_probs is not None),
     ):
@@ -214,5 +244,7 @@ def _refuse_unsupported(request: FindIssuesRequest) -> None:
                 f"{option} is not available for one table on a cluster yet",
                 hint="run without --scheduler, or leave the option out",
             )
-    if len(request.models) > 1:
+    if len(request.models) > 1 and request.model_given:
         raise ConfigError("several --model options make an ensemble, not available on a cluster yet", hint="give one")
+    if len(request.pred_probs_list) > 1:
+        raise ConfigError("--pred-probs is given several times", hint="a table on a cluster takes one")

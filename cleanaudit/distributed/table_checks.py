@@ -4,7 +4,7 @@
 the local checks bit for bit: per partition the workers compute the rows' missing cells and row
 hashes (``pd.util.hash_pandas_object`` of the feature columns, as the local check), the client
 merges the small summaries. The checks that need the neighbour graph are skipped with the reason.
-:func:`write_table_rows` writes ``labels/part-*.parquet`` (one file per partition) and
+:func:`write_table_rows` writes ``issues/part-*.parquet`` (one file per partition) and
 ``report.json`` into an ``--out`` folder in one atomic step.
 
 >>> checks = run_table_checks(read, client, feature_columns=["x1", "x2"])  # doctest: +SKIP
@@ -154,34 +154,52 @@ def _groups_from_hashes(hashes: np.ndarray) -> np.ndarray:
     return new_id[inverse]
 
 
+ROWS_FOLDER = "issues"  # the local run's issues.parquet, as one Parquet file per partition
+
+
 def write_table_rows(
-    out: Path, result: FindIssuesResult, read: TableLabels, envelope: dict[str, Any], checks: TableChecks | None = None
+    out: Path,
+    result: FindIssuesResult,
+    read: TableLabels,
+    envelope: dict[str, Any],
+    checks: TableChecks | None = None,
+    *,
+    extra_files: dict[str, str] | None = None,
+    per_row: dict[str, Any] | None = None,
+    own_names: frozenset[str] = frozenset(),
 ) -> Path:
-    """``labels/part-NNNNN.parquet`` (one per partition: row, id, label columns, exact checks) and ``report.json``."""
+    """``issues/part-NNNNN.parquet`` (one per partition: row, id, label columns, exact checks) and ``report.json``.
+
+    ``envelope`` gets ``rows_file`` (the folder of parts, which ``pandas.read_parquet`` reads whole);
+    ``extra_files`` (name -> text, e.g. ``report.md``) join the set; ``per_row`` replaces the
+    label columns (an audit's checks' columns); ``own_names``: an earlier report's files, replaced whole.
+    """
     import pandas as pd
 
-    from cleanaudit.data.write import FolderSet
+    from cleanaudit.data.write import FolderSet, atomic_write_text
 
     positions = read.dataset.row_positions
     ids = read.dataset.row_ids
-    columns = result.per_row_frame_columns()
+    columns = dict(per_row) if per_row is not None else result.per_row_frame_columns()
     if checks is not None:
         for name, check in checks.results.items():
             columns[f"is_{name}_issue"], columns[f"{name}_score"] = check.is_issue, check.score
         columns["exact_duplicate_group"] = checks.exact_duplicate_group
         columns["has_conflicting_labels"] = checks.has_conflicting_labels
     inputs = [("DATA", Path(p)) for p in read.table.paths if "://" not in p]
-    with FolderSet(Path(out), inputs, option="--out") as staged:
-        (staged.path / "labels").mkdir()
+    with FolderSet(Path(out), inputs, option="--out", own_names=own_names) as staged:
+        (staged.path / ROWS_FOLDER).mkdir()
         start = 0
         for i, rows in enumerate(read.block_rows):
             part = slice(start, start + rows)
             frame = pd.DataFrame({"row": positions[part], "id": ids[part]})
             for name, values in columns.items():
                 frame[name] = np.asarray(values, dtype=object if isinstance(values, list) else None)[part]
-            frame.to_parquet(staged.path / "labels" / f"part-{i:05d}.parquet", index=False)
+            frame.to_parquet(staged.path / ROWS_FOLDER / f"part-{i:05d}.parquet", index=False)
             start += rows
-        envelope = dict(envelope, rows_files=str(Path(out) / "labels" / "part-*.parquet"))
+        envelope["rows_file"] = str(Path(out) / ROWS_FOLDER)
+        for name, text in (extra_files or {}).items():
+            atomic_write_text(staged.path / name, text)
         (staged.path / "report.json").write_text(json.dumps(envelope, indent=2, default=_plain) + "\n")
         staged.commit()
     return Path(out)

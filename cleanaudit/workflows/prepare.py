@@ -101,9 +101,31 @@ def start(
     started = time.perf_counter()
     log = NoteLog(events)
     gates = parse_request_gates(request, known_checks)
-    if request.scheduler is not None:  # a batch's datasets are the tasks; one table still runs here
-        log.note("scheduler_unused", "one dataset runs in this process; --scheduler is used for batches")
+    if request.scheduler is not None:  # never silently ignored: the note says what runs where
+        log.note("scheduler_unused", scheduler_unused_message(request))
     return log, gates, started
+
+
+def scheduler_unused_message(request: DataRequest) -> str:
+    """What ``--scheduler`` does not do for this command on one dataset, and what it does.
+
+    >>> from cleanaudit.workflows.health import HealthRequest
+    >>> scheduler_unused_message(HealthRequest("d.csv", label="y", scheduler="local"))[:44]
+    'health runs in this process: --scheduler run'
+    """
+    import re
+
+    base = type(request).__name__.removesuffix("Request") or "Data"
+    command = re.sub(r"(?<!^)(?=[A-Z])", "-", base).lower()
+    if command in ("find-issues", "audit"):  # the CLI sends these to the cluster (cleanaudit.distributed.table)
+        return (
+            f"{command} runs in this process here: on a cluster, one table runs through "
+            "cleanaudit.distributed.table (the CLI does so with --scheduler)"
+        )
+    return (
+        f"{command} runs in this process: --scheduler runs find-issues and audit on one table, "
+        "and batches of datasets (audit with several files), on the cluster"
+    )
 
 
 def prepare(

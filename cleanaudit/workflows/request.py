@@ -77,6 +77,14 @@ class DataRequest:
         return []
 
     @property
+    def sources(self) -> list[str | Path]:
+        """The data as given, URLs (``s3://b/k.parquet``) kept as text: a ``Path`` would fold ``//`` to ``/``."""
+        given = [self.data] if isinstance(self.data, (str, Path)) else self.data
+        if not isinstance(given, (list, tuple)):
+            return []
+        return [str(p) if "://" in str(p) else Path(str(p)) for p in given]
+
+    @property
     def model_given(self) -> bool:
         return self.model is not None
 

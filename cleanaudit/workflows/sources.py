@@ -103,7 +103,7 @@ def load_data(request: DataRequest, paths: list[Path] | None = None, *, features
     )
     if paths is None and request.frame is not None:
         return dataset_from_frame(request.frame, **columns)
-    return load_dataset(paths if paths is not None else request.paths, **columns)
+    return load_dataset(paths if paths is not None else request.sources, **columns)
 
 
 def obtain_members(

@@ -1,0 +1,231 @@
+"""find-issues and audit on one table with --scheduler equal the local run; refusals, URLs and lost workers.
+
+One ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)`` serves the module (the CLI
+reaches it through ``--scheduler tcp://...``). Workers are killed for real (``os._exit``) by a
+worker plugin that wraps the row-group reader on every worker, as in test_distributed_batch.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cleanaudit.status import ExitStatus
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):  # one retry: fast fault tests
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        ) as local:
+            with distributed.Client(local) as client:
+                yield local, client
+
+
+def _noisy(n: int, k: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    true = rng.integers(0, k, n)
+    given = np.where(rng.random(n) < 0.1, rng.integers(0, k, n), true)
+    logits = rng.normal(size=(n, k)) + 2.5 * np.eye(k)[true]
+    probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    frame = pd.DataFrame({"f1": rng.normal(size=n) + true, "f2": rng.normal(size=n), "y": [f"c{v}" for v in given]})
+    frame.loc[rng.choice(n, 50, replace=False), "f2"] = np.nan
+    return frame, probs
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """200,000 rows in 10 row groups, and their pred_probs (.npy)."""
+    folder = tmp_path_factory.mktemp("big")
+    frame, probs = _noisy(200_000, 5)
+    frame.to_parquet(folder / "big.parquet", row_group_size=20_000)
+    np.save(folder / "pp.npy", probs)
+    return folder / "big.parquet", folder / "pp.npy"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("small")
+    frame, probs = _noisy(3_000, 3, seed=1)
+    frame.to_parquet(folder / "victim.parquet", row_group_size=500)
+    np.save(folder / "pp.npy", probs)
+    return folder / "victim.parquet", folder / "pp.npy"
+
+
+def _find(cli, data, pp, *args):
+    return cli("find-issues", data, "-l", "y", "--pred-probs", pp, "-f", "json", "--fail-on", "label>0.05", *args)
+
+
+def test_find_issues_on_a_cluster_equals_the_local_run(cli, big, cluster, tmp_path):
+    data, pp = big
+    local = _find(cli, data, pp, "--out", tmp_path / "local")
+    remote = _find(cli, data, pp, "--scheduler", cluster[0].scheduler_address, "--out", tmp_path / "remote")
+    assert local.exit_code == remote.exit_code == ExitStatus.GATE_FAILED, remote.stderr
+    mine, theirs = json.loads(local.stdout), json.loads(remote.stdout)
+    assert theirs["num_issues"] == mine["num_issues"] > 0
+    assert theirs["issues"] == mine["issues"]  # rows, ids, labels, quality, in rank order
+    assert theirs["gates"] == mine["gates"] and theirs["dataset"] == mine["dataset"]
+    assert theirs["run"]["partitions"]["count"] == 10 and theirs["notes"][0]["kind"] == "cluster"
+    parts = sorted((tmp_path / "remote" / "issues").glob("part-*.parquet"))
+    assert len(parts) == 10 and theirs["rows_file"] == str(tmp_path / "remote" / "issues")
+    rows = pd.read_parquet(tmp_path / "remote" / "issues")
+    rows = rows.sort_values("row", kind="stable").reset_index(drop=True)
+    expected = pd.read_parquet(tmp_path / "local" / "issues.parquet")
+    pd.testing.assert_frame_equal(rows[expected.columns], expected, check_dtype=False)
+    again = _find(cli, data, pp, "--scheduler", cluster[0].scheduler_address, "--out", tmp_path / "remote")
+    assert again.exit_code == ExitStatus.GATE_FAILED, again.stderr  # an earlier table set is replaced whole
+
+
+def test_scheduler_local_and_the_table_format(cli, small):
+    data, pp = small
+    local = cli("find-issues", data, "-l", "y", "--pred-probs", pp, "--top", "5")
+    remote = cli("find-issues", data, "-l", "y", "--pred-probs", pp, "--top", "5", "--scheduler", "local")
+    assert local.exit_code == remote.exit_code == ExitStatus.OK, remote.stderr
+    assert remote.stdout == local.stdout
+    assert "Dask cluster at" in remote.stderr
+
+
+def test_audit_one_table_on_a_cluster(cli, small, cluster, tmp_path):
+    data, pp = small
+    args = ("audit", data, "-l", "y", "--pred-probs", pp, "-f", "json", "--checks", "label,null,class_imbalance")
+    local = cli(*args)
+    remote = cli(*args, "--scheduler", cluster[0].scheduler_address, "--out", tmp_path / "out")
+    assert local.exit_code == remote.exit_code == ExitStatus.OK, remote.stderr
+    mine, theirs = json.loads(local.stdout), json.loads(remote.stdout)
+    assert theirs["summary"] == mine["summary"]
+    assert theirs["dataset_issues"] == mine["dataset_issues"]
+    assert theirs["checks"]["label"]["info"]["num_label_issues"] == mine["checks"]["label"]["info"]["num_label_issues"]
+    assert theirs["exact_duplicates"]["num_issues"] == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["issues", "report.json", "report.md"]
+    rows = pd.read_parquet(tmp_path / "out" / "issues")
+    assert {"is_label_issue", "is_null_issue", "exact_duplicate_group"} <= set(rows.columns)
+    every = cli("audit", data, "-l", "y", "--pred-probs", pp, "-f", "json", "--scheduler", cluster[0].scheduler_address)
+    assert every.exit_code == ExitStatus.OK, every.stderr
+    skipped = {s["issue_type"]: s["reason"] for s in json.loads(every.stdout)["skipped"]}
+    assert skipped["outlier"].startswith("needs the neighbour graph")
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (("--self-check", "auto"), "--self-check is not available for one table on a cluster"),
+        (("--save-pred-probs", "x.npy"), "--save-pred-probs is not available"),
+        (("--pred-probs", "PP"), "--pred-probs is given several times"),
+    ],
+)
+def test_refused_options_fail_before_the_cluster_starts(cli, small, extra, says):
+    data, pp = small
+    extra = tuple(str(pp) if e == "PP" else e for e in extra)
+    result = cli("find-issues", data, "-l", "y", "--pred-probs", pp, *extra, "--scheduler", "tcp://127.0.0.1:9")
+    assert result.exit_code == ExitStatus.INPUT_ERROR
+    assert says in result.stderr and "Dask scheduler" not in result.stderr  # refused before connecting
+    assert len(result.stderr.strip().splitlines()) <= 2  # the error and its hint
+
+
+def test_urls_as_data(cli, small, cluster):
+    import fsspec
+
+    data, pp = small
+    local = cli("find-issues", data, "-l", "y", "--pred-probs", pp, "-f", "json")
+    with fsspec.open("memory://tables/victim.parquet", "wb") as handle:
+        handle.write(data.read_bytes())
+    in_memory = cli("find-issues", "memory://tables/victim.parquet", "-l", "y", "--pred-probs", pp, "-f", "json")
+    url = f"file://{data.resolve()}"
+    remote = cli("find-issues", url, "-l", "y", "--pred-probs", pp, "-f", "json", "--scheduler",
+                 cluster[0].scheduler_address)  # fmt: skip
+    assert local.exit_code == in_memory.exit_code == remote.exit_code == ExitStatus.OK, remote.stderr
+    for other in (in_memory, remote):
+        assert json.loads(other.stdout)["issues"] == json.loads(local.stdout)["issues"]
+        assert json.loads(other.stdout)["dataset"]["sha256"] == json.loads(local.stdout)["dataset"]["sha256"]
+    missing = cli("find-issues", "s3://bucket/t.parquet", "-l", "y", "--scheduler", "tcp://127.0.0.1:9")
+    if missing.exit_code != ExitStatus.INPUT_ERROR:  # s3fs installed: the bucket is unreachable offline
+        pytest.skip("s3fs is installed here")
+    assert "needs s3fs" in missing.stderr and "pip install s3fs" in missing.stderr
+
+
+class _KillReader(distributed.WorkerPlugin):
+    """On each worker: reading row group 2 of ``victim`` ends the worker's process, once or every time."""
+
+    def __init__(self, marker: Path, once: bool) -> None:
+        self.marker, self.once = str(marker), once
+
+    def setup(self, worker) -> None:
+        from cleanaudit.distributed import partitions
+
+        original = getattr(partitions.read_row_group, "original", partitions.read_row_group)
+        marker, once = self.marker, self.once
+
+        def read_row_group(file, group, columns):
+            if Path(file).stem == "victim" and group == 2 and not (once and os.path.exists(marker)):
+                Path(marker).touch()
+                os._exit(1)
+            return original(file, group, columns)
+
+        read_row_group.original = original
+        partitions.read_row_group = read_row_group
+
+    def teardown(self, worker) -> None:
+        from cleanaudit.distributed import partitions
+
+        partitions.read_row_group = getattr(partitions.read_row_group, "original", partitions.read_row_group)
+
+
+@pytest.fixture()
+def kill(cluster):
+    client = cluster[1]
+    names = []
+
+    def register(marker: Path, *, once: bool) -> None:
+        names.append(f"kill-reader-{once}")
+        client.register_plugin(_KillReader(marker, once), name=names[-1])
+
+    yield register
+    for name in names:
+        client.unregister_worker_plugin(name)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_worker_lost_once_is_retried_with_the_same_result(cli, small, cluster, kill, tmp_path):
+    data, pp = small
+    local = _find(cli, data, pp)
+    kill(tmp_path / "killed", once=True)
+    remote = _find(cli, data, pp, "--scheduler", cluster[0].scheduler_address)
+    assert (tmp_path / "killed").exists()  # a worker did die reading the table
+    assert remote.exit_code == local.exit_code, remote.stderr
+    assert json.loads(remote.stdout)["issues"] == json.loads(local.stdout)["issues"]
+
+
+def test_a_worker_lost_on_every_try_is_exit_3_and_no_output(cli, small, cluster, kill, tmp_path):
+    data, pp = small
+    kill(tmp_path / "killed", once=False)
+    out = tmp_path / "out"
+    result = _find(cli, data, pp, "--scheduler", cluster[0].scheduler_address, "--out", out)
+    assert result.exit_code == ExitStatus.INTERNAL_ERROR, result.stderr
+    assert "worker lost while finding label issues" in result.stderr and "more memory" in result.stderr
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+    assert result.stdout == ""
+
+
+def test_other_commands_say_they_run_here(cli, small):
+    data, pp = small
+    result = cli("health", data, "-l", "y", "--pred-probs", pp, "--scheduler", "tcp://127.0.0.1:9", "-f", "json")
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    note = next(n for n in json.loads(result.stdout)["notes"] if n["kind"] == "scheduler_unused")
+    assert note["message"].startswith("health runs in this process: --scheduler runs find-issues and audit")
+
+
+def test_train_rows_default_is_the_cross_validation_cap():
+    from cleanaudit.cli.shared_options import SHARED_OPTIONS
+    from cleanaudit.distributed.crossval import TRAIN_ROWS
+
+    assert f"[default: {TRAIN_ROWS}]" in SHARED_OPTIONS["train_rows"][0].__metadata__[0].help.replace("\\", "")
