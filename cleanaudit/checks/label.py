@@ -108,10 +108,10 @@ def label_summary(labels: np.ndarray, pred_probs: np.ndarray, class_names: Seque
     py, noise, inverse, cj = engine.estimate_py_and_noise_matrices_from_probabilities(
         labels, pred_probs, converge_latent_estimates=False
     )
-    return _summary(labels, pred_probs, class_names, py, noise, inverse, np.asarray(cj))
+    return _summary(labels, _Engine(labels, pred_probs), class_names, py, noise, inverse, np.asarray(cj))
 
 
-def _summary(labels, pred_probs, class_names, py, noise, inverse, cj: np.ndarray) -> dict[str, Any]:
+def _summary(labels, engine_on: _Engine, class_names, py, noise, inverse, cj: np.ndarray) -> dict[str, Any]:
     n = len(labels)
     names = np.asarray(list(class_names), dtype=object)
     # The joint that rank/overlap would estimate from labels and pred_probs: the same calibrated
@@ -121,7 +121,7 @@ def _summary(labels, pred_probs, class_names, py, noise, inverse, cj: np.ndarray
         joint=joint, num_examples=n, class_names=names, top=MAX_PAIRS
     )
     summary: dict[str, Any] = {
-        "health_score": 1.0 - engine.num_label_issues(labels, pred_probs) / n,
+        "health_score": 1.0 - engine_on.num_label_issues() / n,
         "py": py.tolist(),
     }
     small = len(cj) <= MAX_MATRIX_CLASSES
@@ -130,7 +130,7 @@ def _summary(labels, pred_probs, class_names, py, noise, inverse, cj: np.ndarray
             noise_matrix=noise.tolist(), inverse_noise_matrix=inverse.tolist(), confident_joint=cj.astype(int).tolist()
         )
     summary["matrices_left_out"] = [] if small else list(MATRICES)
-    summary["confident_thresholds"] = engine.get_confident_thresholds(labels, pred_probs).tolist()
+    summary["confident_thresholds"] = engine_on.get_confident_thresholds().tolist()
     summary["classes_by_label_quality"] = _records(
         engine.rank_classes_by_label_quality(joint=joint, num_examples=n, class_names=names), _CLASS_KEYS
     )
@@ -206,31 +206,75 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     else:
         raise CheckSkipped("needs pred_probs or features")
 
+    return _label_result(labels, _Engine(labels, pred_probs), inputs.class_names, params, source)
+
+
+def run_over_blocks(
+    labels: np.ndarray, blocks: Any, class_names: Sequence[Any], params: Mapping[str, Any]
+) -> CheckResult:
+    """The check on pred_probs held in blocks (:mod:`cleanaudit.engine.blocks`, e.g. on a Dask cluster).
+
+    The result equals :func:`run`'s on the same pred_probs, exactly; only O(N) values are gathered.
+    """
+    return _label_result(
+        np.asarray(labels), _Engine(labels, None, blocks), class_names, params, {"pred_probs_source": "pred_probs"}
+    )
+
+
+class _Engine:
+    """The engine calls the check makes, on in-memory pred_probs or on blocks of them (same results)."""
+
+    def __init__(self, labels: np.ndarray, pred_probs: np.ndarray | None, blocks: Any = None) -> None:
+        self.labels, self.pred_probs, self.blocks = labels, pred_probs, blocks
+
+    def label_issues(self, **settings: Any) -> Any:
+        if self.blocks is not None:
+            from cleanaudit.engine import blocks
+
+            return blocks.label_issues(self.blocks, **settings)
+        return label_issues(self.labels, self.pred_probs, **settings)
+
+    def num_label_issues(self) -> int:
+        if self.blocks is not None:
+            from cleanaudit.engine import blocks
+
+            return int(blocks.num_label_issues(self.blocks))
+        return int(engine.num_label_issues(self.labels, self.pred_probs))
+
+    def get_confident_thresholds(self) -> np.ndarray:
+        if self.blocks is not None:
+            from cleanaudit.engine import blocks
+
+            return np.asarray(blocks.get_confident_thresholds(self.blocks))
+        return engine.get_confident_thresholds(self.labels, self.pred_probs)
+
+
+def _label_result(
+    labels: np.ndarray, engine_on: _Engine, class_names: Sequence[Any], params: Mapping[str, Any], source: dict
+) -> CheckResult:
     filter_by = params.get("filter_by", "prune_by_noise_rate")
     with warnings.catch_warnings(record=True) as caught:
         # The engine warns about classes too small to flag; the report shows it instead.
         warnings.simplefilter("always")
         # As CleanLearning: the calibrated joint is handed to the filter, except for confident_learning.
-        found = label_issues(
-            labels,
-            pred_probs,
+        found = engine_on.label_issues(
             filter_by=filter_by,
             estimate_noise=True,
             min_examples_per_class=int(params.get("min_examples_per_class", 10)),
             rank_by=params.get("rank_by", "self_confidence"),
         )
-    is_issue, quality = found.is_issue, found.label_quality
+    is_issue, quality, predicted = found.is_issue, found.label_quality, found.predicted_labels
     summary = _summary(
         labels,
-        pred_probs,
-        inputs.class_names,
+        engine_on,
+        class_names,
         found.py,
         found.noise_matrix,
         found.inverse_noise_matrix,
         found.confident_joint,
     )
     del found  # its K x K matrices are not kept past the summary (200 MB apiece at 5,000 classes)
-    names = np.asarray(list(inputs.class_names), dtype=object)
+    names = np.asarray(list(class_names), dtype=object)
     health = summary.pop("health_score")
     info = {
         "num_label_issues": int(np.count_nonzero(is_issue)),
@@ -243,7 +287,7 @@ def run(inputs: CheckInputs, params: Mapping[str, Any]) -> CheckResult:
     }
     columns = {
         "given_label": names[labels],
-        "predicted_label": names[np.argmax(pred_probs, axis=1)],
+        "predicted_label": names[predicted],
         "label_quality": quality,
     }
     return CheckResult(NAME, is_issue, quality, float(health), info, columns)

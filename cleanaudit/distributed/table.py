@@ -4,8 +4,9 @@
 same rows and in the same words where it can: the label column is gathered (one small column)
 and goes through the local code (missing labels, label codes, class order, ids), pred_probs are
 read (``--pred-probs``) or cross-validated per partition (:mod:`.crossval`), and the engine runs
-behind one function, :func:`_label_results`. The result is a ``FindIssuesResult`` with its
-``context``, so the CLI renders it exactly as a local run's. :func:`write_table_rows` writes the
+over the blocks on the workers (:func:`_label_results`, identical to the in-memory engine). The
+result is a ``FindIssuesResult`` with its ``context``, so the CLI renders it exactly as a local
+run's. :func:`write_table_rows` writes the
 per-row results as Parquet partitions (``issues/part-*.parquet``) plus ``report.json``, atomically.
 
 >>> from cleanaudit.workflows.find_issues import FindIssuesRequest
@@ -201,16 +202,33 @@ def table_prepared(
 
 
 def _label_results(
-    labels: np.ndarray, pred_probs_blocks: Any, class_names: list[Any], **settings: Any
+    labels: np.ndarray,
+    pred_probs_blocks: Any,
+    class_names: list[Any],
+    *,
+    ids: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
+    not_analysed: dict[str, Any] | None = None,
+    filter_by: str = "prune_by_noise_rate",
+    rank_by: str = "self_confidence",
+    adjust_pred_probs: bool = False,
+    min_examples_per_class: int = 1,
+    frac_noise: float = 1.0,
 ) -> FindIssuesResult:
-    """The engine on the chunked pred_probs: for now gathered to the client and the in-memory engine.
+    """The engine over the pred_probs blocks on the workers: the in-memory engine's result, exactly.
 
-    The one place to switch to the chunked engine (``cleanaudit.distributed.engine``).
+    Only O(N) values reach the client (labels, the mask, one score and one prediction per row);
+    pred_probs stay in their blocks (:mod:`cleanaudit.engine.blocks`).
     """
-    from cleanaudit.workflows.labels import find_issues_result
+    from cleanaudit.distributed.engine import DaskBlocks
+    from cleanaudit.engine import blocks
+    from cleanaudit.workflows.labels import issues_result, label_issue_settings
 
-    pred_probs = np.asarray(pred_probs_blocks.compute())
-    return find_issues_result(labels, pred_probs, class_names, **settings)
+    settings = label_issue_settings(filter_by, rank_by, adjust_pred_probs, min_examples_per_class, frac_noise)
+    found = blocks.label_issues(DaskBlocks(labels, pred_probs_blocks), **settings)
+    return issues_result(
+        found, labels, class_names, filter_by, rank_by, ids=ids, positions=positions, not_analysed=not_analysed
+    )
 
 
 def table_pred_probs(
@@ -225,7 +243,10 @@ def table_pred_probs(
         source = given[0]
         blocks = given_pred_probs_blocks(source, read)
         return blocks, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": str(source)}
-    return crossval.cross_val_table(read, request, client, log, train_rows=train_rows)
+    blocks, run = crossval.cross_val_table(read, request, client, log, train_rows=train_rows)
+    # The engine reads pred_probs several times: predict once and keep the blocks on the workers
+    # (Dask spills them to disk under memory pressure), not once per pass.
+    return client.persist(blocks), run
 
 
 def check_table_request(request: DataRequest) -> None:

@@ -127,15 +127,11 @@ def run_table_audit(
 
 
 def _label_check(labels: np.ndarray, blocks: Any, class_names: list[Any], params: dict[str, Any]) -> CheckResult:
-    """The local label check on the table's pred_probs: for now gathered to the client, as ``table._label_results``.
+    """The local label check over the pred_probs blocks on the workers (the same result, exactly)."""
+    from cleanaudit.checks.label import run_over_blocks
+    from cleanaudit.distributed.engine import DaskBlocks
 
-    The second place to switch to the chunked engine (``cleanaudit.distributed.engine``).
-    """
-    from cleanaudit.checks.base import CheckInputs
-    from cleanaudit.checks.label import run
-
-    pred_probs = np.asarray(blocks.compute())
-    return run(CheckInputs(len(labels), class_names, labels=labels, pred_probs=pred_probs), params)
+    return run_over_blocks(labels, DaskBlocks(labels, blocks), class_names, params)
 
 
 def _schema_features(read: TableLabels, request: AuditRequest) -> list[str]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cleanaudit import engine
-from cleanaudit.engine.issues import label_issues
+from cleanaudit.engine.issues import LabelIssueResult, label_issues
 from cleanaudit.models.ensemble import Member, describe_members, member_weights, mix_pred_probs
 from cleanaudit.workflows.result import CommandOutcome, RunContext
 
@@ -108,16 +108,43 @@ def find_issues_result(
     >>> r.ranked_rows.tolist()
     [5, 4]
     """
-    rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
-    found = label_issues(
-        labels,
-        pred_probs,
-        filter_by=filter_by,
-        min_examples_per_class=min_examples_per_class,
-        frac_noise=frac_noise,
-        rank_by=rank_by,
-        rank_by_kwargs=rank_kwargs,
+    settings = label_issue_settings(filter_by, rank_by, adjust_pred_probs, min_examples_per_class, frac_noise)
+    found = label_issues(labels, pred_probs, **settings)
+    return issues_result(
+        found, labels, class_names, filter_by, rank_by, ids=ids, positions=positions, not_analysed=not_analysed
     )
+
+
+def label_issue_settings(
+    filter_by: str, rank_by: str, adjust_pred_probs: bool, min_examples_per_class: int, frac_noise: float
+) -> dict[str, Any]:
+    """The engine's ``label_issues`` keywords for find-issues' options (in memory or over blocks).
+
+    >>> label_issue_settings("both", "normalized_margin", True, 1, 1.0)["rank_by_kwargs"]
+    {'adjust_pred_probs': True}
+    """
+    rank_kwargs = {"adjust_pred_probs": adjust_pred_probs} if rank_by != "confidence_weighted_entropy" else {}
+    return {
+        "filter_by": filter_by,
+        "min_examples_per_class": min_examples_per_class,
+        "frac_noise": frac_noise,
+        "rank_by": rank_by,
+        "rank_by_kwargs": rank_kwargs,
+    }
+
+
+def issues_result(
+    found: LabelIssueResult,
+    labels: np.ndarray,
+    class_names: Sequence[Any],
+    filter_by: str,
+    rank_by: str,
+    *,
+    ids: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
+    not_analysed: dict[str, Any] | None = None,
+) -> FindIssuesResult:
+    """The find-issues result of the engine's ``label_issues`` output, found with ``filter_by`` and ``rank_by``."""
     return FindIssuesResult(
         ranked_rows=found.ranked_indices,
         is_issue=found.is_issue,
