@@ -140,11 +140,11 @@ def test_auto_method_choice(monkeypatch) -> None:
     monkeypatch.setattr(knn_search, "has_faiss", lambda: True)
     assert knn.choose_method(5000, 50, "cosine") == "sklearn"
     assert knn.choose_method(10**6, 2, "euclidean") == "sklearn"  # KD-tree
-    assert knn.choose_method(100_000, 16, "euclidean") == "flat"
+    assert knn.choose_method(50_000, 16, "euclidean") == "flat"
     assert knn.choose_method(5001, 30, "cosine") == "flat"
     assert knn.choose_method(knn.FLAT_MAX_ROWS, 30, "cosine") == "flat"
-    assert knn.choose_method(knn.FLAT_MAX_ROWS + 1, 30, "cosine") == "ivf"
-    assert knn.choose_method(10**6, 50, "euclidean") == "ivf"
+    assert knn.choose_method(knn.FLAT_MAX_ROWS + 1, 30, "cosine") == "cells"
+    assert knn.choose_method(10**6, 50, "euclidean") == "cells"
     monkeypatch.setattr(knn_search, "has_faiss", lambda: False)
     assert knn.choose_method(5000, 50, "cosine") == "sklearn"
     assert knn.choose_method(100_000, 30, "cosine") == "blocked"
@@ -274,6 +274,58 @@ def test_ivf_scans_more_cells_on_harder_data() -> None:
     # A target out of reach stops at a sixteenth of the cells, and the recall says what was reached.
     capped = approximate.search_ivf(hard, 10, "euclidean", None, target=1.01)
     assert capped.params["nprobe"] == capped.params["nlist"] // 16 and capped.recall < 1.01
+
+
+def test_cells_search_probing_every_cell_is_exact(monkeypatch) -> None:
+    """With every cell probed the cells search is a brute force: the exact graph (no ties in this data)."""
+    pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import cells
+
+    monkeypatch.setattr(cells, "CELL_MAX_PROBE_SHARE", 1)
+    monkeypatch.setattr(cells, "CELL_ROWS", 300)
+    x = np.random.default_rng(5).normal(size=(3000, 12))
+    for metric in ("cosine", "euclidean"):
+        exact = build_knn_graph(x, 10, metric=metric, method="blocked", correct_exact_duplicates=False)
+        found = cells.search_cells(x, 10, metric, None, target=1.01)
+        assert found.params["probes"] == found.params["cells"] == 10
+        np.testing.assert_array_equal(found.indices, exact.indices)
+        np.testing.assert_allclose(found.distances, exact.distances, rtol=0, atol=1e-12)
+        assert found.recall == 1.0
+
+
+def test_cells_search_reaches_its_target_and_records_it() -> None:
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(6)
+    x = np.vstack([rng.normal(c, 1.0, size=(2000, 16)) for c in rng.normal(0, 4, size=(5, 16))])
+    exact = build_knn_graph(x, 10, method="blocked")
+    approx = build_knn_graph(x, 10, method="cells")
+    params = approx.params
+    assert approx.method == "cells" and approx.recall_sample == 1000
+    assert approx.recall >= 0.95 and params["target"] == 0.95 and params["cells"] == 10
+    assert abs(_true_recall(approx, exact) - approx.recall) < 0.03
+    assert (approx.indices != np.arange(len(x))[:, None]).all()
+    assert (np.diff(approx.distances, axis=1) >= 0).all()
+    shared = SharedKnn(x, method="cells")
+    shared.graph(10)
+    record = shared.record()
+    assert record["method"] == "cells" and not record["exact"] and record["params"] == params
+
+
+def test_cells_search_probes_more_cells_on_harder_data(monkeypatch) -> None:
+    pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import cells
+
+    monkeypatch.setattr(cells, "CELL_ROWS", 250)  # 40 cells, up to 10 probed
+
+    rng = np.random.default_rng(7)
+    easy = np.vstack([rng.normal(c, 0.05, size=(500, 30)) for c in rng.normal(0, 5, size=(20, 30))])
+    hard = rng.normal(size=(10_000, 30))
+    easy_graph = cells.search_cells(easy, 10, "euclidean", None)
+    hard_graph = cells.search_cells(hard, 10, "euclidean", None)
+    assert easy_graph.recall >= 0.95 and easy_graph.params["probes"] < hard_graph.params["probes"]
+    # Out of reach: at most a quarter of the cells, and the recall says what was reached.
+    capped = cells.search_cells(hard, 10, "euclidean", None, target=1.01)
+    assert capped.params["probes"] == capped.params["cells"] // 4 and capped.recall < 1.0
 
 
 def test_hnsw_recall_of_the_real_search_is_high() -> None:

@@ -6,31 +6,27 @@ columns, else ``euclidean``; rows that are exact copies of each other are made e
 first neighbours at distance 0 (the exact-duplicate correction), so a group of copies is
 never split by ties.
 
-How the graph is searched (``method="auto"``). Measured with ``bench/knn.py`` on 2 cores, 2 Dec
-2026 (faiss-cpu 1.8+, 2 OpenMP threads), Gaussian blobs, k=10, cosine, the whole graph, all
-methods in one session; recall of ``hnsw`` against exact search on its 1,000-row sample.
-The machine was shared: quiet for the first rows (load < 1), then another job's test suite
-kept both cores busy (load 3-4), which hurts faiss's OpenMP threads most (spin-waiting for a
-busy core: flat at 100k x 30 took 14.5 s with 1 thread but 41 s with 2 under that load;
-quiet, 16.5 s with 1 and 10.6 s with 2, so faiss gets all the cores the process may use).
+How the graph is searched (``method="auto"``). Measured on 2 cores, 2 Dec 2026, on
+``bench/audit.py``'s data (Gaussian blobs, one per class, 30 informative dimensions: the hard
+case for an approximate search), k=10, cosine, the whole graph, wall seconds at load ~1;
+recall of the approximate searches measured against exact search on their 1,000-row sample:
 
-======== === ===== ===== ======= ============
-N         D  flat  hnsw blocked hnsw recall
-======== === ===== ===== ======= ============
- 50,000   30   3.4   7.1     4.5       0.9995   (quiet)
-100,000   30  10.7  25.1    16.7       0.9991   (quiet)
-200,000   30 156.5 112.6    80.4       0.9982   (loaded)
- 50,000   50  11.6  12.4     8.8       0.9984   (loaded)
-100,000   50  48.8  31.6    17.8       0.9932   (loaded)
-200,000   50 100.9 109.9      --       0.9895   (loaded)
-======== === ===== ===== ======= ============
+========== ====== ======= ================================ =====================================
+N          flat   cells   cells recall (cells, probes)     faiss IVF (recall, nprobe/nlist)
+========== ====== ======= ================================ =====================================
+    20,000   0.7     0.2  0.966 (20, 2)
+    50,000   2.7     0.9  0.955 (50, 5)
+   100,000   9.9     2.7  0.997 (100, 12)                  9.5 s (0.965, 16/316)
+   200,000  42.2     7.0  0.984 (200, 18)                  33 s (0.992, 27/447)
+ 1,000,000    --    ~90   0.951 (1000, 62)                 ~200 s for 0.967 (32/1024)
+========== ====== ======= ================================ =====================================
 
-Quiet, flat is 1.6x faster than ``blocked`` and 2.3x faster than ``hnsw`` at 100k; exact
-search grows as N^2 and HNSW as ~N log N, so they cross near 200k rows: at 200k (loaded, so
-noisy) hnsw beat flat at D=30 (113 s vs 157 s) and was about even at D=50 (110 s vs 101 s).
-Under that load our ``blocked`` search (no OpenMP) was the fastest. 400k rows were not
-measured (too slow under the load). Earlier, 1M rows took ``hnsw`` 570 s / 860 s at D=20 /
-D=50 (recall 0.999 / 0.956 on near-uniform 50-D blobs, the hard case).
+Exact search costs N^2 and stops paying near 50k rows (flat: 2.7 s there, 42 s at 200k). The
+cells search (``cells.py``: k-means cells, each searched against its nearest cells by float32
+matrix products) reaches 95% recall at a fraction of that; faiss's own IVF scans the same
+pairs one vector at a time and costs 2-4x more for the same recall, and HNSW at 1M rows took
+70 s to build and 115 s to search for recall 0.92. On data with structure (real tables:
+correlated columns, few informative directions) the cells search needs fewer probes.
 
 So ``auto`` picks:
 
@@ -39,9 +35,9 @@ So ``auto`` picks:
   agree bit for bit;
 * otherwise, up to ``FLAT_MAX_ROWS`` rows, ``flat``: exact, faiss's flat index for float32
   candidates, re-ranked in float64;
-* above it ``hnsw``: faiss's approximate HNSW index, re-ranked in float64; its recall is
-  measured against ``flat`` on a seeded sample of 1,000 rows and kept on the graph (and in
-  the audit's JSON ``run``), never assumed;
+* above it ``cells``: approximate, with the number of probed cells raised until 95% of the
+  exact neighbours of a seeded 1,000-row sample are found; that recall is kept on the graph
+  (and in the audit's JSON ``run``), never assumed. ``ivf`` and ``hnsw`` (faiss) can be asked for;
 * ``blocked`` (our exact float32 brute force by column groups, re-ranked in float64) only
   when faiss cannot be imported, said in the graph's ``note``.
   Rejected: pynndescent (90 s of JIT compilation at 10k rows, recall 0.89 at D=50) and
@@ -66,8 +62,8 @@ Progress = Callable[[str, int, int], None]
 
 # Up to this many rows the reference's own search runs (identical graphs, and still fast).
 SKLEARN_MAX_ROWS = 5000
-# Up to this many rows faiss's exact flat index; above it its approximate HNSW index (measured, see above).
-FLAT_MAX_ROWS = 200_000
+# Up to this many rows faiss's exact flat index; above it the approximate cells search (measured, see above).
+FLAT_MAX_ROWS = 50_000
 FALLBACK_NOTE = "faiss could not be imported, so the exact search is cleanaudit's own blocked search (slower)"
 
 
@@ -156,7 +152,7 @@ def choose_method(n: int, d: int, metric: str) -> str:
         return "sklearn"
     if not has_faiss():
         return "blocked"
-    return "flat" if n <= FLAT_MAX_ROWS else "ivf"
+    return "flat" if n <= FLAT_MAX_ROWS else "cells"
 
 
 def duplicate_groups(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
