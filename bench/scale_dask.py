@@ -3,8 +3,9 @@
 Generates ROWS x 20 float features x 10 classes as Parquet under /tmp (row groups written chunk
 by chunk, never whole in memory), then on ``LocalCluster(n_workers=2, threads_per_worker=1,
 memory_limit=4GB)``: cross-validated pred_probs streamed over the partitions (SGD log-loss,
-one model per fold), label issues, and the exact checks (null, class imbalance, exact duplicates).
-Prints wall time per step and the peak memory of each worker (sampled every 0.2 s) and of the client.
+one model per fold), label issues, and the exact checks (null, class imbalance, exact duplicates),
+all through the command a user runs: ``cleanaudit audit TABLE --label y --scheduler ADDRESS``.
+Prints its wall time, the peak memory of each worker (sampled every 0.2 s) and of the client.
 
     python bench/scale_dask.py --rows 1000000
     python bench/scale_dask.py               # 10M rows
@@ -13,7 +14,10 @@ Prints wall time per step and the peak memory of each worker (sampled every 0.2 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -73,10 +77,6 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
-    from cleanaudit.distributed.table import read_table_labels, run_table_find_issues
-    from cleanaudit.distributed.table_checks import run_table_checks
-    from cleanaudit.workflows.find_issues import FindIssuesRequest
-
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"table_{args.rows}.parquet"
@@ -84,6 +84,7 @@ def main() -> None:
         t = time.perf_counter()
         generate(path, args.rows, args.row_group)
         print(f"generated {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s")
+    out = folder / f"out_{args.rows}"
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, memory_limit=args.memory_limit, dashboard_address=None
@@ -92,29 +93,29 @@ def main() -> None:
     ):
         peaks = PeakMemory(client)
         peaks.start()
-        request = FindIssuesRequest(str(path), label="y", cv=5, seed=0)
+        # The command a user runs, in its own process (the client), against this cluster.
+        cmd = [sys.executable, "-m", "cleanaudit", "audit", str(path), "--label", "y"]
+        cmd += ["--scheduler", cluster.scheduler_address, "--out", str(out), "--no-cache", "--quiet"]
         t = time.perf_counter()
-        result = run_table_find_issues(request, client)
-        t_issues = time.perf_counter() - t
-        t = time.perf_counter()
-        read = read_table_labels(request, client)
-        checks = run_table_checks(read, client, feature_columns=[f"x{i}" for i in range(FEATURES)])
-        t_checks = time.perf_counter() - t
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t
         peaks.stop.set()
         peaks.join()
-    accuracy = float((result.predicted == result.given).mean())
-    print(f"rows {args.rows:,} x {FEATURES} features x {CLASSES} classes, {read.table.num_partitions} partitions")
-    print(
-        f"find-issues (cross-validation streamed + engine): {t_issues:.1f} s; {result.num_issues:,} issues; "
-        f"out-of-fold accuracy {accuracy:.3f}"
-    )
-    print(
-        f"exact checks (labels pass + null/imbalance/duplicates): {t_checks:.1f} s; "
-        + ", ".join(f"{r['issue_type']} {r.get('num_issues', '-')}" for r in checks.summary()[:3])
-    )
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"cleanaudit audit exited {proc.returncode}")
+    report = json.loads((out / "report.json").read_text())
+    print(f"rows {args.rows:,} x {FEATURES} features x {CLASSES} classes, row groups of {args.row_group:,}")
+    print(f"cleanaudit audit --scheduler (2 workers x 1 thread, {args.memory_limit} each): {wall:.1f} s wall")
+    for item in report.get("summary", []):
+        print(f"  {item.get('issue_type', '?'):<24}{item.get('num_issues', '-')!s:>12}")
+    for note in report.get("notes", []):
+        if note.get("kind") in ("table_sample", "table_training", "cluster"):
+            print(f"  note {note['kind']}: {note['message']}")
     for address, rss in sorted(peaks.peaks.items()):
         print(f"worker {address}: peak RSS {rss / 2**30:.2f} GiB (limit {args.memory_limit})")
-    print(f"client peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+    client_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    print(f"client (the cleanaudit process) peak RSS {client_peak:.2f} GiB")
 
 
 if __name__ == "__main__":

@@ -210,3 +210,29 @@ def test_rerun_replaces_the_whole_batch(cli, folder, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["fine", "index.csv", "index.json", "index.md", "noisy"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert json.loads((out / "fine" / "report.json").read_text())["rows_file"] == str(out / "fine" / "issues.parquet")
+
+
+def test_a_url_folder_is_listed_through_fsspec_and_audited_like_the_local_folder(cli, folder, tmp_path):
+    """DATA as an fsspec URL (memory:// here; s3:// works the same with s3fs): same index as the folder."""
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    for path in folder.iterdir():
+        with fs.open(f"/batch-folder/{path.name}", "wb") as handle:
+            handle.write(path.read_bytes())
+    try:
+        local = _batch(cli, folder, "-f", "json", "-q")
+        remote = _batch(cli, "memory://batch-folder", "-f", "json", "-q", "--out", tmp_path / "out")
+        one = cli("audit", "memory://batch-folder/good.csv", "-l", "y", "--model", "logreg", "-f", "json", "-q")
+    finally:
+        fs.rm("/batch-folder", recursive=True)
+    assert remote.exit_code == local.exit_code == ExitStatus.INPUT_ERROR, remote.stderr
+    rows = {d["dataset"]: d for d in json.loads(remote.stdout)["datasets"]}
+    expected = {d["dataset"]: d for d in json.loads(local.stdout)["datasets"]}
+    assert set(rows) == set(expected) == {"good", "noisy", "corrupt"}
+    for name in ("good", "noisy"):
+        assert rows[name]["issues"] == expected[name]["issues"]
+        assert rows[name]["exit_status"] == expected[name]["exit_status"]
+        assert rows[name]["path"] == f"memory://batch-folder/{name}.{'csv' if name == 'good' else 'parquet'}"
+    assert json.loads((tmp_path / "out" / "good" / "report.json").read_text())["dataset"]["num_examples"] == 250
+    assert one.exit_code == ExitStatus.OK, one.stderr
+    assert json.loads(one.stdout)["dataset"]["num_examples"] == 250

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.batch import BatchResult
 
 
-def run_batch(request: AuditRequest, files: list[Path], opts: DataOptions) -> int:
+def run_batch(request: AuditRequest, files: list[Path | str], opts: DataOptions) -> int:
     """Audit each of ``files``; print (and with ``--out`` write) the index; return the worst status."""
     from cleanaudit.cli import signals
     from cleanaudit.cli.console import RichEvents

@@ -92,19 +92,23 @@ def load_dataset(
     )
 
 
-def expand_paths(paths: Sequence[str | Path], *, recursive: bool = False) -> list[Path]:
+def expand_paths(paths: Sequence[str | Path], *, recursive: bool = False) -> list[Path | str]:
     """Expand folders (their tables, sorted) and glob patterns into a list of files.
 
-    Plain files and ``-`` pass through unchanged; a pattern or folder matching nothing
+    Plain files and ``-`` pass through unchanged; fsspec URLs stay text (``s3://b/k.parquet``),
+    a URL folder or pattern is listed through fsspec. A pattern or folder matching nothing
     raises ``InputError``. With ``recursive``, folders are searched at every depth (and ``**``
     in a pattern matches any depth).
 
     >>> expand_paths(["sample_data/tutorial/*.parquet"])  # doctest: +SKIP
     [PosixPath('sample_data/tutorial/test.parquet'), PosixPath('sample_data/tutorial/train.parquet')]
     """
-    expanded: list[Path] = []
+    expanded: list[Path | str] = []
     for raw in paths:
         text = str(raw)
+        if is_url(text):
+            expanded.extend(_expand_url(text, recursive))
+            continue
         path = Path(text)
         if text == STDIN or path.is_file():
             expanded.append(path)
@@ -122,6 +126,27 @@ def expand_paths(paths: Sequence[str | Path], *, recursive: bool = False) -> lis
         else:
             expanded.append(path)  # read_table reports it as missing
     return expanded
+
+
+def _expand_url(url: str, recursive: bool) -> list[Path | str]:
+    """A URL as it is (one table), or the tables of a URL folder or pattern, listed through fsspec."""
+    scheme = url.split("://", 1)[0]
+    if not glob.has_magic(url) and _kind_of(Path(url.split("://", 1)[1]))[0] is not None:
+        return [url]  # names a table: read_table reports it if it is missing
+    fs, where = url_filesystem(url)
+    try:
+        if glob.has_magic(where):
+            listed = fs.glob(where, recursive=recursive) if recursive else fs.glob(where)  # type: ignore[attr-defined]
+        elif fs.isdir(where):  # type: ignore[attr-defined]
+            listed = fs.find(where) if recursive else fs.ls(where, detail=False)  # type: ignore[attr-defined]
+        else:
+            return [url]
+    except OSError as err:
+        raise InputError(f"cannot list {url}: {_one_line(err)}", hint="check the URL and your access to it") from None
+    found = sorted(str(p) for p in listed if _is_table_name(Path(str(p))))
+    if not found:
+        raise InputError(f"{url} holds no tables", hint=f"put files ending in {_SUPPORTED} there")
+    return [p if is_url(p) else f"{scheme}://{p.lstrip('/') if scheme != 'file' else p}" for p in found]
 
 
 # --- reading ----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.audit import AuditRequest, AuditResult
     from cleanaudit.workflows.result import NoteLog
 
-    Work = tuple[str, Path, AuditRequest, Path | None, Path | None]
+    Work = tuple[str, Path | str, AuditRequest, Path | None, Path | None]
     AuditOne = Callable[..., Any]  # cleanaudit.workflows.batch._audit_one (passed in: no import cycle)
     BatchItem = Any  # a cleanaudit.workflows.batch.BatchItem
     Finish = Callable[[AuditResult, str, Path | None], None]

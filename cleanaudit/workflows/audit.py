@@ -84,7 +84,7 @@ class AuditResult(CommandOutcome):
 class AuditPlan:
     """A validated request: the dataset files and the merged check parameters."""
 
-    files: list[Path]
+    files: list[Path | str]  # local paths, or fsspec URLs as text
     check_params: dict[str, dict[str, Any]]
 
 
@@ -98,11 +98,11 @@ def validate_audit(request: AuditRequest) -> AuditPlan:
     for name, values in parse_check_params(list(request.check_param)).items():
         overrides.setdefault(name, {}).update(values)
     resolve_params(select_checks(request.checks), overrides)  # bad values fail here, before any data is read
-    files: list[Path] = []
+    files: list[Path | str] = []
     if request.frame is None:
         from cleanaudit.data.load import expand_paths
 
-        files = expand_paths(request.paths, recursive=request.recursive)
+        files = expand_paths(request.sources, recursive=request.recursive)  # URLs kept as text
     if request.baseline is not None and len(files) > 1 and not Path(request.baseline).is_dir():
         raise ConfigError(
             f"--baseline {request.baseline} is one report, but DATA names {len(files)} datasets",

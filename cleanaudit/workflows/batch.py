@@ -9,8 +9,8 @@ pred_probs fits no model there either, and the pred_probs cache (``use_cache``) 
 After each dataset, ``finish(result, name, staging)`` is called (the CLI writes the dataset's
 ``--out`` folder and reports its gates there); a failure in it counts as the dataset's failure.
 
->>> dataset_names([Path("a/x.csv"), Path("b/x.csv"), Path("y.parquet")])
-['x', 'x-2', 'y']
+>>> dataset_names([Path("a/x.csv"), Path("b/x.csv"), Path("y.parquet"), "s3://bucket/z.csv.gz"])
+['x', 'x-2', 'y', 'z']
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from cleanaudit.errors import CleanAuditError, ConfigError
@@ -46,7 +46,7 @@ class BatchRequest:
     """
 
     audit: AuditRequest
-    files: list[Path]
+    files: list[Path | str]  # local paths, or fsspec URLs as text
     out: Path | None = None
     staging: Path | None = None
     # A Dask scheduler ("local", tcp://host:8786, a scheduler file; else the audit request's), or a
@@ -60,7 +60,7 @@ class BatchItem:
     """One dataset of a batch: its status and what was measured, or the error that stopped it."""
 
     name: str
-    path: Path
+    path: Path | str
     status: int
     out_dir: Path | None = None
     num_examples: int | None = None
@@ -86,11 +86,13 @@ class BatchResult:
         return max((i.status for i in self.items), default=int(ExitStatus.OK))
 
 
-def dataset_names(files: list[Path]) -> list[str]:
+def dataset_names(files: list[Path | str]) -> list[str]:
     """Unique, folder-safe names for ``--out DIR/<name>/``: the file stem, made longer on a clash."""
     names: list[str] = []
     for path in files:
-        base = path.name.split(".")[0] or "data"
+        text = str(path)
+        file_name = PurePosixPath(text.split("://", 1)[1]).name if "://" in text else Path(text).name
+        base = file_name.split(".")[0] or "data"
         name, n = base, 1
         while name in names:
             n += 1
@@ -165,7 +167,7 @@ def run_batch(
 
 def _audit_one(
     name: str,
-    path: Path,
+    path: Path | str,
     request: AuditRequest,
     out: Path | None,
     staging: Path | None,
@@ -217,7 +219,7 @@ def _audit_one(
 
 def _failed(
     name: str,
-    path: Path,
+    path: Path | str,
     status: int,
     message: str,
     events: Events,
