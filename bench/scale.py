@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -53,12 +52,16 @@ def run_cli(data: Path, out: Path, pred_probs: Path) -> dict:
     cmd = [sys.executable, "-m", "cleanaudit", "audit", str(data), "--label", "y", "--out", str(out)]
     cmd += ["--save-pred-probs", str(pred_probs), "--no-cache", "--quiet"]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit(f"cleanaudit audit exited {proc.returncode}")
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile("w+") as stderr:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr)
+        # wait4: this child's own peak RSS (RUSAGE_CHILDREN is the largest of every child so far).
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            stderr.seek(0)
+            sys.stderr.write(stderr.read()[-4000:])
+            raise SystemExit(f"cleanaudit audit exited {os.waitstatus_to_exitcode(status)}")
+    peak_mb = usage.ru_maxrss / 1024
     return {"wall": wall, "peak_mb": peak_mb, "report": json.loads((out / "report.json").read_text())}
 
 
@@ -93,10 +96,12 @@ def full_audit(args: argparse.Namespace, work: Path) -> None:
     print(f"{'model':<34}{run['model']:>10}")
     method, seconds = graph.get("method", "-"), graph.get("seconds", 0)
     print(f"{'neighbour graph':<34}{method:>10}   {seconds:.1f}s, recall {graph.get('recall')}, {graph.get('params')}")
-    for check in result["report"]["checks"]:
-        name = check.get("name") or check.get("issue_type")
-        flagged = check.get("num_issues", check.get("summary", {}).get("num_issues", ""))
-        print(f"  {name:<32}{flagged!s:>10}")
+    print(f"{'its run.seconds':<34}{run['seconds']:>10.1f}")
+    for candidate in run.get("model_candidates") or []:
+        rows, seconds = candidate.get("rows"), candidate.get("seconds") or 0
+        print(f"  candidate {candidate['model']:<22}{seconds:>10.1f}s on fold 1 ({rows:,} scored rows)")
+    for item in result["report"]["summary"]:
+        print(f"  {item['issue_type']:<32}{item['num_issues']:>10,}")
     labels = pd.read_parquet(data, columns=["y"])["y"].to_numpy()
     pred_probs = np.load(work / "pred_probs.npy")
     compared = engines(labels, pred_probs)
