@@ -233,6 +233,7 @@ def test_a_url_folder_is_listed_through_fsspec_and_audited_like_the_local_folder
         assert rows[name]["issues"] == expected[name]["issues"]
         assert rows[name]["exit_status"] == expected[name]["exit_status"]
         assert rows[name]["path"] == f"memory://batch-folder/{name}.{'csv' if name == 'good' else 'parquet'}"
-    assert json.loads((tmp_path / "out" / "good" / "report.json").read_text())["dataset"]["num_examples"] == 250
+    report = json.loads((tmp_path / "out" / "good" / "report.json").read_text())
+    assert report["dataset"]["num_examples"] == 250 and report["dataset"]["path"] == "memory://batch-folder/good.csv"
     assert one.exit_code == ExitStatus.OK, one.stderr
     assert json.loads(one.stdout)["dataset"]["num_examples"] == 250

@@ -12,7 +12,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from cleanaudit.cli.options import DataOptions, OutputFormat
@@ -33,7 +33,8 @@ OutWriter = Callable[[dict[str, Any], str], list[str]] | None
 
 def dataset_name(context: RunContext) -> str:
     """A short name for a dataset in reports: its file name, or the joined names of several."""
-    return "+".join(p.name for p in context.dataset.paths) or "stdin"
+    names = [PurePosixPath(p.split("://", 1)[1]).name if isinstance(p, str) else p.name for p in context.dataset.paths]
+    return "+".join(names) or "stdin"
 
 
 def write_out(

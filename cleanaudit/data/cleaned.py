@@ -37,15 +37,15 @@ def manifest_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.manifest.csv")
 
 
-def source_table(frame: pd.DataFrame, paths: Sequence[Path], output: Path) -> pd.DataFrame:
+def source_table(frame: pd.DataFrame, paths: Sequence[Path | str], output: Path) -> pd.DataFrame:
     """The table to clean: the inputs re-read as text when CSV goes to CSV, else the loaded ``frame``.
 
     ``frame`` is the whole table as read, with the rows that were not analysed (clean keeps them).
     """
     from cleanaudit.data.load import _kind_of, read_csv_source
 
-    if Path(output).suffix.lower() != ".csv" or not paths or any(str(p) == "-" for p in paths):
-        return frame
+    if Path(output).suffix.lower() != ".csv" or not paths or any(str(p) == "-" or isinstance(p, str) for p in paths):
+        return frame  # stdin and URLs (text paths) are not re-read
     kinds = [_kind_of(Path(p)) for p in paths]
     if any(kind != "csv" for kind, _ in kinds):
         return frame

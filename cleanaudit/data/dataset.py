@@ -84,7 +84,7 @@ class Dataset:
     label_column: str
     ids: np.ndarray | None = None
     id_column: str | None = None
-    paths: list[Path] = field(default_factory=list)
+    paths: list[Path | str] = field(default_factory=list)  # fsspec URLs stay text (a Path folds "//")
     sha256: str = ""
     notes: list[Note] = field(default_factory=list)  # what loading decided for the user (columns left out)
     roles: dict[str, str] = field(default_factory=dict)  # feature column -> role (cleanaudit.data.roles)

@@ -32,7 +32,7 @@ def dataset_from_frame(
     ignore: Sequence[str] | None = None,
     id_column: str | None = None,
     where: str = "the DataFrame",
-    paths: Sequence[Path] = (),
+    paths: Sequence[Path | str] = (),
     sha256: str | None = None,
     on_missing_label: str = "skip",
 ) -> Dataset:

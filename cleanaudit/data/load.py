@@ -86,7 +86,7 @@ def load_dataset(
         ignore=ignore,
         id_column=id_column,
         where=where,
-        paths=[Path(p) for p in paths],  # Dataset.paths are Paths; messages above name URLs in full
+        paths=[str(p) if is_url(str(p)) else Path(p) for p in paths],  # URLs stay text: s3://b/k
         sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
         on_missing_label=on_missing_label,
     )
