@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from distributed import Client
 
-    from cleanaudit.distributed.table import TableLabels
+    from cleanaudit.distributed.partitions import TableLabels
     from cleanaudit.workflows.request import DataRequest
     from cleanaudit.workflows.result import NoteLog
 

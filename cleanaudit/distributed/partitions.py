@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from dask.delayed import Delayed
     from distributed import Client
 
-    from cleanaudit.distributed.table import TableLabels
+    from cleanaudit.data.dataset import Dataset
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".tab")
@@ -250,3 +250,17 @@ def _kind(name: str) -> str:
     if kind is None:
         raise InputError(f"cannot tell the format of {name} from its name", hint="use .parquet or .csv")
     return kind
+
+
+@dataclass
+class TableLabels:
+    """The table's labels as a local run reads them, and where each partition's analysed rows are."""
+
+    table: TablePartitions
+    dataset: Dataset  # labels, class names, ids, positions, not_analysed (features: none, kept on the workers)
+    analysed: list[np.ndarray | None]  # per partition: mask of rows with a label (None: every row)
+    codes: list[np.ndarray]  # per partition: label codes of its analysed rows
+
+    @property
+    def block_rows(self) -> list[int]:
+        return [len(c) for c in self.codes]

@@ -16,39 +16,23 @@ per-row results as Parquet partitions (``issues/part-*.parquet``) plus ``report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cleanaudit.distributed.partitions import TablePartitions, read_partitions, require_columns
+from cleanaudit.distributed.partitions import TableLabels, read_partitions, require_columns
 from cleanaudit.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
     from distributed import Client
 
-    from cleanaudit.data.dataset import Dataset
     from cleanaudit.events import Events
     from cleanaudit.workflows.find_issues import FindIssuesRequest
     from cleanaudit.workflows.labels import FindIssuesResult
     from cleanaudit.workflows.request import DataRequest
     from cleanaudit.workflows.result import NoteLog
-
-
-@dataclass
-class TableLabels:
-    """The table's labels as a local run reads them, and where each partition's analysed rows are."""
-
-    table: TablePartitions
-    dataset: Dataset  # labels, class names, ids, positions, not_analysed (features: none, kept on the workers)
-    analysed: list[np.ndarray | None]  # per partition: mask of rows with a label (None: every row)
-    codes: list[np.ndarray]  # per partition: label codes of its analysed rows
-
-    @property
-    def block_rows(self) -> list[int]:
-        return [len(c) for c in self.codes]
 
 
 def read_table_labels(request: DataRequest, client: Client, *, blocksize: int | None = None) -> TableLabels:

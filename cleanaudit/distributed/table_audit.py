@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from cleanaudit.checks.base import CheckResult
-    from cleanaudit.distributed.table import TableLabels
+    from cleanaudit.distributed.partitions import TableLabels
     from cleanaudit.distributed.table_checks import TableChecks
     from cleanaudit.events import Events
     from cleanaudit.workflows.audit import AuditRequest, AuditResult

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
     from cleanaudit.checks.base import CheckResult
-    from cleanaudit.distributed.table import TableLabels
+    from cleanaudit.distributed.partitions import TableLabels
     from cleanaudit.workflows.labels import FindIssuesResult
 
 GRAPH_SKIP = "needs the neighbour graph, not built over partitions yet"
