@@ -55,7 +55,7 @@ def _both(cli, scheduler, *args):
 
 def _same_json(local, remote) -> dict:
     mine, theirs = json.loads(local.stdout), json.loads(remote.stdout)
-    assert {k: v for k, v in theirs.items() if k not in LEFT_OUT} == {k: v for k, v in mine.items() if k not in LEFT_OUT}
+    assert {k: theirs[k] for k in theirs if k not in LEFT_OUT} == {k: mine[k] for k in mine if k not in LEFT_OUT}
     assert theirs["notes"][0]["kind"] == "cluster"
     assert "scheduler_unused" not in [n["kind"] for n in theirs["notes"]]
     assert theirs["run"]["partitions"]["count"] == 10

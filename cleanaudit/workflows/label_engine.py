@@ -84,7 +84,7 @@ class LabelEngine:
         self, *, converge_latent_estimates: bool, py_method: str
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(py, noise_matrix, inverse_noise_matrix, confident_joint)`` as the engine estimates them."""
-        settings = {"converge_latent_estimates": converge_latent_estimates, "py_method": py_method}
+        settings: dict[str, Any] = {"converge_latent_estimates": converge_latent_estimates, "py_method": py_method}
         if self.blocks is not None:
             return self._blocks.estimate_py_and_noise_matrices_from_probabilities(self.blocks, **settings)
         return engine.estimate_py_and_noise_matrices_from_probabilities(self.labels, self.pred_probs, **settings)
