@@ -55,8 +55,8 @@ KINDS: dict[str, str] = {
     "batch_dataset": "a batch starts auditing one dataset",
     "dataset_failed": "a dataset of a batch could not be audited (the others still run)",
     "cluster": "--scheduler: the Dask cluster a run uses (address, workers, threads, memory)",
-    "scheduler_unused": "--scheduler with health, overlap, noise-matrix or clean on one dataset: it runs in this "
-    "process (the cluster runs find-issues and audit on one table, and batches)",
+    "scheduler_unused": "--scheduler with clean on one dataset: it runs in this process (the cluster runs "
+    "find-issues, audit, health, overlap and noise-matrix on one table, and batches)",
     "table_sample": "one table on a cluster: column roles and encoding decided on a seeded sample of rows",
     "table_training": "one table on a cluster: how each fold's model was trained (streamed, or on a capped sample)",
 }

@@ -216,12 +216,13 @@ def test_a_worker_lost_on_every_try_is_exit_3_and_no_output(cli, small, cluster,
     assert result.stdout == ""
 
 
-def test_other_commands_say_they_run_here(cli, small):
+def test_clean_says_it_runs_here(cli, small):
     data, pp = small
-    result = cli("health", data, "-l", "y", "--pred-probs", pp, "--scheduler", "tcp://127.0.0.1:9", "-f", "json")
+    result = cli("clean", data, "-l", "y", "--pred-probs", pp, "--dry-run", "--scheduler", "tcp://127.0.0.1:9",
+                 "-f", "json")  # fmt: skip
     assert result.exit_code == ExitStatus.OK, result.stderr
     note = next(n for n in json.loads(result.stdout)["notes"] if n["kind"] == "scheduler_unused")
-    assert note["message"].startswith("health runs in this process: --scheduler runs find-issues and audit")
+    assert note["message"].startswith("clean runs in this process: --scheduler runs find-issues, audit, health")
 
 
 def test_train_rows_default_is_the_cross_validation_cap():

@@ -173,7 +173,7 @@ def test_scheduler_local_through_the_cli(cli, folder, tmp_path):
 
 
 def test_one_dataset_with_a_scheduler_runs_here_and_says_so(cli, folder):
-    result = cli("health", folder / "iris.csv", "-l", "target", "--model", "logreg", "--scheduler", "tcp://x:1",
-                 "-f", "json")  # fmt: skip
+    result = cli("clean", folder / "iris.csv", "-l", "target", "--model", "logreg", "--scheduler", "tcp://x:1",
+                 "--dry-run", "-f", "json")  # fmt: skip
     assert result.exit_code == ExitStatus.OK, result.stderr
     assert "scheduler_unused" in [n["kind"] for n in json.loads(result.stdout)["notes"]]

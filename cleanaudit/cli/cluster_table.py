@@ -1,4 +1,5 @@
-"""find-issues and audit on one table with ``--scheduler``: run on the cluster, render as a local run.
+"""find-issues, audit, health, overlap, noise-matrix on one table with ``--scheduler``: run on the cluster,
+render as a local run.
 
 The cheap checks come first (options a table on a cluster refuses, URLs whose fsspec package is
 missing), so a bad request fails with one line and exit 2 before a cluster starts. Then the table
@@ -69,6 +70,35 @@ def audit_on_cluster(request: AuditRequest, opts: DataOptions) -> int:
     return _on_cluster(opts, f"auditing {request.describe_data()}", run)
 
 
+LABEL_COMMANDS = {  # command: (its run on a table in cleanaudit.distributed.table_labels, what it does to DATA)
+    "health": ("run_table_health", "scoring the label health of"),
+    "overlap": ("run_table_overlap", "finding overlapping classes in"),
+    "noise-matrix": ("run_table_noise_matrix", "estimating the label noise of"),
+}
+
+
+def label_command_on_cluster(
+    command: str, request: Any, opts: DataOptions, tables: Callable[[Any], Any], csv_table: Any = None
+) -> int:
+    """``health``, ``overlap`` or ``noise-matrix`` on one table with ``--scheduler``: rendered as a local run.
+
+    ``--out`` holds what a local run's holds (``report.json``: these commands have no per-row results).
+    """
+    from cleanaudit.distributed import table_labels
+    from cleanaudit.distributed.table import check_table_request
+
+    check_table_request(request)
+    check_urls(request.sources)
+    name, what = LABEL_COMMANDS[command]
+
+    def run(client: Any, events: Any) -> int:
+        result = getattr(table_labels, name)(request, client, events=events, train_rows=opts.train_rows)
+        csv_text = (lambda: csv_table(result).to_csv()) if csv_table is not None else None
+        return _emit(client, result.context, opts, events, tables(result), None, csv_text=csv_text)
+
+    return _on_cluster(opts, f"{what} {request.describe_data()}", run)
+
+
 def _writer(write: Callable[[Path, dict[str, Any], dict[str, Any]], Path]) -> Callable[[Any], Any]:
     """The ``--out`` writer ``emit`` calls: the table's per-row parts, report.md and report.json, as one set."""
     from cleanaudit.report.outdir import OWN_NAMES
@@ -84,14 +114,24 @@ def _writer(write: Callable[[Path, dict[str, Any], dict[str, Any]], Path]) -> Ca
     return bind
 
 
-def _emit(client: Any, context: Any, opts: DataOptions, events: Any, tables: Any, writer: Callable[[Any], Any]) -> int:
+def _emit(
+    client: Any,
+    context: Any,
+    opts: DataOptions,
+    events: Any,
+    tables: Any,
+    writer: Callable[[Any], Any] | None,
+    csv_text: Callable[[], str] | None = None,
+) -> int:
+    """Render as a local run; ``writer`` (None: a local run's ``--out`` set) writes the table's per-row parts."""
     from cleanaudit.cli.render import emit
     from cleanaudit.distributed.cluster import describe_cluster
     from cleanaudit.events import Note
 
     # The cluster the run used leads the report's notes, as a cluster batch's index (said on stderr already).
     context.notes.insert(0, Note("cluster", describe_cluster(client.scheduler_info(), client.scheduler.address)))
-    return emit(context, opts, events, tables=tables, out_writer=writer(opts))
+    out_writer = writer(opts) if writer is not None else None
+    return emit(context, opts, events, tables=tables, out_writer=out_writer, csv_text=csv_text)
 
 
 def _on_cluster(opts: DataOptions, what: str, run: Callable[[Any, Any], int]) -> int:

@@ -107,7 +107,12 @@ def health(opts: DataOptions) -> int:
     from cleanaudit.report.label_tables import health_tables
     from cleanaudit.workflows.health import HealthRequest, run_health
 
-    return _run(run_health, data_request(opts, HealthRequest), opts, health_tables)
+    request = data_request(opts, HealthRequest)
+    if opts.scheduler is not None:  # the DATA files are one table: read as partitions on the cluster
+        from cleanaudit.cli.cluster_table import label_command_on_cluster
+
+        return label_command_on_cluster("health", request, opts, health_tables)
+    return _run(run_health, request, opts, health_tables)
 
 
 @data_command
@@ -130,6 +135,10 @@ def overlap(
 
     keep = PAIRS_TOP_DEFAULT if top is None else (top or None)
     request = data_request(opts, OverlapRequest, asymmetric=asymmetric, top=keep)
+    if opts.scheduler is not None:
+        from cleanaudit.cli.cluster_table import label_command_on_cluster
+
+        return label_command_on_cluster("overlap", request, opts, overlap_tables)
     return _run(run_overlap, request, opts, overlap_tables)
 
 
@@ -153,6 +162,12 @@ def noise_matrix(
     request = data_request(
         opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates, py_method=py_method.value
     )
+    if opts.scheduler is not None:
+        from cleanaudit.cli.cluster_table import label_command_on_cluster
+
+        return label_command_on_cluster(
+            "noise-matrix", request, opts, noise_matrix_tables, csv_table=noise_matrix_long_table
+        )
     return _run(run_noise_matrix, request, opts, noise_matrix_tables, csv_table=noise_matrix_long_table)
 
 

@@ -58,6 +58,7 @@ class DaskBlocks:
                 f"pred_probs and labels must have same length ({probs.shape[0]} rows vs {y.shape[0]} labels)."
             )
         self._pairs = list(zip(y.to_delayed().ravel(), probs.to_delayed().ravel()))
+        self._source = probs  # a persisted array's futures stay alive while its blocks are mapped
         self._rows = list(rows)
         self._client = client
 

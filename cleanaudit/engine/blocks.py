@@ -67,12 +67,23 @@ __all__ = [
     "overall_label_health_score",
     "health_summary",
     "label_issues",
+    "predicted_labels",
 ]
 
 
 def label_counts(source) -> np.ndarray:
     """Examples per given class (length K), one pass."""
     return stats(source_of(source), self_conf=False).label_counts
+
+
+def predicted_labels(source) -> np.ndarray:
+    """Each row's most likely class (``pred_probs.argmax(axis=1)``), N values in row order, one pass.
+
+    >>> P = np.array([[.9, .1], [.2, .8], [.6, .4]])
+    >>> predicted_labels([(np.array([0, 0]), P[:2]), (np.array([1]), P[2:])]).tolist()
+    [0, 1, 0]
+    """
+    return run(source_of(source), Request(argmax=True)).indices("argmax")
 
 
 def get_confident_thresholds(source, multi_label: bool = False) -> np.ndarray:

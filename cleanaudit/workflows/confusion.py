@@ -17,11 +17,18 @@ MAX_MATRIX_CLASSES = 100  # the K x K counts are in the payload up to this many 
 TOP_CONFUSED_PAIRS = 10
 
 
-def confusion_summary(labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any]) -> dict[str, Any]:
+def confusion_summary(
+    labels: np.ndarray,
+    pred_probs: np.ndarray | None,
+    class_names: Sequence[Any],
+    *,
+    predicted: np.ndarray | None = None,
+) -> dict[str, Any]:
     """Counts of (given, predicted), accuracy per class and the most confused pairs, JSON-ready.
 
     ``matrix[i][j]`` counts rows given class i that the model predicts as class j; ``per_class``
-    is in class order; ``top_confused`` lists off-diagonal cells, largest first.
+    is in class order; ``top_confused`` lists off-diagonal cells, largest first. ``predicted``
+    (each row's argmax, when pred_probs are not held here) stands in for ``pred_probs``.
 
     >>> p = np.array([[.9, .1], [.2, .8], [.3, .7], [.1, .9]])
     >>> summary = confusion_summary(np.array([0, 0, 1, 1]), p, ["a", "b"])
@@ -30,7 +37,7 @@ def confusion_summary(labels: np.ndarray, pred_probs: np.ndarray, class_names: S
     """
     labels = np.asarray(labels, dtype=np.int64)
     k = len(class_names)
-    predicted = np.asarray(pred_probs).argmax(axis=1)
+    predicted = np.asarray(pred_probs).argmax(axis=1) if predicted is None else np.asarray(predicted)
     # Only the cells that occur (at most N): a dense K x K array would not fit for 10,000s of classes.
     cells, cell_counts = np.unique(labels * k + predicted, return_counts=True)
     given_rows = np.bincount(labels, minlength=k)

@@ -17,6 +17,7 @@ from cleanaudit.workflows.request import DataRequest
 if TYPE_CHECKING:
     from cleanaudit.events import Events
     from cleanaudit.workflows.labels import HealthResult
+    from cleanaudit.workflows.prepare import Prepared
 
 
 @dataclass
@@ -27,12 +28,18 @@ class HealthRequest(DataRequest):
 def run_health(request: HealthRequest, *, events: Events | None = None) -> HealthResult:
     """Score the label health of the request's data; the result's ``context`` holds the run."""
     from cleanaudit.workflows import labels
-    from cleanaudit.workflows.gates import Measurements
     from cleanaudit.workflows.prepare import prepare
 
     prepared = prepare(request, events)
     ds = prepared.dataset
-    result = labels.health_result(ds.labels, prepared.pred_probs, ds.class_names)
+    return conclude_health(prepared, labels.health_result(ds.labels, prepared.pred_probs, ds.class_names))
+
+
+def conclude_health(prepared: Prepared, result: HealthResult) -> HealthResult:
+    """Gates on the score and the label issues, and the run's ``context`` (a local run's or a cluster's)."""
+    from cleanaudit.workflows.gates import Measurements
+
+    ds = prepared.dataset
     measured = Measurements(
         ds.num_examples, {"label": result.num_label_issues}, health=result.health_score, command="health"
     )

@@ -21,6 +21,7 @@ import numpy as np
 from cleanaudit import engine
 from cleanaudit.engine.issues import LabelIssueResult, label_issues
 from cleanaudit.models.ensemble import Member, describe_members, member_weights, mix_pred_probs
+from cleanaudit.workflows.label_engine import LabelEngine
 from cleanaudit.workflows.result import CommandOutcome, RunContext
 
 if TYPE_CHECKING:
@@ -246,16 +247,22 @@ class HealthResult(CommandOutcome):
         return found
 
 
-def health_result(labels: np.ndarray, pred_probs: np.ndarray, class_names: Sequence[Any]) -> HealthResult:
+def health_result(
+    labels: np.ndarray, pred_probs: np.ndarray | None, class_names: Sequence[Any], *, blocks: Any = None
+) -> HealthResult:
     """Health score (1 - off-diagonal label issues / N) and the class ranking of the engine.
+
+    ``blocks`` (pred_probs in row blocks, ``pred_probs=None``): the same result through
+    :mod:`cleanaudit.engine.blocks` (:class:`~cleanaudit.workflows.label_engine.LabelEngine`).
 
     >>> p = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.7, .3], [.1, .9]])
     >>> health_result(np.array([0, 0, 1, 1, 1, 0]), p, ["a", "b"]).health_score
     0.6666666666666667
     """
-    score = engine.overall_label_health_score(labels, pred_probs, verbose=False)
-    n_issues = engine.num_label_issues(labels, pred_probs)
-    ranking = engine.rank_classes_by_label_quality(labels, pred_probs)
+    on = LabelEngine(labels, pred_probs, blocks=blocks)
+    n_issues = on.num_label_issues()
+    score = on.health_score(n_issues)
+    ranking = on.classes_by_label_quality()
     classes = [
         {
             "class": _plain(class_names[int(k)]),
@@ -269,7 +276,7 @@ def health_result(labels: np.ndarray, pred_probs: np.ndarray, class_names: Seque
     ]
     from cleanaudit.workflows.confusion import confusion_summary
 
-    confusion = confusion_summary(labels, pred_probs, class_names)
+    confusion = confusion_summary(labels, pred_probs, class_names, predicted=on.predicted_labels())
     return HealthResult(float(score), int(n_issues), int(len(labels)), classes, confusion)
 
 
@@ -298,22 +305,25 @@ class OverlapResult(CommandOutcome):
 
 def overlap_result(
     labels: np.ndarray,
-    pred_probs: np.ndarray,
+    pred_probs: np.ndarray | None,
     class_names: Sequence[Any],
     *,
     asymmetric: bool = False,
     top: int | None = None,
+    blocks: Any = None,
 ) -> OverlapResult:
     """Overlapping class pairs from the engine's estimated joint: the ``top`` largest (all with ``None``).
 
     The kept pairs are exactly the first rows of ``engine.find_overlapping_classes``; only
-    they become records (K=5,000 classes have 12.5 million pairs).
+    they become records (K=5,000 classes have 12.5 million pairs). ``blocks``: as :func:`health_result`.
 
     >>> p = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.7, .3], [.1, .9]])
     >>> overlap_result(np.array([0, 0, 1, 1, 1, 0]), p, ["a", "b"]).pairs[0]["num_overlapping_examples"]
     2
     """
-    table, total = engine.dataset.top_overlapping_classes(labels, pred_probs, asymmetric=asymmetric, top=top)
+    table, total = LabelEngine(labels, pred_probs, blocks=blocks).top_overlapping_classes(
+        asymmetric=asymmetric, top=top
+    )
     pairs = [
         {
             "class_a": _plain(class_names[int(a)]),
@@ -357,22 +367,22 @@ class NoiseMatrixResult(CommandOutcome):
 
 def noise_matrix_result(
     labels: np.ndarray,
-    pred_probs: np.ndarray,
+    pred_probs: np.ndarray | None,
     class_names: Sequence[Any],
     *,
     converge_latent_estimates: bool = False,
     py_method: str = "cnt",
+    blocks: Any = None,
 ) -> NoiseMatrixResult:
-    """Latent estimates of the label noise from the calibrated confident joint.
+    """Latent estimates of the label noise from the calibrated confident joint (``blocks``: as :func:`health_result`).
 
     >>> p = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.7, .3], [.1, .9]])
     >>> noise_matrix_result(np.array([0, 0, 1, 1, 1, 0]), p, ["a", "b"]).confident_joint.tolist()
     [[2, 1], [1, 2]]
     """
-    py, nm, inv, cj = engine.estimate_py_and_noise_matrices_from_probabilities(
-        labels, pred_probs, converge_latent_estimates=converge_latent_estimates, py_method=py_method
-    )
-    joint = engine.estimate_joint(labels, pred_probs, confident_joint=cj)
+    on = LabelEngine(labels, pred_probs, blocks=blocks)
+    py, nm, inv, cj = on.py_and_noise_matrices(converge_latent_estimates=converge_latent_estimates, py_method=py_method)
+    joint = on.joint_of(cj)
     settings = {"converge_latent_estimates": converge_latent_estimates, "py_method": py_method}
     return NoiseMatrixResult(list(class_names), py, nm, inv, np.asarray(cj), joint, settings)
 

@@ -17,6 +17,7 @@ from cleanaudit.workflows.request import DataRequest
 if TYPE_CHECKING:
     from cleanaudit.events import Events
     from cleanaudit.workflows.labels import NoiseMatrixResult
+    from cleanaudit.workflows.prepare import Prepared
 
 
 @dataclass
@@ -41,5 +42,10 @@ def run_noise_matrix(request: NoiseMatrixRequest, *, events: Events | None = Non
         converge_latent_estimates=request.converge_latent_estimates,
         py_method=request.py_method,
     )
+    return conclude_noise_matrix(prepared, result)
+
+
+def conclude_noise_matrix(prepared: Prepared, result: NoiseMatrixResult) -> NoiseMatrixResult:
+    """The run's ``context`` (a local run's or a cluster's)."""
     result.context = prepared.conclude("noise-matrix", result.payload())
     return result

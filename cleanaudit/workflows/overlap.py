@@ -17,6 +17,7 @@ from cleanaudit.workflows.request import DataRequest
 if TYPE_CHECKING:
     from cleanaudit.events import Events
     from cleanaudit.workflows.labels import OverlapResult
+    from cleanaudit.workflows.prepare import Prepared
 
 PAIRS_TOP_DEFAULT = 100  # pairs listed unless ``top`` says otherwise (K classes make K(K-1)/2)
 
@@ -39,6 +40,11 @@ def run_overlap(request: OverlapRequest, *, events: Events | None = None) -> Ove
     result = labels.overlap_result(
         ds.labels, prepared.pred_probs, ds.class_names, asymmetric=request.asymmetric, top=request.top
     )
+    return conclude_overlap(prepared, result)
+
+
+def conclude_overlap(prepared: Prepared, result: OverlapResult) -> OverlapResult:
+    """The note on pairs left out, and the run's ``context`` (a local run's or a cluster's)."""
     if len(result.pairs) < result.num_pairs:
         prepared.log.note(
             "pairs_left_out",

@@ -109,22 +109,24 @@ def start(
 def scheduler_unused_message(request: DataRequest) -> str:
     """What ``--scheduler`` does not do for this command on one dataset, and what it does.
 
-    >>> from cleanaudit.workflows.health import HealthRequest
-    >>> scheduler_unused_message(HealthRequest("d.csv", label="y", scheduler="local"))[:44]
-    'health runs in this process: --scheduler run'
+    >>> from cleanaudit.workflows.clean_run import CleanRequest
+    >>> scheduler_unused_message(CleanRequest("d.csv", label="y", scheduler="local"))[:43]
+    'clean runs in this process: --scheduler run'
     """
     import re
 
     base = type(request).__name__.removesuffix("Request") or "Data"
     command = re.sub(r"(?<!^)(?=[A-Z])", "-", base).lower()
-    if command in ("find-issues", "audit"):  # the CLI sends these to the cluster (cleanaudit.distributed.table)
+    on_table = {"find-issues": "table", "audit": "table_audit", "health": "table_labels"}
+    on_table |= {"overlap": "table_labels", "noise-matrix": "table_labels"}
+    if command in on_table:  # the CLI sends these to the cluster (cleanaudit.distributed)
         return (
             f"{command} runs in this process here: on a cluster, one table runs through "
-            "cleanaudit.distributed.table (the CLI does so with --scheduler)"
+            f"cleanaudit.distributed.{on_table[command]} (the CLI does so with --scheduler)"
         )
     return (
-        f"{command} runs in this process: --scheduler runs find-issues and audit on one table, "
-        "and batches of datasets (audit with several files), on the cluster"
+        f"{command} runs in this process: --scheduler runs find-issues, audit, health, overlap and "
+        "noise-matrix on one table, and batches of datasets (audit with several files), on the cluster"
     )
 
 
