@@ -211,7 +211,8 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
                 envvar="CLEANAUDIT_SCHEDULER",
                 help="Run on a Dask cluster (needs the dask extra: pip install \"cleanaudit\\[dask]\"): 'local' "
                 "starts one on this machine (a worker per core), else tcp://host:8786 or a scheduler JSON file "
-                "(dask scheduler --scheduler-file). A batch of datasets runs one task per dataset. Precedence: "
+                "(dask scheduler --scheduler-file). A batch of datasets runs one task per dataset; one table is "
+                "read as partitions (Parquet row groups, CSV blocks; clean runs here). Precedence: "
                 "--scheduler > env CLEANAUDIT_SCHEDULER > scheduler in the config file \\[default: no cluster].",
                 rich_help_panel=MODEL_PANEL,
                 show_default=False,
