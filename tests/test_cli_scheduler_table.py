@@ -132,6 +132,32 @@ def test_refused_options_fail_before_the_cluster_starts(cli, small, extra, says)
     assert len(result.stderr.strip().splitlines()) <= 2  # the error and its hint
 
 
+@pytest.mark.parametrize(
+    ("command", "data", "extra", "says"),
+    [
+        ("find-issues", "MISSING", (), "not found"),
+        ("health", "DATA", ("-l", "nope"), "label column 'nope' not found"),
+        ("audit", "DATA", ("-l", "y", "--id-column", "nope"), "id column 'nope' not found"),
+    ],
+)
+def test_bad_input_fails_before_any_cluster_starts(cli, small, tmp_path, command, data, extra, says):
+    """A missing file or column is one line, exit 2, found from the files (Parquet footers) before connecting."""
+    table, pp = small
+    path = tmp_path / "missing.parquet" if data == "MISSING" else table
+    args = extra or ("-l", "y")
+    # An address nobody answers at: had the run tried to connect first, the error would be about it.
+    result = cli(command, path, *args, "--pred-probs", pp, "--scheduler", "tcp://127.0.0.1:9")
+    assert result.exit_code == ExitStatus.INPUT_ERROR, result.stderr
+    assert says in result.stderr and "Dask" not in result.stderr
+
+
+def test_an_empty_scheduler_is_one_clear_line(cli, small):
+    table, pp = small
+    result = cli("find-issues", table, "-l", "y", "--pred-probs", pp, "--scheduler", " ")
+    assert result.exit_code == ExitStatus.INPUT_ERROR
+    assert "--scheduler is empty" in result.stderr
+
+
 def test_urls_as_data(cli, small, cluster):
     import fsspec
 

@@ -57,6 +57,10 @@ def connect(address: str, *, events: Events, timeout: float | None = None) -> It
     the cluster: its address, workers, threads and memory.
     """
     require_dask()
+    if not address.strip():
+        raise ConfigError(
+            "--scheduler is empty", hint='give "local", tcp://host:8786 or a scheduler JSON file, or leave it out'
+        )
     from distributed import Client
 
     wait = CONNECT_TIMEOUT if timeout is None else timeout

@@ -47,16 +47,7 @@ def read_table_labels(request: DataRequest, client: Client, *, blocksize: int | 
         raise ConfigError("a table on a cluster is read from files", hint="pass a Parquet or CSV path")
     options = {} if blocksize is None else {"blocksize": blocksize}
     table = read_partitions([str(p) for p in request.sources], client=client, **options)
-    require_columns(
-        table,
-        [request.label, request.id_column, *(request.ignore or ()), *(request.features or ())],
-        [
-            "--label",
-            "--id-column",
-            *["--ignore"] * len(request.ignore or ()),
-            *["--features"] * len(request.features or ()),
-        ],
-    )
+    require_columns(table, *_named_columns(request))
     wanted = [request.label] + ([request.id_column] if request.id_column else [])
     import pandas as pd
 
@@ -253,3 +244,28 @@ def check_table_request(request: DataRequest) -> None:
         raise ConfigError("several --model options make an ensemble, not available on a cluster yet", hint="give one")
     if len(request.pred_probs_list) > 1:
         raise ConfigError("--pred-probs is given several times", hint="a table on a cluster takes one")
+    _preflight(request)
+
+
+def _named_columns(request: DataRequest) -> tuple[list[str | None], list[str]]:
+    """The columns the options name, and the option naming each (for the error that names a missing one)."""
+    ignore, features = list(request.ignore or ()), list(request.features or ())
+    names = [request.label, request.id_column, *ignore, *features]
+    return names, ["--label", "--id-column", *["--ignore"] * len(ignore), *["--features"] * len(features)]
+
+
+def _preflight(request: DataRequest) -> None:
+    """Missing local files, and columns missing from local Parquet (footers only): one line before any cluster."""
+    from cleanaudit.data.load import is_url
+    from cleanaudit.distributed.cluster import require_dask
+    from cleanaudit.distributed.partitions import PARQUET_SUFFIXES, expand_table_paths
+
+    require_dask()
+    if not request.label:
+        raise ConfigError("missing option '--label'", hint="name the column holding the class labels, e.g. --label y")
+    local = [str(p) for p in request.sources if not is_url(str(p))]
+    if not local:
+        return  # URLs are checked by the run (a remote listing can be slow)
+    files = expand_table_paths(local)
+    if len(local) == len(request.sources) and all(Path(f).suffix.lower() in PARQUET_SUFFIXES for f in files):
+        require_columns(read_partitions(local), *_named_columns(request))
