@@ -113,6 +113,16 @@ def test_audit_one_table_on_a_cluster(cli, small, cluster, tmp_path):
     assert every.exit_code == ExitStatus.OK, every.stderr
     skipped = {s["issue_type"]: s["reason"] for s in json.loads(every.stdout)["skipped"]}
     assert skipped["outlier"].startswith("needs the neighbour graph")
+    # --check-param reaches the checks computed over partitions, as locally.
+    strict = ("--checks", "class_imbalance", "--check-param", "class_imbalance.threshold=0.99")
+    here = cli("audit", data, "-l", "y", "--pred-probs", pp, "-f", "json", *strict)
+    there = cli("audit", data, "-l", "y", "--pred-probs", pp, "-f", "json", *strict,
+                "--scheduler", cluster[0].scheduler_address)  # fmt: skip
+    assert here.exit_code == there.exit_code == ExitStatus.OK, there.stderr
+    flagged = {r["issue_type"]: r["num_issues"] for r in json.loads(here.stdout)["summary"]}
+    assert flagged["class_imbalance"] > 0  # the default threshold (0.1) flags none of these rows
+    assert json.loads(there.stdout)["summary"] == json.loads(here.stdout)["summary"]
+    assert json.loads(there.stdout)["checks"]["class_imbalance"] == json.loads(here.stdout)["checks"]["class_imbalance"]
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,7 @@ def run_table_audit(
     if "label" in selected:
         blocks, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
     features = (run.get("table_training") or {}).get("feature_columns") or _schema_features(read, request)
-    exact = run_table_checks(read, client, feature_columns=list(features))
+    exact = run_table_checks(read, client, feature_columns=list(features), params=params)
     results: dict[str, CheckResult] = {}
     skipped: list[SkippedCheck] = []
     for name in selected:

@@ -60,8 +60,13 @@ class TableChecks:
         return rows + [{"issue_type": n, "skipped": why} for n, why in self.skipped.items()]
 
 
-def run_table_checks(read: TableLabels, client: Client, *, feature_columns: list[str]) -> TableChecks:
-    """null, class imbalance and exact duplicates over the partitions, equal to the local checks."""
+def run_table_checks(
+    read: TableLabels, client: Client, *, feature_columns: list[str], params: dict[str, dict[str, Any]] | None = None
+) -> TableChecks:
+    """null, class imbalance and exact duplicates over the partitions, equal to the local checks.
+
+    ``params`` are the resolved check parameters (``--check-param``; defaults when left out).
+    """
     import dask
 
     from cleanaudit.checks.base import CheckInputs
@@ -76,7 +81,8 @@ def run_table_checks(read: TableLabels, client: Client, *, feature_columns: list
     results: dict[str, CheckResult] = {}
     if feature_columns:
         results["null"] = _merge_null(scans, starts, feature_columns)
-    results["class_imbalance"] = class_imbalance(CheckInputs(len(labels), names, labels=labels), {"threshold": 0.1})
+    imbalance = dict((params or {}).get("class_imbalance") or {"threshold": 0.1})
+    results["class_imbalance"] = class_imbalance(CheckInputs(len(labels), names, labels=labels), imbalance)
     groups = _groups_from_hashes(np.concatenate([s["hashes"] for s in scans]))
     conflicts = conflicting_groups(groups, labels)
     has_conflict = np.zeros(len(groups), bool)
