@@ -142,6 +142,30 @@ def test_refused_options_fail_before_the_cluster_starts(cli, small, extra, says)
     assert len(result.stderr.strip().splitlines()) <= 2  # the error and its hint
 
 
+def test_audit_with_given_pred_probs_leaves_out_the_columns_a_local_run_leaves_out(cli, cluster, tmp_path):
+    """No model is trained, yet the null check reads the columns a local run keeps (an id column left out)."""
+    rng = np.random.default_rng(3)
+    n = 3_000
+    y = rng.integers(0, 3, n)
+    frame = pd.DataFrame({"customer_id": [f"u{i:05d}" for i in range(n)], "f1": rng.normal(size=n) + y,
+                          "f2": rng.normal(size=n), "y": [f"c{v}" for v in y]})  # fmt: skip
+    frame.loc[rng.choice(n, 40, replace=False), "f2"] = np.nan
+    frame.loc[rng.choice(n, 25, replace=False), "customer_id"] = None  # would be null issues if it were kept
+    frame.to_parquet(tmp_path / "ids.parquet", row_group_size=500)
+    probs = np.full((n, 3), 0.1)
+    probs[np.arange(n), y] = 0.8
+    np.save(tmp_path / "pp.npy", probs)
+    args = ("audit", tmp_path / "ids.parquet", "-l", "y", "--pred-probs", tmp_path / "pp.npy", "-f", "json",
+            "--checks", "null,class_imbalance")  # fmt: skip
+    local = cli(*args)
+    remote = cli(*args, "--scheduler", cluster[0].scheduler_address)
+    assert local.exit_code == remote.exit_code == ExitStatus.OK, remote.stderr
+    here, there = json.loads(local.stdout), json.loads(remote.stdout)
+    assert there["checks"]["null"] == here["checks"]["null"]
+    assert there["checks"]["null"]["info"]["num_rows_some_null"] == 40
+    assert "id_like_column" in [note["kind"] for note in there["notes"]]
+
+
 @pytest.mark.parametrize(
     ("command", "data", "extra", "says"),
     [

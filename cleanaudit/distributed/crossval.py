@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from distributed import Client
 
+    from cleanaudit.data.dataset import Dataset
     from cleanaudit.distributed.partitions import TableLabels
     from cleanaudit.workflows.request import DataRequest
     from cleanaudit.workflows.result import NoteLog
@@ -94,11 +95,36 @@ def cross_val_table(
     return blocks, run
 
 
+def plan_features(read: TableLabels, request: DataRequest, client: Client, log: NoteLog) -> Dataset:
+    """Column roles and encoding decided on a seeded sample of rows (note ``table_sample``), as a local run does.
+
+    The sample's ``features`` hold the raw feature columns a local run would keep (id-like, constant
+    and leaking columns left out, each with the local run's note).
+    """
+    from cleanaudit.data.frame import dataset_from_frame
+
+    sample = _gather_rows(read, client, _sample_rates(read, SAMPLE_ROWS), int(request.seed), stream=1)
+    columns: dict[str, Any] = dict(
+        features=_listed(request.features), ignore=_listed(request.ignore), id_column=request.id_column
+    )
+    sample = sample.drop(columns="__position__")
+    planned = dataset_from_frame(sample, label=read.dataset.label_column, where=read.table.where(), **columns)
+    for note in planned.notes:
+        if note.kind != "missing_labels":
+            log.add(note)
+    log.note(
+        "table_sample",
+        f"column roles and feature encoding decided on a seeded sample of {len(sample):,} of "
+        f"{read.dataset.num_examples:,} rows, then applied per partition on the workers",
+        details={"sample_rows": len(sample)},
+    )
+    return planned
+
+
 def fit_fold_models(
     read: TableLabels, request: DataRequest, client: Client, log: NoteLog, *, train_rows: int | None = None
 ) -> TableFit:
     """Decide the features on a sample, then train one model per fold (streamed, or on a capped sample)."""
-    from cleanaudit.data.frame import dataset_from_frame
     from cleanaudit.models.specs import build_model, check_model_spec, trusted_module_list
 
     cv, seed, names = int(request.cv), int(request.seed), read.dataset.class_names
@@ -108,27 +134,13 @@ def fit_fold_models(
     trusted = trusted_module_list(list(request.trusted_modules))
     if spec != "auto":
         check_model_spec(spec, trusted_modules=trusted)
-    sample = _gather_rows(read, client, _sample_rates(read, SAMPLE_ROWS), seed, stream=1)
-    columns: dict[str, Any] = dict(
-        features=_listed(request.features), ignore=_listed(request.ignore), id_column=request.id_column
-    )
-    sample = sample.drop(columns="__position__")
-    planned = dataset_from_frame(sample, label=read.dataset.label_column, where=read.table.where(), **columns)
-    for note in planned.notes:
-        if note.kind != "missing_labels":
-            log.add(note)
+    planned = plan_features(read, request, client, log)
     features = planned.features
     if features.shape[1] == 0:
         raise InputError(
             f"no feature columns left in {read.table.where()} to train a model on",
             hint="pass --features, or give out-of-sample probabilities with --pred-probs FILE",
         )
-    log.note(
-        "table_sample",
-        f"column roles and feature encoding decided on a seeded sample of {len(sample):,} of "
-        f"{read.dataset.num_examples:,} rows, then applied per partition on the workers",
-        details={"sample_rows": len(sample)},
-    )
     params = request.model_param_dict()
     if spec == "auto":
         from sklearn.linear_model import SGDClassifier

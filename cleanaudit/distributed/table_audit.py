@@ -95,7 +95,11 @@ def run_table_audit(
     blocks, run = None, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": None}
     if "label" in selected:
         blocks, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
-    features = (run.get("table_training") or {}).get("feature_columns") or _schema_features(read, request)
+    features = (run.get("table_training") or {}).get("feature_columns")
+    if features is None:  # pred_probs given: the features a local run keeps, decided on a sample as for training
+        from cleanaudit.distributed.crossval import plan_features
+
+        features = list(plan_features(read, request, client, log).features.columns)
     exact = run_table_checks(read, client, feature_columns=list(features), params=params)
     results: dict[str, CheckResult] = {}
     skipped: list[SkippedCheck] = []
@@ -132,11 +136,3 @@ def _label_check(labels: np.ndarray, blocks: Any, class_names: list[Any], params
     from cleanaudit.distributed.engine import DaskBlocks
 
     return run_over_blocks(labels, DaskBlocks(labels, blocks), class_names, params)
-
-
-def _schema_features(read: TableLabels, request: AuditRequest) -> list[str]:
-    """With given pred_probs no sample decides the features: ``--features``, else every other column."""
-    if request.features:
-        return list(request.features)
-    left_out = {request.label, request.id_column, *(request.ignore or ())}
-    return [c for c in read.table.columns if c not in left_out]
