@@ -54,6 +54,8 @@ KINDS: dict[str, str] = {
     "batch_jobs": "a batch audits several datasets at a time (--jobs)",
     "batch_dataset": "a batch starts auditing one dataset",
     "dataset_failed": "a dataset of a batch could not be audited (the others still run)",
+    "neighbour_graph": "audit: how the neighbour graph was searched, when not exactly (an approximate search's recall) "
+    "or more slowly than usual",
     "cluster": "--scheduler: the Dask cluster a run uses (address, workers, threads, memory)",
     "scheduler_unused": "--scheduler with clean on one dataset: it runs in this process (the cluster runs "
     "find-issues, audit, health, overlap and noise-matrix on one table, and batches)",

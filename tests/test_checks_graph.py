@@ -417,3 +417,36 @@ def test_blocked_search_across_tiles_and_blocks(monkeypatch) -> None:
         fast = build_knn_graph(x, 10, metric=metric, method="blocked")
         np.testing.assert_allclose(fast.distances, exact.distances, rtol=0, atol=1e-12)
         assert_same_up_to_ties(fast, exact)
+
+
+def test_auto_replaces_an_approximate_graph_that_misses_its_target_by_the_exact_one(monkeypatch) -> None:
+    """Unstructured features: the capped probes miss too much, so auto searches exactly, and says why."""
+    pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import cells, knn
+
+    monkeypatch.setattr(knn, "FLAT_MAX_ROWS", 5000)
+    monkeypatch.setattr(cells, "CELL_ROWS", 250)  # 32 cells, at most 8 probed
+    x = np.random.default_rng(9).normal(size=(8000, 30))
+    exact = build_knn_graph(x, 10, method="blocked")
+    g = build_knn_graph(x, 10)
+    assert g.method == "flat" and g.recall is None and g.params is None
+    assert "below its 0.95 target" in g.note and "so the exact search ran instead" in g.note
+    np.testing.assert_array_equal(g.indices, exact.indices)
+    # Above the fallback size the approximate graph is kept, and the note says it missed its target.
+    monkeypatch.setattr(knn, "EXACT_FALLBACK_ROWS", 5000)
+    kept = build_knn_graph(x, 10)
+    assert kept.method == "cells" and kept.recall < 0.95
+    assert "below its 0.95 target" in kept.note and "may differ from an exact search" in kept.note
+
+
+def test_an_approximate_graph_that_meets_its_target_says_its_recall(monkeypatch) -> None:
+    pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import cells, knn
+
+    monkeypatch.setattr(knn, "FLAT_MAX_ROWS", 5000)
+    monkeypatch.setattr(cells, "CELL_ROWS", 250)
+    rng = np.random.default_rng(10)
+    x = np.vstack([rng.normal(c, 0.3, size=(2000, 12)) for c in rng.normal(0, 5, size=(4, 12))])
+    g = build_knn_graph(x, 10)
+    assert g.method == "cells" and g.recall >= 0.95
+    assert g.note.startswith("neighbour graph of 8,000 rows by an approximate search") and "(target 0.95)" in g.note

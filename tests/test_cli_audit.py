@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -104,6 +105,32 @@ def test_run_records_the_neighbour_graph(tutorial_audit):
     assert graph["k"] >= 10 and graph["seconds"] >= 0
     assert graph["recall"] is None and graph["recall_sample"] is None and graph["note"] is None
     assert json.loads((out / "report.json").read_text())["run"]["neighbour_graph"] == graph
+
+
+def test_an_approximate_neighbour_graph_is_a_note_with_its_recall(cli, tmp_path, monkeypatch):
+    pytest.importorskip("faiss")
+    from cleanaudit.checks.graph import cells, knn
+
+    monkeypatch.setattr(knn, "SKLEARN_MAX_ROWS", 1000)
+    monkeypatch.setattr(knn, "FLAT_MAX_ROWS", 1000)  # as if 6,000 rows were a large table
+    monkeypatch.setattr(cells, "CELL_ROWS", 250)
+    rng = np.random.default_rng(11)
+    centres = rng.normal(0, 5, size=(12, 8))  # tight clusters: structure an approximate search finds
+    cluster = rng.integers(0, 12, 6000)
+    y = cluster % 3
+    frame = pd.DataFrame(centres[cluster] + rng.normal(0, 0.2, size=(6000, 8)), columns=[f"x{i}" for i in range(8)])
+    frame.assign(y=y).to_parquet(tmp_path / "t.parquet")
+    probs = np.full((6000, 3), 0.1)
+    probs[np.arange(6000), y] = 0.8
+    np.save(tmp_path / "p.npy", probs)
+    result = cli("audit", tmp_path / "t.parquet", "-l", "y", "--pred-probs", tmp_path / "p.npy", "-f", "json",
+                 "--checks", "outlier,near_duplicate")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    graph = report["run"]["neighbour_graph"]
+    assert graph["method"] == "cells" and graph["exact"] is False and graph["recall"] >= 0.95
+    notes = [n["message"] for n in report["notes"] if n["kind"] == "neighbour_graph"]
+    assert notes == [graph["note"]] and f"found {graph['recall']:.3f} of the exact neighbours" in notes[0]
 
 
 def test_select_checks_and_params(cli, tutorial_dir):

@@ -175,6 +175,8 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         log.note("self_check_skipped", "self-check skipped: the label check did not run")
     if checks.neighbour_graph is not None:  # how the graph was searched; an approximate one's recall
         prepared.run["neighbour_graph"] = checks.neighbour_graph
+        if checks.neighbour_graph.get("note"):  # an approximate or a slower search was chosen: say so
+            log.note("neighbour_graph", checks.neighbour_graph["note"])
     result.context = prepared.conclude("audit", payload, measured=measured, per_row=checks.per_row_columns())
     complete_audit_payload(result)  # example rows with their values, the confusion matrix (Python callers too)
     return result

@@ -37,7 +37,10 @@ So ``auto`` picks:
   candidates, re-ranked in float64;
 * above it ``cells``: approximate, with the number of probed cells raised until 95% of the
   exact neighbours of a seeded 1,000-row sample are found; that recall is kept on the graph
-  (and in the audit's JSON ``run``), never assumed. ``ivf`` and ``hnsw`` (faiss) can be asked for;
+  (and in the audit's JSON ``run``, and in a note), never assumed. When a quarter of the cells
+  does not reach the target (features with little structure), up to ``EXACT_FALLBACK_ROWS``
+  rows are searched exactly instead (it costs only a few times more there); above, the graph is
+  kept and its note says it missed the target. ``ivf`` and ``hnsw`` (faiss) can be asked for;
 * ``blocked`` (our exact float32 brute force by column groups, re-ranked in float64) only
   when faiss cannot be imported, said in the graph's ``note``.
   Rejected: pynndescent (90 s of JIT compilation at 10k rows, recall 0.89 at D=50) and
@@ -65,6 +68,31 @@ SKLEARN_MAX_ROWS = 5000
 # Up to this many rows faiss's exact flat index; above it the approximate cells search (measured, see above).
 FLAT_MAX_ROWS = 50_000
 FALLBACK_NOTE = "faiss could not be imported, so the exact search is cleanaudit's own blocked search (slower)"
+
+
+# Up to this many rows, an approximate search that misses its recall target is replaced by the exact one.
+EXACT_FALLBACK_ROWS = 200_000
+
+
+def approximate_note(n: int, found: Any) -> str:
+    """What a user is told about an approximate graph: its measured recall, and whether it met its target.
+
+    >>> from cleanaudit.checks.graph.approximate import Approximate
+    >>> note = approximate_note(10**6, Approximate(None, None, 0.9512, 1000, {"target": 0.95}))
+    >>> note.startswith("neighbour graph of 1,000,000 rows"), "found 0.951" in note, note.endswith("(target 0.95)")
+    (True, True, True)
+    """
+    target = found.params.get("target")
+    text = (
+        f"neighbour graph of {n:,} rows by an approximate search: it found {found.recall:.3f} of the exact "
+        f"neighbours on a {found.recall_sample:,}-row sample"
+    )
+    if target is not None and found.recall < target:
+        return text + (
+            f", below its {target:g} target (little structure in the features): outlier, near-duplicate and "
+            "non-IID results near their cut-offs may differ from an exact search"
+        )
+    return text + (f" (target {target:g})" if target is not None else "")
 
 
 @dataclass
@@ -249,7 +277,8 @@ def build_knn_graph(
     if metric not in ("cosine", "euclidean"):
         raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
     note = None
-    if method == "auto":
+    chosen = method == "auto"
+    if chosen:
         method = choose_method(n, d, metric)
         note = FALLBACK_NOTE if method == "blocked" else None
     from cleanaudit.checks.graph import approximate, cells
@@ -273,6 +302,17 @@ def build_knn_graph(
         found = approximate_searches[method](x, k, metric, progress)
         ind, dist = found.indices, found.distances
         recall, sample, params = found.recall, found.recall_sample, found.params
+        note = approximate_note(n, found)
+        if chosen and found.recall < found.params.get("target", 0.0) and n <= EXACT_FALLBACK_ROWS:
+            # Little structure in the features: the capped probes missed too much, and exact search
+            # costs only a few times more at this size.
+            note = (
+                f"the approximate neighbour search found {found.recall:.3f} of the exact neighbours on a "
+                f"{found.recall_sample:,}-row sample, below its {found.params['target']:g} target (little structure "
+                "in the features), so the exact search ran instead"
+            )
+            method, recall, sample, params = "flat", None, None, None
+            ind, dist = knn_search.search_flat(x, k, metric, progress)
     else:
         known = ", ".join([*exact_searches, *approximate_searches])
         raise ValueError(f"unknown method {method!r}; choose from auto, {known}")
