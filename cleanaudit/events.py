@@ -51,7 +51,7 @@ KINDS: dict[str, str] = {
     "model_note": "how the cleaned model was fitted (clean --test/--save-model)",
     "dry_run": "clean --dry-run: nothing was written",
     "plots_missing": "report.html has no plots because matplotlib is not installed",
-    "batch_jobs": "a batch audits several datasets at a time (--jobs)",
+    "batch_jobs": "a batch audits several datasets at a time (--jobs), or, on a cluster, does not use --jobs",
     "batch_dataset": "a batch starts auditing one dataset",
     "dataset_failed": "a dataset of a batch could not be audited (the others still run)",
     "neighbour_graph": "audit: how the neighbour graph was searched, when not exactly (an approximate search's recall) "

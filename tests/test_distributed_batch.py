@@ -169,12 +169,14 @@ def test_scheduler_local_through_the_cli(cli, folder, tmp_path):
     files = [folder / "iris.csv", folder / "wine.parquet"]
     result = cli(
         "audit", *files, "-l", "target", "--model", "logreg", "--cv", "3", "--scheduler", "local", "-f", "json",
+        "--jobs", "2",
     )  # fmt: skip
     assert result.exit_code == ExitStatus.OK, result.stderr
     index = json.loads(result.stdout)
     assert [row["dataset"] for row in index["datasets"]] == ["iris", "wine"]
-    cluster_note = index["notes"][0]
-    assert cluster_note["kind"] == "cluster" and "workers" in cluster_note["message"]
+    notes = {note["kind"]: note["message"] for note in index["notes"]}
+    assert "workers" in notes["cluster"]
+    assert notes["batch_jobs"].startswith("--jobs 2 is not used on a cluster")  # said, not silently ignored
 
 
 def test_one_dataset_with_a_scheduler_runs_here_and_says_so(cli, folder):

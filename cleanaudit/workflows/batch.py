@@ -138,6 +138,12 @@ def run_batch(
     if request.client is not None or scheduler is not None:
         from cleanaudit.distributed.batch import audit_on_cluster
 
+        if jobs != 1:
+            log.note(
+                "batch_jobs",
+                f"--jobs {jobs} is not used on a cluster: each dataset is one task, and the cluster's workers "
+                "set how many run at a time",
+            )
         items = audit_on_cluster(
             work, log, _audit_one, finish=finish, checkpoint=checkpoint, scheduler=scheduler, client=request.client
         )
