@@ -290,3 +290,15 @@ def test_train_rows_default_is_the_cross_validation_cap():
     from cleanaudit.distributed.crossval import TRAIN_ROWS
 
     assert f"[default: {TRAIN_ROWS}]" in SHARED_OPTIONS["train_rows"][0].__metadata__[0].help.replace("\\", "")
+
+
+def test_a_cross_validated_table_says_how_missing_values_are_imputed(cli, small, cluster):
+    """As a local run: the missing_values_imputed note, its counts taken in the column-role sample."""
+    data, _ = small
+    result = cli("find-issues", data, "-l", "y", "--model", "logreg", "--cv", "3", "-f", "json",
+                 "--scheduler", cluster[0].scheduler_address)  # fmt: skip
+    assert result.exit_code == ExitStatus.OK, result.stderr
+    notes = {n["kind"]: n for n in json.loads(result.stdout)["notes"]}
+    imputed = notes["missing_values_imputed"]
+    assert imputed["columns"] == ["f2"] and "f2 (50)" in imputed["message"]
+    assert "counts in a sample of 3,000 of 3,000 rows" in imputed["message"]

@@ -141,6 +141,9 @@ def fit_fold_models(
             f"no feature columns left in {read.table.where()} to train a model on",
             hint="pass --features, or give out-of-sample probabilities with --pred-probs FILE",
         )
+    from cleanaudit.workflows.sources import note_imputation
+
+    note_imputation(planned, log, sample_of=read.dataset.num_examples, where=read.table.where())
     params = request.model_param_dict()
     if spec == "auto":
         from sklearn.linear_model import SGDClassifier

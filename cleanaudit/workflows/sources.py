@@ -277,12 +277,21 @@ def note_features(dataset: Dataset, log: NoteLog) -> None:
 
     The notes loading made (ids, leakage, roles) are added too when the log lacks them (the --train file).
     """
-    from cleanaudit.data.features import missing_value_summary
-    from cleanaudit.data.roles import roles_for
-
     for note in dataset.notes:
         if note not in log.notes:
             log.add(note)
+    note_imputation(dataset, log)
+
+
+def note_imputation(dataset: Dataset, log: NoteLog, *, sample_of: int | None = None, where: str | None = None) -> None:
+    """The ``missing_values_imputed`` note: which feature columns miss values, and how each role is imputed.
+
+    ``sample_of``: ``dataset`` is a sample of that many rows of ``where`` (one table on a cluster),
+    and the counts say so.
+    """
+    from cleanaudit.data.features import missing_value_summary
+    from cleanaudit.data.roles import roles_for
+
     missing = missing_value_summary(dataset.features)
     if missing:
         roles = roles_for(dataset.features, dataset.roles or None)
@@ -296,8 +305,10 @@ def note_features(dataset: Dataset, log: NoteLog) -> None:
             "embedding": "a missing vector is the mean vector",
         }
         said = "; ".join(text for role, text in how.items() if role in present)
-        where = ", ".join(str(p) for p in dataset.paths) or "the data"
+        where = where or ", ".join(str(p) for p in dataset.paths) or "the data"
         columns = ", ".join(f"{c} ({n})" for c, n in missing.items())
+        if sample_of is not None:
+            columns += f" (counts in a sample of {dataset.num_examples:,} of {sample_of:,} rows)"
         log.note(
             "missing_values_imputed",
             f"imputing missing feature values in {columns} of {where}: {said}",
