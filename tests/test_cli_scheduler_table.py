@@ -302,3 +302,20 @@ def test_a_cross_validated_table_says_how_missing_values_are_imputed(cli, small,
     imputed = notes["missing_values_imputed"]
     assert imputed["columns"] == ["f2"] and "f2 (50)" in imputed["message"]
     assert "counts in a sample of 3,000 of 3,000 rows" in imputed["message"]
+
+
+def test_classes_too_small_for_the_folds_are_left_out_as_locally(cli, cluster, tmp_path):
+    """Cross-validating on the cluster leaves out a 2-row class like a local run: noted, rows not analysed."""
+    frame, _ = _noisy(1_200, 3, seed=4)
+    frame.loc[[10, 700], "y"] = "rare"
+    frame.to_parquet(tmp_path / "rare.parquet", row_group_size=150)
+    args = ("find-issues", tmp_path / "rare.parquet", "-l", "y", "--model", "logreg", "--cv", "3", "-f", "json")
+    local = cli(*args)
+    remote = cli(*args, "--scheduler", cluster[0].scheduler_address)
+    assert local.exit_code == remote.exit_code == ExitStatus.OK, remote.stderr
+    here, there = json.loads(local.stdout), json.loads(remote.stdout)
+    assert there["not_analysed"] == here["not_analysed"] and there["not_analysed"]["count"] == 2
+    assert there["dataset"]["class_names"] == here["dataset"]["class_names"] == ["c0", "c1", "c2"]
+    rare = [n["message"] for n in there["notes"] if n["kind"] == "rare_classes"]
+    assert rare == [n["message"] for n in here["notes"] if n["kind"] == "rare_classes"] and "'rare' (2 rows)" in rare[0]
+    assert {10, 700}.isdisjoint(issue["row"] for issue in there["issues"])

@@ -33,18 +33,26 @@ def test_folds_depend_on_seed_and_position_only():
     assert (fold_of(rows, seed=8, cv=5) != folds).mean() > 0.7
 
 
-def _wine(tmp_path) -> str:
+def _wine(tmp_path, *, standardised: bool = False) -> str:
     from sklearn.datasets import load_wine
 
     data = load_wine(as_frame=True).frame.rename(columns={"target": "y"})
+    if standardised:  # a bare SGDClassifier (no scaler in a module:Class spec) needs features of one scale
+        features = data.columns.drop("y")
+        data[features] = (data[features] - data[features].mean()) / data[features].std()
     path = tmp_path / "wine.parquet"
     data.to_parquet(path, row_group_size=20)
     return str(path)
 
 
-@pytest.mark.parametrize("model", ["logreg", "auto"])
+SGD = "sklearn.linear_model:SGDClassifier"  # has partial_fit: streamed over the partitions
+
+
+@pytest.mark.parametrize("model", ["logreg", "auto", SGD])
 def test_each_row_is_predicted_by_its_own_folds_model(tmp_path, client, model):
-    request = FindIssuesRequest(_wine(tmp_path), label="y", model=model, cv=3, seed=1)
+    params = {"loss": "log_loss", "random_state": 0} if model == SGD else None
+    data = _wine(tmp_path, standardised=model == SGD)
+    request = FindIssuesRequest(data, label="y", model=model, cv=3, seed=1, model_params=params)
     read = read_table_labels(request, client)
     log = NoteLog()
     fit = fit_fold_models(read, request, client, log)
@@ -66,7 +74,10 @@ def test_each_row_is_predicted_by_its_own_folds_model(tmp_path, client, model):
     accuracy = (probs.argmax(axis=1) == read.dataset.labels).mean()
     assert accuracy > 0.85  # out-of-fold on wine: a working model, not noise
     assert {n.kind for n in log.notes} >= {"table_sample", "table_training"}
-    assert fit.streamed == (model == "auto")
+    assert fit.streamed == (model == SGD)
+    if model == "auto":  # the local choice, made on the training sample, and said as locally
+        assert fit.record["model"].startswith("auto:") and len(fit.record["model_candidates"]) >= 3
+        assert "model_selection" in {n.kind for n in log.notes}
 
 
 def test_a_capped_sample_trains_models_without_partial_fit(tmp_path, client):

@@ -91,7 +91,10 @@ def cross_val_table(
     fit = fit_fold_models(read, request, client, log, train_rows=train_rows)
     blocks = predict_blocks(read, fit, client)
     run = {"model": fit.record["model"], "cv_folds": fit.cv, "seed": fit.seed, "pred_probs_source": "cross-validation"}
-    run["table_training"] = fit.record
+    training = dict(fit.record)
+    if "model_candidates" in training:  # the comparison table and JSON run.model_candidates, as locally
+        run["model_candidates"] = training.pop("model_candidates")
+    run["table_training"] = training
     return blocks, run
 
 
@@ -145,17 +148,27 @@ def fit_fold_models(
 
     note_imputation(planned, log, sample_of=read.dataset.num_examples, where=read.table.where())
     params = request.model_param_dict()
+    cap = int(train_rows or TRAIN_ROWS)
+    train = None
+    record: dict[str, Any] = {"feature_columns": list(features.columns)}
     if spec == "auto":
-        from sklearn.linear_model import SGDClassifier
+        # The local choice, on the training sample: every candidate scored by out-of-fold log loss
+        # (one fold, bounded settings from AUTO_LARGE rows on); the winner then trains each fold.
+        if params:
+            raise ConfigError("--model-param needs a specific --model, not auto", hint="pick a preset")
+        train = _gather_rows(read, client, _sample_rates(read, cap, stratified=True), seed, stream=2)
+        winner, params, candidates = _choose_on_sample(train, list(features.columns), read, cv, seed)
+        record["model_candidates"] = [c.record() for c in candidates]
+        from cleanaudit.workflows.sources import note_candidates
 
-        pipeline = build_model("logreg", features, seed=seed, roles=planned.roles)
-        pipeline.steps[-1] = ("model", SGDClassifier(loss="log_loss", random_state=seed, **params))
-        label = "sgd-log-loss"
+        note_candidates(log, f"auto:{winner}", candidates)
+        pipeline = build_model(winner, features, params=params, seed=seed, roles=planned.roles)
+        label = f"auto:{winner}"
     else:
         pipeline = build_model(spec, features, params=params, seed=seed, trusted_modules=trusted, roles=planned.roles)
         label = spec
     estimator = pipeline.named_steps["model"]
-    record: dict[str, Any] = {"model": label, "feature_columns": list(features.columns)}
+    record["model"] = label
     if hasattr(estimator, "partial_fit"):
         pre = pipeline.named_steps["features"].fit(features)
         models = _stream_fit(read, client, pre, estimator, list(features.columns), cv, seed, len(names))
@@ -167,8 +180,8 @@ def fit_fold_models(
             details=dict(record),
         )
         return TableFit(models, list(features.columns), cv, seed, True, record)
-    cap = int(train_rows or TRAIN_ROWS)
-    train = _gather_rows(read, client, _sample_rates(read, cap, stratified=True), seed, stream=2)
+    if train is None:
+        train = _gather_rows(read, client, _sample_rates(read, cap, stratified=True), seed, stream=2)
     models = _sample_fit(train, pipeline, list(features.columns), read.dataset.label_column, names, cv, seed)
     record.update(streamed=False, rows_used=len(train), rows_available=read.dataset.num_examples, train_rows=cap)
     log.note(
@@ -178,6 +191,23 @@ def fit_fold_models(
         details=dict(record),
     )
     return TableFit(models, list(features.columns), cv, seed, False, record)
+
+
+def _choose_on_sample(
+    train: pd.DataFrame, columns: list[str], read: TableLabels, cv: int, seed: int
+) -> tuple[str, dict[str, Any], list[Any]]:
+    """``--model auto`` as a local run decides it, on the stratified training sample.
+
+    Returns the winner, its settings (bounded on large samples) and every candidate's scores.
+    """
+    from cleanaudit.models.crossval import _cross_validate
+    from cleanaudit.models.select import select_model
+
+    lookup = {name: i for i, name in enumerate(read.dataset.class_names)}
+    codes = np.asarray([lookup[v] for v in train[read.dataset.label_column].tolist()], dtype=np.int64)
+    chosen = select_model(train[columns], codes, len(lookup), {}, cv, seed, 1, None, cross_validate=_cross_validate)
+    best = next(c for c in chosen.candidates if c.name == chosen.winner)
+    return chosen.winner, dict(best.params), chosen.candidates
 
 
 def _sample_rates(read: TableLabels, cap: int, *, stratified: bool = False) -> np.ndarray:

@@ -138,7 +138,7 @@ def table_find_issues(
     read = read_table_labels(request, client, blocksize=blocksize)
     for note in read.dataset.notes:
         log.add(note)
-    blocks, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
+    read, blocks, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
     settings = dict(
         filter_by=request.filter_by,
         rank_by=request.rank_by,
@@ -208,8 +208,12 @@ def _label_results(
 
 def table_pred_probs(
     read: TableLabels, request: DataRequest, client: Client, log: NoteLog, *, train_rows: int | None = None
-) -> tuple[Any, dict[str, Any]]:
-    """pred_probs as a dask array chunked like the partitions' analysed rows, and the ``run`` record."""
+) -> tuple[TableLabels, Any, dict[str, Any]]:
+    """The rows analysed, their pred_probs (a dask array chunked like them) and the ``run`` record.
+
+    Before cross-validating, the classes too small for the folds are left out as a local run leaves
+    them out (``--on-rare-class``, noted; their rows are reported as not analysed).
+    """
     from cleanaudit.distributed import crossval
     from cleanaudit.distributed.partitions import given_pred_probs_blocks
 
@@ -217,11 +221,26 @@ def table_pred_probs(
     if given:
         source = given[0]
         blocks = given_pred_probs_blocks(source, read)
-        return blocks, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": str(source)}
+        return read, blocks, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": str(source)}
+    read = leave_out_rare_classes(read, request, log)
     blocks, run = crossval.cross_val_table(read, request, client, log, train_rows=train_rows)
     # The engine reads pred_probs several times: predict once and keep the blocks on the workers
     # (Dask spills them to disk under memory pressure), not once per pass.
-    return client.persist(blocks), run
+    return read, client.persist(blocks), run
+
+
+def leave_out_rare_classes(read: TableLabels, request: DataRequest, log: NoteLog) -> TableLabels:
+    """``read`` without the classes that have fewer rows than the ``--cv`` folds (the local rule and note)."""
+    from cleanaudit.workflows.rare_classes import leave_out_rare_classes as leave_out
+
+    kept = leave_out(read.dataset, request, log)
+    if kept is read.dataset:
+        return read
+    keep = np.zeros(int(np.sum(read.table.lengths)), dtype=bool)
+    keep[kept.row_positions] = True
+    masks = np.split(keep, np.cumsum(read.table.lengths)[:-1])
+    codes = np.split(kept.labels, np.cumsum([int(m.sum()) for m in masks])[:-1])
+    return TableLabels(read.table, kept, [None if m.all() else m for m in masks], codes)
 
 
 def check_table_request(request: DataRequest) -> None:

@@ -94,7 +94,8 @@ def run_table_audit(
         log.add(note)
     blocks, run = None, {"model": None, "cv_folds": None, "seed": None, "pred_probs_source": None}
     if "label" in selected:
-        blocks, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
+        read, blocks, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
+        ds = read.dataset  # without the classes too small for the folds, as locally
     features = (run.get("table_training") or {}).get("feature_columns")
     if features is None:  # pred_probs given: the features a local run keeps, decided on a sample as for training
         from cleanaudit.distributed.crossval import plan_features

@@ -118,6 +118,6 @@ def prepare_table(
     read = read_table_labels(request, client, blocksize=blocksize)
     for note in read.dataset.notes:
         log.add(note)
-    pred_probs, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
+    read, pred_probs, run = table_pred_probs(read, request, client, log, train_rows=train_rows)
     prepared = table_prepared(request, read, run, log, started, gates)
     return prepared, DaskBlocks(read.dataset.labels, pred_probs, client=client)
