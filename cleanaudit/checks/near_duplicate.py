@@ -74,7 +74,7 @@ def exact_duplicate_groups(inputs: CheckInputs) -> np.ndarray:
         hashes = pd.util.hash_pandas_object(inputs.raw_features, index=False).to_numpy()
         _, first, inverse, counts = np.unique(hashes, return_index=True, return_inverse=True, return_counts=True)
     else:
-        from cleanaudit.checks.graph.knn import duplicate_groups
+        from cleanaudit.checks.graph.copies import duplicate_groups
 
         inverse, counts = inputs.knn.duplicate_groups() if inputs.knn is not None else duplicate_groups(inputs.features)
         first = np.full(len(counts), len(inverse), np.int64)
