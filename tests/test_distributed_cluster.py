@@ -103,3 +103,20 @@ def test_a_scheduler_file_reaches_its_cluster(cli, two_files, tmp_path):
     index = json.loads(result.stdout)
     assert [row["dataset"] for row in index["datasets"]] == ["a", "b"]
     assert index["notes"][0]["message"].startswith(f"Dask cluster at {local.scheduler_address}: 1 workers")
+
+
+def test_a_local_cluster_leaves_ctrl_c_to_this_process():
+    """The LocalCluster's processes ignore SIGINT (a terminal's Ctrl-C reaches the whole process group:
+    each worker would print a traceback); this process keeps its handler and stops the run."""
+    import signal
+
+    pytest.importorskip("distributed")
+    from cleanaudit.distributed.cluster import connect
+    from cleanaudit.events import SilentEvents
+
+    before = signal.getsignal(signal.SIGINT)
+    with connect("local", events=SilentEvents()) as client:
+        in_workers = client.run(signal.getsignal, signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is before
+    assert in_workers and set(in_workers.values()) == {signal.SIG_IGN}
+    assert signal.getsignal(signal.SIGINT) is before

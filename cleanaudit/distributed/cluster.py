@@ -120,7 +120,8 @@ def _local_cluster() -> Any:
     from distributed import LocalCluster
 
     workers, memory = local_cluster_size()
-    with warnings.catch_warnings():  # "Port 8787 is already in use": its HTTP server moves to a free port
+    with warnings.catch_warnings(), _sigint_ignored_by_children():
+        # "Port 8787 is already in use": its HTTP server moves to a free port.
         warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
         return LocalCluster(
             n_workers=workers,
@@ -130,6 +131,27 @@ def _local_cluster() -> Any:
             dashboard_address=None,  # no dashboard: nobody would know its address
             silence_logs=logging.ERROR,
         )
+
+
+@contextmanager
+def _sigint_ignored_by_children() -> Iterator[None]:
+    """SIGINT ignored while the LocalCluster's processes start, so they inherit that (main thread only).
+
+    A Ctrl-C in a terminal reaches every process of the foreground group: the workers would each
+    print a KeyboardInterrupt traceback. Ignoring it there leaves the interrupt to this process,
+    which cancels the tasks and closes the cluster (exit 130).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _is_scheduler_file(address: str) -> bool:
