@@ -218,14 +218,17 @@ class _KillReader(distributed.WorkerPlugin):
 
     def __init__(self, marker: Path, once: bool) -> None:
         self.marker, self.once = str(marker), once
+        self.disarmed = str(marker) + ".disarmed"  # the fixture makes it at teardown
 
     def setup(self, worker) -> None:
         from cleanaudit.distributed import partitions
 
         original = getattr(partitions.read_row_group, "original", partitions.read_row_group)
-        marker, once = self.marker, self.once
+        marker, once, disarmed = self.marker, self.once, self.disarmed
 
         def read_row_group(file, group, columns):
+            if os.path.exists(disarmed):  # a worker that restarted while the plugin was removed keeps it: inert
+                return original(file, group, columns)
             if Path(file).stem == "victim" and group == 2 and not (once and os.path.exists(marker)):
                 Path(marker).touch()
                 os._exit(1)
@@ -245,11 +248,16 @@ def kill(cluster):
     client = cluster[1]
     names = []
 
+    plugins = []
+
     def register(marker: Path, *, once: bool) -> None:
         names.append(f"kill-reader-{once}")
-        client.register_plugin(_KillReader(marker, once), name=names[-1])
+        plugins.append(_KillReader(marker, once))
+        client.register_plugin(plugins[-1], name=names[-1])
 
     yield register
+    for plugin in plugins:  # first disarm (a worker restarting meanwhile would keep the plugin), then remove
+        Path(plugin.disarmed).touch()
     for name in names:
         client.unregister_worker_plugin(name)
     client.wait_for_workers(2, timeout=60)

@@ -147,7 +147,9 @@ def table_find_issues(
         frac_noise=request.frac_noise,
     )
     ds = read.dataset
-    result = _label_results(ds.labels, blocks, ds.class_names, ids=ds.ids, positions=ds.positions, **settings)
+    result = _label_results(
+        ds.labels, blocks, ds.class_names, client=client, ids=ds.ids, positions=ds.positions, **settings
+    )
     prepared = table_prepared(request, read, run, log, started, gates)
     measured = Measurements(ds.num_examples, {"label": result.num_issues}, command="find-issues")
     payload = result.payload(request.top or None)
@@ -181,6 +183,7 @@ def _label_results(
     pred_probs_blocks: Any,
     class_names: list[Any],
     *,
+    client: Client,
     ids: np.ndarray | None = None,
     positions: np.ndarray | None = None,
     not_analysed: dict[str, Any] | None = None,
@@ -200,7 +203,9 @@ def _label_results(
     from cleanaudit.workflows.labels import issues_result, label_issue_settings
 
     settings = label_issue_settings(filter_by, rank_by, adjust_pred_probs, min_examples_per_class, frac_noise)
-    found = blocks.label_issues(DaskBlocks(labels, pred_probs_blocks), **settings)
+    # The run's own client: the one that persisted the blocks (another client's request could reach
+    # the scheduler before the persist did, and find their keys missing).
+    found = blocks.label_issues(DaskBlocks(labels, pred_probs_blocks, client=client), **settings)
     return issues_result(
         found, labels, class_names, filter_by, rank_by, ids=ids, positions=positions, not_analysed=not_analysed
     )

@@ -106,7 +106,7 @@ def run_table_audit(
     skipped: list[SkippedCheck] = []
     for name in selected:
         if name == "label" and blocks is not None:
-            results[name] = _label_check(ds.labels, blocks, ds.class_names, params.get("label", {}))
+            results[name] = _label_check(ds.labels, blocks, ds.class_names, params.get("label", {}), client)
         elif name in exact.results:
             results[name] = exact.results[name]
         else:
@@ -131,9 +131,11 @@ def run_table_audit(
     return TableAudit(result, read, exact)
 
 
-def _label_check(labels: np.ndarray, blocks: Any, class_names: list[Any], params: dict[str, Any]) -> CheckResult:
+def _label_check(
+    labels: np.ndarray, blocks: Any, class_names: list[Any], params: dict[str, Any], client: Client
+) -> CheckResult:
     """The local label check over the pred_probs blocks on the workers (the same result, exactly)."""
     from cleanaudit.checks.label import run_over_blocks
     from cleanaudit.distributed.engine import DaskBlocks
 
-    return run_over_blocks(labels, DaskBlocks(labels, blocks), class_names, params)
+    return run_over_blocks(labels, DaskBlocks(labels, blocks, client=client), class_names, params)
