@@ -55,6 +55,10 @@ def _install() -> bool:
     sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     threading.excepthook = _quiet_after_interrupt(threading.excepthook)  # joblib's threads, once interrupted
     warnings.showwarning = _quiet_after_interrupt(warnings.showwarning)
+    # loky's resource tracker, a process of its own that joblib starts, warns at its exit about the
+    # semaphores of workers a Ctrl-C stopped (it frees them all the same), after our one line.
+    # Child processes read this; a PYTHONWARNINGS of the user's own is left as it is.
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker")
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return False
     signal.signal(signal.SIGINT, _on_sigint)
