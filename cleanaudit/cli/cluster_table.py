@@ -33,10 +33,10 @@ def check_urls(sources: list[Any]) -> None:
 
 def find_issues_on_cluster(request: FindIssuesRequest, opts: DataOptions, tables: Callable[[Any], Any]) -> int:
     """``find-issues DATA --scheduler ADDRESS``: the table's label issues, rendered as locally."""
-    from cleanaudit.distributed.table import check_table_request, table_find_issues
+    from cleanaudit.distributed.table import preflight_table, table_find_issues
     from cleanaudit.distributed.table_checks import write_table_rows
 
-    check_table_request(request)
+    preflight_table(request)
     check_urls(request.sources)
 
     def run(client: Any, events: Any) -> int:
@@ -49,12 +49,12 @@ def find_issues_on_cluster(request: FindIssuesRequest, opts: DataOptions, tables
 
 def audit_on_cluster(request: AuditRequest, opts: DataOptions) -> int:
     """``audit DATA --scheduler ADDRESS`` (one table): the exact checks and the label check, rendered as locally."""
-    from cleanaudit.distributed.table import check_table_request
+    from cleanaudit.distributed.table import preflight_table
     from cleanaudit.distributed.table_audit import run_table_audit
     from cleanaudit.distributed.table_checks import write_table_rows
     from cleanaudit.report.audit_report import audit_result_tables
 
-    check_table_request(request)
+    preflight_table(request)
     check_urls(request.sources)
 
     def run(client: Any, events: Any) -> int:
@@ -85,9 +85,9 @@ def label_command_on_cluster(
     ``--out`` holds what a local run's holds (``report.json``: these commands have no per-row results).
     """
     from cleanaudit.distributed import table_labels
-    from cleanaudit.distributed.table import check_table_request
+    from cleanaudit.distributed.table import preflight_table
 
-    check_table_request(request)
+    preflight_table(request)
     check_urls(request.sources)
     name, what = LABEL_COMMANDS[command]
 

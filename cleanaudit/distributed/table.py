@@ -268,7 +268,6 @@ def check_table_request(request: DataRequest) -> None:
         raise ConfigError("several --model options make an ensemble, not available on a cluster yet", hint="give one")
     if len(request.pred_probs_list) > 1:
         raise ConfigError("--pred-probs is given several times", hint="a table on a cluster takes one")
-    _preflight(request)
 
 
 def _named_columns(request: DataRequest) -> tuple[list[str | None], list[str]]:
@@ -278,8 +277,13 @@ def _named_columns(request: DataRequest) -> tuple[list[str | None], list[str]]:
     return names, ["--label", "--id-column", *["--ignore"] * len(ignore), *["--features"] * len(features)]
 
 
-def _preflight(request: DataRequest) -> None:
-    """Missing local files, and columns missing from local Parquet (footers only): one line before any cluster."""
+def preflight_table(request: DataRequest) -> None:
+    """:func:`check_table_request`, then missing local files and columns missing from local Parquet.
+
+    For the CLI, before it starts or reaches a cluster (footers only: cheap). A workflow given a
+    client reads the schema itself first thing, so it calls only :func:`check_table_request`.
+    """
+    check_table_request(request)
     from cleanaudit.data.load import is_url
     from cleanaudit.distributed.cluster import require_dask
     from cleanaudit.distributed.partitions import PARQUET_SUFFIXES, expand_table_paths
