@@ -56,3 +56,26 @@ def test_clipped_log_loss_equals_log_loss_when_nothing_is_clipped():
 def test_clipped_log_loss_bounds_each_row():
     labels = np.array([1])
     assert np.isclose(select.clipped_log_loss(labels, np.array([[1.0, 0.0]])), -np.log(0.001 / 1.001))
+
+
+def test_complete_false_stops_at_the_choice_on_large_data():
+    """The winner's other folds are fitted only for a caller that keeps them (the cluster fits its own)."""
+    from cleanaudit.models.crossval import _cross_validate
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, select.AUTO_LARGE)
+    x = pd.DataFrame({"a": y + rng.normal(size=len(y)), "b": rng.normal(size=len(y))})
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("only_folds"))
+        return _cross_validate(*args, **kwargs)
+
+    full = select.select_model(x, y, 3, {}, 5, 0, 1, None, cross_validate=counting)
+    fitted_full = len(calls)
+    calls.clear()
+    choice = select.select_model(x, y, 3, {}, 5, 0, 1, None, cross_validate=counting, complete=False)
+    assert choice.winner == full.winner and [c.record() for c in choice.candidates] != []
+    assert len(calls) == fitted_full - 1 and calls == [[0]] * len(calls)  # fold 1 only, no completion
+    rows = select.fold_rows(y, 5, 0, 0)
+    np.testing.assert_array_equal(choice.pred_probs[rows], full.pred_probs[rows])

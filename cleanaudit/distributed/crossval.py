@@ -205,7 +205,10 @@ def _choose_on_sample(
 
     lookup = {name: i for i, name in enumerate(read.dataset.class_names)}
     codes = np.asarray([lookup[v] for v in train[read.dataset.label_column].tolist()], dtype=np.int64)
-    chosen = select_model(train[columns], codes, len(lookup), {}, cv, seed, 1, None, cross_validate=_cross_validate)
+    # complete=False: the winner then trains each fold of the table; its folds of the sample would be thrown away.
+    chosen = select_model(
+        train[columns], codes, len(lookup), {}, cv, seed, 1, None, cross_validate=_cross_validate, complete=False
+    )
     best = next(c for c in chosen.candidates if c.name == chosen.winner)
     return chosen.winner, dict(best.params), chosen.candidates
 

@@ -101,12 +101,15 @@ def select_model(
     progress: Progress | None,
     *,
     cross_validate: CrossValidate,
+    complete: bool = True,
 ) -> Selection:
     """``--model auto``: cross-validate every candidate, keep the one with the lowest clipped log loss.
 
     ``cross_validate`` is the run's own cross-validation (:mod:`cleanaudit.models.crossval` passes
     it), so both use the same folds; it takes ``only_folds`` (fold indices) for the large-data plan.
-    From ``AUTO_LARGE`` rows on, candidates are scored on fold 1 alone, with ``bounded_params``.
+    From ``AUTO_LARGE`` rows on, candidates are scored on fold 1 alone, with ``bounded_params``;
+    ``complete=False`` then stops at the choice (only fold 1's rows of ``pred_probs`` are out-of-fold
+    predictions), for a caller that fits the winner its own way.
     """
     if model_params:
         raise ConfigError(
@@ -159,7 +162,7 @@ def select_model(
         )
     best = min(fitted, key=lambda c: c.clipped_log_loss)  # ties: the earlier candidate wins
     probs, messages = kept[best.name]
-    if large:  # the winner's other folds complete fold 1's predictions
+    if large and complete:  # the winner's other folds complete fold 1's predictions
         pipeline = build_model(best.name, features, params=best.params, seed=seed)
         rest, more = cross_validate(
             pipeline,
