@@ -11,6 +11,7 @@ asserts that each equals the core's own constant, so they cannot drift apart:
 ``ENSEMBLE_WEIGHTING`` ``cleanaudit.models.ensemble.WEIGHTINGS`` (``--ensemble-weighting``)
 ``CLEAN_STRATEGIES``   ``cleanaudit.workflows.clean.STRATEGIES`` (``clean --strategy``)
 ``ON_BAD_LABELS``      ``cleanaudit.data.labels.ON_BAD_LABELS`` (``--on-missing-label``, ``--on-rare-class``)
+``TASKS``              ``cleanaudit.workflows.request.TASKS`` (``--task``)
 =====================  ==========================================================
 """
 
@@ -28,3 +29,4 @@ PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
 ENSEMBLE_WEIGHTING = ("accuracy", "uniform", "log_loss_search")
 CLEAN_STRATEGIES = ("drop", "relabel", "weight")
 ON_BAD_LABELS = ("skip", "error")
+TASKS = ("multiclass", "multilabel")

@@ -19,6 +19,7 @@ from cleanaudit import choices
         ("ENSEMBLE_WEIGHTING", "cleanaudit.models.ensemble:WEIGHTINGS"),
         ("CLEAN_STRATEGIES", "cleanaudit.workflows.clean:STRATEGIES"),
         ("ON_BAD_LABELS", "cleanaudit.data.labels:ON_BAD_LABELS"),
+        ("TASKS", "cleanaudit.workflows.request:TASKS"),
     ],
 )
 def test_choices_are_the_cores_constants(name, core):

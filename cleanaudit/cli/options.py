@@ -45,6 +45,9 @@ class DataOptions:
 
     data: list[Path | str]  # Paths, and fsspec URLs as text (s3://bucket/key.parquet)
     label: str | None = None
+    task: str = "multiclass"  # or "multilabel" (--task)
+    label_sep: str = ","
+    annotators: str | None = None  # --annotators: comma list or glob of annotator columns
     features: str | None = None
     ignore: str | None = None
     id_column: str | None = None
@@ -161,6 +164,9 @@ def data_request(opts: DataOptions, request_class: Any, **own: Any) -> Any:
     return request_class(
         data=list(opts.data),
         label=opts.label,
+        task=str(getattr(opts.task, "value", opts.task)),
+        label_sep=opts.label_sep,
+        annotators=opts.annotators,
         features=split_columns(opts.features),
         ignore=split_columns(opts.ignore),
         id_column=opts.id_column,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "auto"
 DEFAULT_CV = 5
 DEFAULT_SEED = 0
+TASKS = ("multiclass", "multilabel")  # one label per row; a set of labels per row
 
 
 @dataclass
@@ -40,6 +41,9 @@ class DataRequest:
 
     data: DataSource
     label: str | None = None
+    task: str = "multiclass"  # "multilabel": the label column holds a set of labels per row
+    label_sep: str = ","  # multilabel: the separator in a text label column
+    annotators: str | Sequence[str] | None = None  # annotator columns (comma list, glob, or names)
     features: Sequence[str] | None = None
     ignore: Sequence[str] | None = None
     id_column: str | None = None
