@@ -60,6 +60,9 @@ KINDS: dict[str, str] = {
     "scheduler_unused": "--scheduler with clean on one dataset: it runs in this process (the cluster runs "
     "find-issues, audit, health, overlap and noise-matrix on one table, and batches)",
     "table_sample": "one table on a cluster: column roles and encoding decided on a seeded sample of rows",
+    "empty_label_sets": "--task multilabel: rows with no labels, audited as having none of the classes",
+    "multilabel_model": "--task multilabel: the model, fitted one-vs-rest (one binary model per class), and its folds",
+    "uniform_class": "--task multilabel: a class in every row (or none), which no binary model can audit, left out",
     "table_training": "one table on a cluster: how each fold's model was trained (streamed, or on a capped sample)",
 }
 

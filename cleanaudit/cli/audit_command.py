@@ -113,7 +113,7 @@ def audit(
         from cleanaudit.cli.batch import run_batch
 
         return run_batch(request, files, opts)
-    if opts.scheduler is not None:  # one table: read as partitions on the cluster
+    if opts.scheduler is not None and opts.task != "multilabel":  # one table: read as partitions on the cluster
         from cleanaudit.cli.cluster_table import audit_on_cluster
 
         return audit_on_cluster(request if files == [] or _has_url(request) else replace(request, data=files), opts)

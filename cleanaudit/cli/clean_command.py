@@ -7,7 +7,7 @@ It parses the options, calls :func:`cleanaudit.workflows.clean_run.run_clean` an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -137,6 +137,8 @@ def clean(
         result = run_clean(request, events=events, checkpoint=signals.check)
     finally:
         events.close()
+    if opts.task == "multilabel":
+        return _emit_multilabel(result, opts, events, table_top(top, opts.format, TABLE_TOP_DEFAULT))
     passed_through = result.original.not_analysed.count if result.original.not_analysed is not None else 0
     tables = [clean_tables.summary_table(result.plan, result.merged.describe(), passed_through)]
     if result.evaluation is not None:
@@ -156,6 +158,17 @@ def clean(
         extra = [f"manifest {files['manifest_file']}"] if files.get("manifest_file") else []
         extra += [f"model {files['model_file']}"] if files.get("model_file") else []
         events.wrote(f"{files['output_file']} ({rows} rows)" + (f", {', '.join(extra)}" if extra else ""))
+    return status
+
+
+def _emit_multilabel(result: Any, opts: DataOptions, events: Any, top: int | None) -> int:
+    from cleanaudit.cli.render import emit
+    from cleanaudit.report.multilabel_tables import multilabel_clean_tables
+
+    status = emit(result.context, opts, events, tables=multilabel_clean_tables(result, top))
+    if result.files.get("output_file"):
+        rows = result.payload()["rows_out"]
+        events.wrote(f"{result.files['output_file']} ({rows} rows), manifest {result.files['manifest_file']}")
     return status
 
 

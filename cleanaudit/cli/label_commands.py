@@ -94,6 +94,15 @@ def find_issues(
     def tables(result: Any) -> Any:
         return find_issues_tables(result, table_top(top, opts.format, TABLE_TOP_DEFAULT))
 
+    if opts.task == "multilabel":  # label sets: one binary audit per class, in this process
+        from cleanaudit.report.multilabel_tables import multilabel_issue_tables
+
+        return _run(
+            run_find_issues,
+            request,
+            opts,
+            lambda r: multilabel_issue_tables(r, table_top(top, opts.format, TABLE_TOP_DEFAULT)),
+        )
     if opts.scheduler is not None:  # the DATA files are one table: read as partitions on the cluster
         from cleanaudit.cli.cluster_table import find_issues_on_cluster
 
@@ -108,6 +117,10 @@ def health(opts: DataOptions) -> int:
     from cleanaudit.workflows.health import HealthRequest, run_health
 
     request = data_request(opts, HealthRequest)
+    if opts.task == "multilabel":  # label sets: one binary audit per class, in this process
+        from cleanaudit.report.multilabel_tables import multilabel_health_tables
+
+        return _run(run_health, request, opts, multilabel_health_tables)
     if opts.scheduler is not None:  # the DATA files are one table: read as partitions on the cluster
         from cleanaudit.cli.cluster_table import label_command_on_cluster
 
@@ -133,6 +146,7 @@ def overlap(
     from cleanaudit.report.label_tables import overlap_tables
     from cleanaudit.workflows.overlap import OverlapRequest, run_overlap
 
+    refuse_multilabel(opts, "overlap")
     keep = PAIRS_TOP_DEFAULT if top is None else (top or None)
     request = data_request(opts, OverlapRequest, asymmetric=asymmetric, top=keep)
     if opts.scheduler is not None:
@@ -159,6 +173,7 @@ def noise_matrix(
     from cleanaudit.report.label_tables import noise_matrix_long_table, noise_matrix_tables
     from cleanaudit.workflows.noise_matrix import NoiseMatrixRequest, run_noise_matrix
 
+    refuse_multilabel(opts, "noise-matrix")
     request = data_request(
         opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates, py_method=py_method.value
     )
@@ -169,6 +184,17 @@ def noise_matrix(
             "noise-matrix", request, opts, noise_matrix_tables, csv_table=noise_matrix_long_table
         )
     return _run(run_noise_matrix, request, opts, noise_matrix_tables, csv_table=noise_matrix_long_table)
+
+
+def refuse_multilabel(opts: DataOptions, command: str) -> None:
+    """``--task multilabel`` is for find-issues, health, audit and clean: say so before anything is read."""
+    if opts.task == "multilabel":
+        from cleanaudit.errors import ConfigError
+
+        raise ConfigError(
+            f"{command} does not support --task multilabel (its class pairs and matrices are single-label)",
+            hint="use find-issues, health, audit or clean with --task multilabel",
+        )
 
 
 def _run(workflow: Any, request: Any, opts: DataOptions, tables: Any, csv_table: Any = None) -> int:

@@ -141,7 +141,8 @@ def audit_files(result: AuditResult, tables: Sequence[TableData], events: RichEv
         context = result.context
         assert context is not None
         # What the plots show is computed here, in the workflow layer, only when the page is written.
-        has_plots = importlib.util.find_spec("matplotlib") is not None
+        # Label sets have no one class per row to colour a point by, nor one joint of given and true labels.
+        has_plots = importlib.util.find_spec("matplotlib") is not None and context.dataset.task != "multilabel"
         projection = data_projection(context.dataset) if has_plots else None
         joint = estimated_joint(result.checks, context.dataset.labels, context.pred_probs) if has_plots else None
         return {

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cleanaudit import choices
+from cleanaudit.cli.label_form_options import LABEL_FORM_OPTIONS
 from cleanaudit.workflows.request import DEFAULT_CV, DEFAULT_SEED
 
 __all__ = [
@@ -36,7 +37,6 @@ class OutputFormat(str, Enum):
     junit = "junit"
 
 
-Task = Enum("Task", {v: v for v in choices.TASKS}, type=str)  # type: ignore[misc]
 OnBadLabels = Enum("OnBadLabels", {v: v for v in choices.ON_BAD_LABELS}, type=str)  # type: ignore[misc]
 
 MAX_SEED = 2**32 - 1  # NumPy's RandomState, which scikit-learn seeds, takes 0 .. 2**32 - 1
@@ -84,43 +84,7 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
-    "task": (
-        Annotated[
-            Task,
-            typer.Option(
-                "--task",
-                help="multiclass: one label per row. multilabel: each row holds a set of labels (a Parquet "
-                "list column, or text split by --label-sep); models are fitted one-vs-rest.",
-                rich_help_panel=DATA_PANEL,
-            ),
-        ],
-        Task("multiclass"),
-    ),
-    "label_sep": (
-        Annotated[
-            str,
-            typer.Option(
-                "--label-sep",
-                help="--task multilabel: the separator of labels in a text label column ('' = no labels).",
-                rich_help_panel=DATA_PANEL,
-            ),
-        ],
-        ",",
-    ),
-    "annotators": (
-        Annotated[
-            str | None,
-            typer.Option(
-                "--annotators",
-                help="Columns holding several annotators' labels, as a comma list or a glob ('rater_*'); an "
-                "empty cell means that annotator did not label the row. The consensus label is audited "
-                "(--label is then not needed).",
-                rich_help_panel=DATA_PANEL,
-                show_default=False,
-            ),
-        ],
-        None,
-    ),
+    **LABEL_FORM_OPTIONS,  # --task, --label-sep, --annotators (cli/label_form_options.py)
     "id_column": (
         Annotated[
             str | None,

@@ -72,12 +72,15 @@ def nested_columns(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     return found
 
 
-def refuse_nested(frame: pd.DataFrame, column: str | None, *, what: str, option: str, where: str) -> None:
-    """A label or id column must hold one scalar per row."""
+def refuse_nested(
+    frame: pd.DataFrame, column: str | None, *, what: str, option: str, where: str, multilabel_hint: bool = False
+) -> None:
+    """A label or id column must hold one scalar per row (a list label: ``--task multilabel``)."""
     if column is not None and nested_columns(frame, [column]):
+        also = "; if each row holds a set of labels, add --task multilabel" if multilabel_hint else ""
         raise InputError(
             f"{what} '{column}' in {where} holds lists or structs, not one value per row",
-            hint=f"pass {option} a column with one plain value per row",
+            hint=f"pass {option} a column with one plain value per row{also}",
         )
 
 

@@ -65,6 +65,7 @@ class Dataset:
 
     ``labels`` holds integer codes 0..K-1 into ``class_names`` (sorted label values, as
     scikit-learn's ``classes_``). ``features`` holds the raw (not yet encoded) feature columns.
+    With ``task="multilabel"`` ``labels`` is instead the (N, K) 0/1 matrix of each row's labels.
     ``ids`` holds the ``--id-column`` values, or ``None`` (rows are then identified by position).
     Rows whose label cannot be analysed (:mod:`cleanaudit.data.labels`) are left out of every
     array here: ``positions`` holds the input row of each analysed row (``None``: every row, in
@@ -91,6 +92,8 @@ class Dataset:
     positions: np.ndarray | None = None  # 0-based input row of each analysed row; None: all rows in order
     not_analysed: NotAnalysed | None = None  # input rows left out (missing label, rare class)
     source_frame: pd.DataFrame | None = None  # the whole table as read, when rows were left out
+    task: str = "multiclass"  # "multilabel": labels is the (N, K) 0/1 matrix of each row's label set
+    label_sep: str = ","  # multilabel: the separator of a text label column (corrected sets are written with it)
 
     @property
     def num_examples(self) -> int:

@@ -35,8 +35,14 @@ def dataset_from_frame(
     paths: Sequence[Path | str] = (),
     sha256: str | None = None,
     on_missing_label: str = "skip",
+    task: str = "multiclass",
+    label_sep: str = ",",
 ) -> Dataset:
     """Split ``frame`` into features, label codes and ids (``where`` names it in messages).
+
+    ``task="multilabel"``: the label column holds a set of labels per row (a list, or text split
+    by ``label_sep``; :mod:`cleanaudit.data.label_sets`) and ``labels`` is the (N, K) 0/1 matrix;
+    an empty set is an answer, not a missing label, so no row is left out for it.
 
     Rows with no label are left out with a ``missing_labels`` note (``on_missing_label="error"``:
     refused); the Dataset keeps their record and the input row of every analysed row.
@@ -56,21 +62,31 @@ def dataset_from_frame(
     for name in ignore or ():
         _require_column(name, columns, where, what="ignored column", option="--ignore")
     feature_columns = _select_features(columns, label, features, ignore, id_column, where)
-    refuse_nested(frame, label, what="label column", option="--label", where=where)
+    if task != "multilabel":
+        refuse_nested(frame, label, what="label column", option="--label", where=where, multilabel_hint=True)
     refuse_nested(frame, id_column, what="id column", option="--id-column", where=where)
     notes: list[Note] = []
 
     ids = _read_ids(frame[id_column], column=id_column, where=where) if id_column else None
-    has_label, not_analysed, missing_note = split_missing_labels(
-        frame[label], ids, column=label, where=where, on_missing=on_missing_label
-    )
+    if task == "multilabel":
+        has_label, not_analysed, missing_note = np.ones(len(frame), dtype=bool), None, None
+    else:
+        has_label, not_analysed, missing_note = split_missing_labels(
+            frame[label], ids, column=label, where=where, on_missing=on_missing_label
+        )
     source_frame, positions = None, None
     if missing_note is not None:  # analyse the labelled rows; the Dataset keeps the others' record
         notes.append(missing_note)
         source_frame, positions = frame, np.flatnonzero(has_label)
         frame = frame.iloc[positions].reset_index(drop=True)
         ids = ids[positions] if ids is not None else None
-    labels, class_names = encode_labels(frame[label], column=label, where=where)
+    if task == "multilabel":
+        from cleanaudit.data.label_sets import encode_label_sets, label_sets_note
+
+        labels, class_names = encode_label_sets(frame[label], sep=label_sep, column=label, where=where)
+        notes += label_sets_note(labels, label)
+    else:
+        labels, class_names = encode_labels(frame[label], column=label, where=where)
     feature_frame, roles, role_notes = _plan_features(frame, feature_columns, label, features is not None, where)
     notes += role_notes
     _reject_infinite(feature_frame, where)
@@ -89,6 +105,8 @@ def dataset_from_frame(
         positions=positions,
         not_analysed=not_analysed,
         source_frame=source_frame,
+        task=task,
+        label_sep=label_sep,
     )
 
 

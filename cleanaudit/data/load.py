@@ -51,6 +51,8 @@ def load_dataset(
     ignore: Sequence[str] | None = None,
     id_column: str | None = None,
     on_missing_label: str = "skip",
+    task: str = "multiclass",
+    label_sep: str = ",",
 ) -> Dataset:
     """Load one or more tables (same columns) into a ``Dataset``.
 
@@ -89,6 +91,8 @@ def load_dataset(
         paths=[str(p) if is_url(str(p)) else Path(p) for p in paths],  # URLs stay text: s3://b/k
         sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
         on_missing_label=on_missing_label,
+        task=task,
+        label_sep=label_sep,
     )
 
 

@@ -25,8 +25,12 @@ def read_pred_probs(
     num_examples: int,
     positions: np.ndarray | None = None,
     num_input_rows: int | None = None,
+    row_sums: bool = True,
 ) -> np.ndarray:
     """Read out-of-sample predicted probabilities: one row per example, one column per class.
+
+    ``row_sums=False`` (multi-label: one independent probability per class) skips the check that
+    each row sums to 1.
 
     When some input rows are not analysed (a missing label, a rare class), ``positions`` are the
     input rows of the ``num_examples`` analysed ones: a file with one row per input row
@@ -57,7 +61,7 @@ def read_pred_probs(
     else:
         raise InputError(f"cannot tell the format of pred_probs file {name}", hint=f"use one of: {_SUPPORTED}")
     matrix = analysed_rows(matrix, positions, num_examples, num_input_rows)
-    return validate_pred_probs(matrix, class_names=class_names, num_examples=num_examples, name=name)
+    return validate_pred_probs(matrix, class_names=class_names, num_examples=num_examples, name=name, row_sums=row_sums)
 
 
 def analysed_rows(
@@ -76,7 +80,7 @@ def analysed_rows(
 
 
 def validate_pred_probs(
-    matrix: np.ndarray, *, class_names: Sequence, num_examples: int, name: str = "pred_probs"
+    matrix: np.ndarray, *, class_names: Sequence, num_examples: int, name: str = "pred_probs", row_sums: bool = True
 ) -> np.ndarray:
     """Check shape, finiteness, range [0, 1] and row sums; return a C-contiguous float array.
 
@@ -114,7 +118,7 @@ def validate_pred_probs(
             f"pred_probs in {name} hold values outside [0, 1] (min {low:.6g}, max {high:.6g})",
             hint="pass probabilities (softmax outputs), not logits or scores",
         )
-    errors = np.abs(matrix.sum(axis=1, dtype=np.float64) - 1.0)
+    errors = np.abs(matrix.sum(axis=1, dtype=np.float64) - 1.0) if row_sums else np.zeros(rows)
     off = errors > ROW_SUM_TOLERANCE
     if off.any():
         worst = int(np.argmax(errors))

@@ -49,6 +49,11 @@ def audit_result_tables(result: AuditResult) -> list[TableData]:
         examples=payload.get("examples"),
         hide=_shown_elsewhere(dataset),
     )
+    label = result.checks.results.get("label")
+    if label is not None and label.info.get("task") == "multilabel":
+        from cleanaudit.report.multilabel_tables import class_flags_table
+
+        tables.insert(1, class_flags_table(label.info["per_class"]))
     models = model_table(context.run) if context is not None else None
     tables += [t for t in (models, *confusion_tables(payload.get("confusion_matrix"))) if t is not None]
     if result.baseline is not None:
@@ -145,7 +150,7 @@ def _shown_elsewhere(dataset: Any) -> dict[str, str]:
     """Data columns an example's own keys repeat: the label (``given_label``) and the id column (``id``)."""
     if dataset is None:
         return {}
-    pairs = (("given_label", dataset.label_column), ("id", dataset.id_column))
+    pairs = (("given_label", dataset.label_column), ("given_labels", dataset.label_column), ("id", dataset.id_column))
     return {key: str(column) for key, column in pairs if column is not None}
 
 

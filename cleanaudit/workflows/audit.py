@@ -120,6 +120,10 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
     from cleanaudit.workflows.audit_payload import audit_measurements, audit_payload, complete_audit_payload
     from cleanaudit.workflows.prepare import prepare
 
+    if request.task == "multilabel":  # label sets: the label check per class (workflows.multilabel_audit)
+        from cleanaudit.workflows.multilabel_audit import run_multilabel_audit
+
+        return run_multilabel_audit(request, events)
     plan = validate_audit(request)
     if len(plan.files) > 1:
         raise ConfigError(

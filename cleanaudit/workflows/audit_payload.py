@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DATASET_PAIRS = 10  # overlapping class pairs under dataset_issues (the label check's info keeps more)
 # Per-row extra columns worth showing beside each issue type's examples.
 EXAMPLE_COLUMNS = {
-    "label": ("given_label", "predicted_label"),
+    "label": ("given_label", "predicted_label", "given_labels", "suggested_labels"),
     "near_duplicate": ("near_duplicate_set", "distance_to_nearest_neighbor", "has_conflicting_labels"),
     "outlier": ("distance_to_nearest_neighbor",),
     "class_imbalance": ("given_label",),
@@ -133,7 +133,7 @@ def complete_audit_payload(result: Audited) -> None:
     from cleanaudit.data.labels import not_analysed_payload
 
     payload["not_analysed"] = not_analysed_payload(dataset)  # rows left out (missing label, rare class)
-    if context.pred_probs is not None and dataset.labels is not None:
+    if context.pred_probs is not None and dataset.labels is not None and dataset.task != "multilabel":
         from cleanaudit.workflows.confusion import confusion_summary
 
         payload["confusion_matrix"] = confusion_summary(dataset.labels, context.pred_probs, dataset.class_names)

@@ -75,6 +75,10 @@ def run_clean(
     from cleanaudit.workflows.merging import parse_merges
     from cleanaudit.workflows.prepare import Prepared, start
 
+    if request.task == "multilabel":  # label sets: drop rows or write corrected sets (workflows.multilabel_clean)
+        from cleanaudit.workflows.multilabel_clean import run_multilabel_clean
+
+        return run_multilabel_clean(request, events, checkpoint)  # type: ignore[return-value]
     log, gates, started = start(request, events)
     output = Path(request.output) if request.output is not None else None
     if output is None and not request.dry_run:

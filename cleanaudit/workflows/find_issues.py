@@ -45,6 +45,10 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
     from cleanaudit.workflows.gates import Measurements
     from cleanaudit.workflows.prepare import prepare
 
+    if request.task == "multilabel":  # label sets: one binary audit per class (workflows.multilabel)
+        from cleanaudit.workflows.multilabel import run_multilabel_find_issues
+
+        return run_multilabel_find_issues(request, events)  # type: ignore[return-value]
     train = Path(request.train) if request.train is not None else None
     rate = None
     if request.self_check is not None:

@@ -30,6 +30,10 @@ def run_health(request: HealthRequest, *, events: Events | None = None) -> Healt
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.prepare import prepare
 
+    if request.task == "multilabel":  # label sets: one binary audit per class (workflows.multilabel)
+        from cleanaudit.workflows.multilabel import run_multilabel_health
+
+        return run_multilabel_health(request, events)  # type: ignore[return-value]
     prepared = prepare(request, events)
     ds = prepared.dataset
     return conclude_health(prepared, labels.health_result(ds.labels, prepared.pred_probs, ds.class_names))

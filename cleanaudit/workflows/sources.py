@@ -101,6 +101,8 @@ def load_data(request: DataRequest, paths: list[Path] | None = None, *, features
         id_column=request.id_column,
         on_missing_label=request.on_missing_label,
     )
+    if request.task == "multilabel":
+        columns.update(task="multilabel", label_sep=request.label_sep)
     if paths is None and request.frame is not None:
         return dataset_from_frame(request.frame, **columns)
     return load_dataset(paths if paths is not None else request.sources, **columns)

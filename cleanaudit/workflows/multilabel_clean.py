@@ -1,0 +1,195 @@
+"""clean on multi-label data (``--task multilabel``): drop the rows with label issues, or correct their sets.
+
+``--strategy drop`` removes every row with a flagged label; ``--strategy relabel`` keeps every row
+and writes the suggested set (the given labels without those flagged as wrong, plus those flagged
+as missing). The label column keeps its form: a list column stays a list, text is joined with
+``--label-sep``. Classes left out of the analysis (in every row) are kept in every set as given.
+The cleaned table and its manifest (one row per input row: action, given and new set, flags) are
+written together or not at all, never over an input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cleanaudit.errors import ConfigError
+from cleanaudit.workflows.result import CommandOutcome, RunContext
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cleanaudit.events import Events
+    from cleanaudit.workflows.clean_run import CleanRequest
+    from cleanaudit.workflows.multilabel import MultilabelIssues
+
+STRATEGIES = ("drop", "relabel")
+
+
+@dataclass
+class MultilabelCleanResult(CommandOutcome):
+    """What cleaning did to each row of multi-label data, and the files written."""
+
+    issues: MultilabelIssues
+    strategy: str
+    actions: np.ndarray  # per row: "kept", "removed" or "relabelled"
+    new_sets: list[list[Any]]  # per row: the label set written (class names)
+    files: dict[str, str | None] = field(default_factory=dict)
+    context: RunContext | None = field(default=None, repr=False, compare=False)
+
+    def count(self, action: str) -> int:
+        return int(np.count_nonzero(self.actions == action))
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "task": "multilabel",
+            "strategy": self.strategy,
+            "rows_in": len(self.actions),
+            "rows_out": len(self.actions) - self.count("removed"),
+            "removed": self.count("removed"),
+            "relabelled": self.count("relabelled"),
+            "num_issues": self.issues.num_issues,
+        }
+
+
+def check_multilabel_clean(request: CleanRequest) -> None:
+    """Refuse clean's single-label options with --task multilabel, before anything is read."""
+    if request.strategy not in STRATEGIES:
+        raise ConfigError(
+            f"--strategy {request.strategy} is not available with --task multilabel",
+            hint=f"use one of: {', '.join(STRATEGIES)}",
+        )
+    for option, given in (
+        ("--merge", bool(request.merge)),
+        ("--noise-matrix", request.noise_matrix is not None),
+        ("--label-issues", request.label_issues is not None),
+        ("--test", request.test is not None),
+        ("--save-model", request.save_model is not None),
+    ):
+        if given:
+            raise ConfigError(f"{option} is not supported with --task multilabel", hint=f"leave out {option}")
+
+
+def run_multilabel_clean(
+    request: CleanRequest, events: Events | None = None, checkpoint: Callable[[], None] | None = None
+) -> MultilabelCleanResult:
+    """Clean multi-label data: find the label issues, then drop those rows or write the suggested sets."""
+    from cleanaudit.data.cleaned import check_output_path
+    from cleanaudit.workflows.multilabel import multilabel_issues, note_sparse_classes
+    from cleanaudit.workflows.multilabel_prepare import check_multilabel_request, prepare_multilabel
+
+    check_multilabel_request(request, "clean")
+    check_multilabel_clean(request)
+    output = Path(request.output) if request.output is not None else None
+    if output is None and not request.dry_run:
+        raise ConfigError(
+            "missing option '--output'",
+            hint="name the cleaned file, e.g. --output cleaned.csv, or pass --dry-run to only report",
+        )
+    if output is not None:
+        check_output_path(output)
+    prepared = prepare_multilabel(request, events, "clean")
+    ds = prepared.dataset
+    issues = multilabel_issues(
+        ds.labels, prepared.pred_probs, ds.class_names, ids=ds.ids, positions=ds.positions, label_sep=ds.label_sep
+    )
+    note_sparse_classes(prepared, 1)
+    actions = np.full(ds.num_examples, "kept", dtype=object)
+    actions[issues.is_issue] = "removed" if request.strategy == "drop" else "relabelled"
+    new_sets = _new_sets(ds, issues, relabel=request.strategy == "relabel")
+    result = MultilabelCleanResult(issues, request.strategy, actions, new_sets)
+    files: dict[str, str | None] = {"output_file": None, "manifest_file": None}
+    manifest = _manifest(ds, issues, actions, new_sets)
+    if request.dry_run:
+        prepared.log.note("dry_run", "dry run: nothing written")
+    else:
+        assert output is not None
+        files = _write(ds, output, actions, new_sets, manifest, checkpoint)
+    result.files = files
+    payload = {**result.payload(), **files, "dry_run": request.dry_run}
+    per_row = dict(issues.per_row_frame_columns(), action=actions)
+    result.context = prepared.conclude("clean", payload, per_row=per_row)
+    return result
+
+
+def _new_sets(ds: Any, issues: MultilabelIssues, *, relabel: bool) -> list[list[Any]]:
+    """Each row's set as written: as given (all classes, also those left out), or corrected where flagged."""
+    from cleanaudit.data.label_sets import encode_label_sets
+
+    full, names = encode_label_sets(ds.frame[ds.label_column], sep=ds.label_sep, column=ds.label_column)
+    sets = [[names[k] for k in np.flatnonzero(row)] for row in full]
+    if not relabel:
+        return sets
+    audited = {name: k for k, name in enumerate(ds.class_names)}
+    suggested = issues.suggested
+    for i in np.flatnonzero(issues.is_issue):
+        sets[i] = [
+            n for n in names if (n in audited and suggested[i, audited[n]]) or (n not in audited and n in sets[i])
+        ]
+    return sets
+
+
+def _cells(column: pd.Series, sets: list[list[Any]], sep: str) -> list[Any]:
+    """The label cells to write: lists for a list column, else text joined with ``sep``."""
+    from cleanaudit.data.label_sets import format_label_set
+
+    if any(isinstance(v, (list, tuple, np.ndarray)) for v in column.tolist()):
+        return [list(s) for s in sets]
+    return [format_label_set(s, sep) for s in sets]
+
+
+def _manifest(ds: Any, issues: MultilabelIssues, actions: np.ndarray, new_sets: list[list[Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    from cleanaudit.data.label_sets import format_label_set
+
+    columns = issues.per_row_frame_columns()
+    return pd.DataFrame(
+        {
+            "row": ds.row_positions,
+            "id": ds.row_ids,
+            "action": actions,
+            "given_labels": columns["given_labels"],
+            "new_labels": [format_label_set(s, ds.label_sep) for s in new_sets],
+            "wrong_labels": columns["wrong_labels"],
+            "missing_labels": columns["missing_labels"],
+            "label_quality": issues.label_quality,
+            "is_label_issue": issues.is_issue,
+        }
+    )
+
+
+def _write(
+    ds: Any,
+    output: Path,
+    actions: np.ndarray,
+    new_sets: list[list[Any]],
+    manifest: pd.DataFrame,
+    checkpoint: Callable[[], None] | None,
+) -> dict[str, str | None]:
+    import pandas as pd
+
+    from cleanaudit.data.cleaned import manifest_path, source_table
+    from cleanaudit.data.write import FileSet, write_frame
+
+    table = source_table(ds.input_frame, ds.paths, output).copy()
+    column = table[ds.label_column]
+    cells = column.to_numpy(dtype=object).copy()  # rows left as they are keep their cell exactly as read
+    changed = np.flatnonzero(actions == "relabelled")
+    written = _cells(column, [new_sets[i] for i in changed], ds.label_sep)
+    for i, cell in zip(changed, written):
+        cells[i] = cell
+    table[ds.label_column] = pd.Series(cells, index=table.index)
+    cleaned = table.loc[actions != "removed"].reset_index(drop=True)
+    target = manifest_path(output)
+    with FileSet() as staged:  # the table and its manifest land together, or neither
+        staged.write(output, lambda temp: write_frame(cleaned, temp))
+        staged.write(target, lambda temp: write_frame(manifest, temp))
+        if checkpoint is not None:
+            checkpoint()
+        staged.commit()
+    return {"output_file": str(output), "manifest_file": str(target)}
