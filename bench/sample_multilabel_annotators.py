@@ -138,13 +138,17 @@ def check_annotators(folder: Path) -> None:
     print(f"  {tied.sum()} rows with a tied vote")
     for name, labels in (("majority vote", majority), ("CROWDLAB consensus (best_quality)", consensus)):
         wrong = labels != true
-        print(f"  {name}: accuracy vs true {1 - wrong.mean():.3f}, wrong {wrong.sum()} ({(wrong & tied).sum()} on ties)")
+        accuracy = 1 - wrong.mean()
+        print(f"  {name}: accuracy vs true {accuracy:.3f}, wrong {wrong.sum()} ({(wrong & tied).sum()} on ties)")
     wrong = consensus != true
     order = np.argsort(quality["consensus_quality_score"].to_numpy(), kind="stable")
     lowest = np.zeros(len(order), dtype=bool)
     lowest[order[: wrong.sum()]] = True
     p_low, _ = precision_recall(lowest, wrong)
-    print(f"  {wrong.sum()} rows with a wrong consensus; precision of the {wrong.sum()} lowest consensus_quality_score {p_low:.3f}")
+    print(
+        f"  {wrong.sum()} rows with a wrong consensus; "
+        f"precision of the {wrong.sum()} lowest consensus_quality_score {p_low:.3f}"
+    )
     for rater in raters:
         k = raters.index(rater)
         labelled = ~np.isnan(matrix[:, k])

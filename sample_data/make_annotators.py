@@ -134,11 +134,15 @@ def summary(built: dict[str, pd.DataFrame]) -> str:
     table, true = built["table"], built["truth"]["true_label"].to_numpy()
     raters = list(RATERS)
     counts = table[raters].notna().sum(axis=1).value_counts().sort_index().to_dict()
-    lines = [f"{len(table)} tickets, raters per ticket {counts}, true teams "
-             + str(pd.Series(true).value_counts().sort_index().to_dict())]
+    lines = [
+        f"{len(table)} tickets, raters per ticket {counts}, true teams "
+        + str(pd.Series(true).value_counts().sort_index().to_dict())
+    ]
     for rater in raters:
         seen = table[rater].notna().to_numpy()
-        lines.append(f"{rater}: {seen.sum()} labels, accuracy {np.mean(table[rater].to_numpy()[seen] == true[seen]):.3f}")
+        lines.append(
+            f"{rater}: {seen.sum()} labels, accuracy {np.mean(table[rater].to_numpy()[seen] == true[seen]):.3f}"
+        )
     return "\n".join(lines)
 
 

@@ -52,16 +52,65 @@ RELATED = [
 ]
 
 PHRASES = {
-    "billing": ["charged twice this month", "invoice amount is wrong", "question about my bill", "unexpected charge on my card", "update my payment method"],
-    "bug": ["app crashes when saving", "error when I upload a file", "button does nothing", "sync fails with an error", "report export is broken"],
-    "cancellation": ["cancel my subscription", "how do I close my account", "stop the auto renewal", "want to end my plan"],
-    "feature_request": ["suggestion for the export screen", "please add a dark mode", "idea for a new feature", "would love an api for this"],
-    "login": ["cannot log in", "password reset link not working", "locked out of my account", "two factor code never arrives"],
-    "performance": ["app is very slow today", "dashboard takes forever to load", "timeouts on large exports", "pages freeze for minutes"],
-    "refund": ["refund request for my order", "I want my money back", "refund not received yet", "return and refund please"],
-    "shipping": ["where is my order", "package was not delivered", "tracking number not updating", "delivered to the wrong address"],
+    "billing": [
+        "charged twice this month",
+        "invoice amount is wrong",
+        "question about my bill",
+        "unexpected charge on my card",
+        "update my payment method",
+    ],
+    "bug": [
+        "app crashes when saving",
+        "error when I upload a file",
+        "button does nothing",
+        "sync fails with an error",
+        "report export is broken",
+    ],
+    "cancellation": [
+        "cancel my subscription",
+        "how do I close my account",
+        "stop the auto renewal",
+        "want to end my plan",
+    ],
+    "feature_request": [
+        "suggestion for the export screen",
+        "please add a dark mode",
+        "idea for a new feature",
+        "would love an api for this",
+    ],
+    "login": [
+        "cannot log in",
+        "password reset link not working",
+        "locked out of my account",
+        "two factor code never arrives",
+    ],
+    "performance": [
+        "app is very slow today",
+        "dashboard takes forever to load",
+        "timeouts on large exports",
+        "pages freeze for minutes",
+    ],
+    "refund": [
+        "refund request for my order",
+        "I want my money back",
+        "refund not received yet",
+        "return and refund please",
+    ],
+    "shipping": [
+        "where is my order",
+        "package was not delivered",
+        "tracking number not updating",
+        "delivered to the wrong address",
+    ],
 }
-GENERIC = ["need help please", "urgent issue with my account", "question for the support team", "follow up on my last ticket", "please advise asap", "problem since the last update"]
+GENERIC = [
+    "need help please",
+    "urgent issue with my account",
+    "question for the support team",
+    "follow up on my last ticket",
+    "please advise asap",
+    "problem since the last update",
+]
 
 COLUMNS = [
     ID_COLUMN,
@@ -92,7 +141,9 @@ def make_attributes(n: int, rng: np.random.Generator) -> pd.DataFrame:
             "channel": rng.choice(["email", "chat", "phone", "web_form"], size=n, p=[0.4, 0.3, 0.15, 0.15]),
             "plan": rng.choice(["starter", "pro", "enterprise"], size=n, p=[0.5, 0.35, 0.15]),
             "platform": rng.choice(["web", "desktop", "ios", "android"], size=n, p=[0.4, 0.2, 0.2, 0.2]),
-            "region": rng.choice(["north_america", "europe", "asia_pacific", "latin_america"], size=n, p=[0.4, 0.3, 0.2, 0.1]),
+            "region": rng.choice(
+                ["north_america", "europe", "asia_pacific", "latin_america"], size=n, p=[0.4, 0.3, 0.2, 0.1]
+            ),
             "account_age_days": np.clip(np.round(rng.gamma(1.5, 400.0, n)), 1, 4000).astype(int),
             "days_since_last_login": np.round(rng.exponential(3.0, n) + locked_out * rng.gamma(3.0, 8.0, n), 1),
             "days_since_last_order": np.round(rng.gamma(1.6, 18.0, n)).astype(int) + 1,
@@ -123,17 +174,51 @@ def tag_logits(frame: pd.DataFrame, drawn: dict[str, np.ndarray]) -> dict[str, n
     away = (col("days_since_last_login") > 14).astype(float)
     recent = (col("days_since_last_order") <= 10).astype(float)
     logits: dict[str, np.ndarray] = {}
-    logits["bug"] = -1.8 + 2.0 * error + 0.6 * z("num_attachments") + 0.7 * z("versions_behind") + 0.5 * (platform == "android")
-    logits["performance"] = -1.9 + 1.0 * (plan == "enterprise") + 0.8 * (platform == "desktop") + 0.5 * z("message_words") + 0.5 * z("versions_behind") - 0.8 * error
-    logits["login"] = -2.0 + 2.4 * away - 0.7 * z("account_age_days") + 0.8 * (channel == "phone") + 0.5 * np.isin(platform, ["ios", "android"]) - 0.8 * order
-    logits["billing"] = -1.6 + 1.1 * z("last_order_value") + 0.9 * (plan != "starter") + 0.5 * z("prior_tickets_90d") + 0.6 * order - 1.2 * error
+    logits["bug"] = (
+        -1.8 + 2.0 * error + 0.6 * z("num_attachments") + 0.7 * z("versions_behind") + 0.5 * (platform == "android")
+    )
+    logits["performance"] = (
+        -1.9
+        + 1.0 * (plan == "enterprise")
+        + 0.8 * (platform == "desktop")
+        + 0.5 * z("message_words")
+        + 0.5 * z("versions_behind")
+        - 0.8 * error
+    )
+    logits["login"] = (
+        -2.0
+        + 2.4 * away
+        - 0.7 * z("account_age_days")
+        + 0.8 * (channel == "phone")
+        + 0.5 * np.isin(platform, ["ios", "android"])
+        - 0.8 * order
+    )
+    logits["billing"] = (
+        -1.6
+        + 1.1 * z("last_order_value")
+        + 0.9 * (plan != "starter")
+        + 0.5 * z("prior_tickets_90d")
+        + 0.6 * order
+        - 1.2 * error
+    )
     logits["shipping"] = -2.6 + 2.2 * order + 1.2 * recent + 0.8 * far - 0.5 * z("days_since_last_order") - 1.0 * error
-    logits["cancellation"] = -2.6 + 1.0 * (plan == "starter") + 0.7 * z("prior_tickets_90d") + 0.6 * (channel == "phone") + 0.8 * away
-    logits["feature_request"] = -2.4 + 0.9 * z("account_age_days") + 0.8 * (channel == "web_form") + 0.7 * (plan == "enterprise") + 0.5 * z("message_words") - 1.2 * error
+    logits["cancellation"] = (
+        -2.6 + 1.0 * (plan == "starter") + 0.7 * z("prior_tickets_90d") + 0.6 * (channel == "phone") + 0.8 * away
+    )
+    logits["feature_request"] = (
+        -2.4
+        + 0.9 * z("account_age_days")
+        + 0.8 * (channel == "web_form")
+        + 0.7 * (plan == "enterprise")
+        + 0.5 * z("message_words")
+        - 1.2 * error
+    )
     # Refunds follow what was drawn before: a disputed bill, a cancelled plan, a lost parcel.
     logits["refund"] = -3.0 + 0.6 * z("last_order_value") + 0.8 * order + 0.7 * recent
     if drawn:
-        logits["refund"] = logits["refund"] + 1.6 * drawn["billing"] + 1.4 * drawn["cancellation"] + 0.9 * drawn["shipping"]
+        logits["refund"] = (
+            logits["refund"] + 1.6 * drawn["billing"] + 1.4 * drawn["cancellation"] + 0.9 * drawn["shipping"]
+        )
     return {tag: LOGIT_SCALE * value for tag, value in logits.items()}
 
 
@@ -261,12 +346,14 @@ def summary(built: dict[str, pd.DataFrame]) -> str:
     truth = built["truth"]
     true = truth["true_tags"].str.split(SEP)
     given = truth["given_tags"].str.split(SEP)
-    lines = [f"{len(truth)} tickets, {int((truth['error'] != '').sum())} with a planted error: "
-             + str(truth["error"][truth["error"] != ""].value_counts().sort_index().to_dict())]
+    lines = [
+        f"{len(truth)} tickets, {int((truth['error'] != '').sum())} with a planted error: "
+        + str(truth["error"][truth["error"] != ""].value_counts().sort_index().to_dict())
+    ]
     for name, sets in (("true", true), ("given", given)):
-        sizes = [0 if s == [""] else len(s) for s in sets]
+        sizes = dict(sorted(pd.Series([0 if s == [""] else len(s) for s in sets]).value_counts().to_dict().items()))
         counts = {t: int(sum(t in s for s in sets)) for t in TAGS}
-        lines.append(f"{name}: tags per ticket {dict(sorted(pd.Series(sizes).value_counts().to_dict().items()))}, per tag {counts}")
+        lines.append(f"{name}: tags per ticket {sizes}, per tag {counts}")
     return "\n".join(lines)
 
 
