@@ -187,3 +187,12 @@ def test_integer_matrix_matches_reference(case, consensus_method, quality_method
     full = np.where(np.isnan(L), np.nanmax(L, axis=1, keepdims=True), L).astype(int)
     compare(full, P, seed, consensus_method=consensus_method, quality_method=quality_method, calibrate_probs=True,
             tol=1e-9)  # fmt: skip
+
+
+@needs_ref
+@pytest.mark.parametrize("kwargs", [{}, {"method": "normalized_margin"}, {"method": "confidence_weighted_entropy"}])
+def test_one_class_matches_reference(kwargs):
+    """K = 1: the non-consensus likelihood is 0/0 (unused); normalized_margin has no margin to take."""
+    L = np.array([[0, 0, n], [0, n, 0], [n, 0, 0], [0, 0, 0]])
+    P = np.ones((4, 1))
+    compare(L, P, 0, label_quality_score_kwargs=kwargs, return_weights=True)
