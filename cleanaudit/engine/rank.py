@@ -33,6 +33,8 @@ def _check_method(method: str) -> None:
 
 
 def _normalized_margin(pc: np.ndarray, yc: np.ndarray) -> np.ndarray:
+    if pc.shape[1] < 2:  # no other class to take a margin against; the reference fails here too
+        raise ValueError("normalized_margin needs at least 2 classes in pred_probs.")
     rows = np.arange(len(yc))
     self_conf = pc[rows, yc]
     others = np.array(pc, copy=True)  # one chunk only
