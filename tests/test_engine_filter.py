@@ -226,7 +226,7 @@ def test_bad_options_raise_value_error():
         find_label_issues(LABELS, PRED_PROBS, filter_by="predicted_neq_given", frac_noise=0.5)
     with pytest.warns(UserWarning, match="confident_joint"):
         find_label_issues(LABELS, PRED_PROBS, filter_by="confident_learning", confident_joint=np.eye(3, dtype=int))
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ValueError, match="list"):  # multi_label=True needs a list of label lists
         find_label_issues(LABELS, PRED_PROBS, multi_label=True)
 
 

@@ -9,8 +9,10 @@ Functions that return DataFrames in the reference return ``dict[str, np.ndarray]
 Deliberate differences (everything else agrees bit for bit; see the tests):
 
 * DataFrames become column dicts; ``verbose`` never prints (reporting is the CLI's job);
-  ``n_jobs`` is accepted and ignored (vectorised, no multiprocessing); ``multi_label=True``
-  raises ``NotImplementedError``.
+  ``n_jobs`` is accepted and ignored (vectorised, no multiprocessing). ``multi_label=True``
+  (``find_label_issues``, ``num_label_issues`` and the counting functions) runs the
+  multi-label engine, :mod:`cleanaudit.engine.multilabel` (its own differences are listed
+  there); the chunked ``blocks`` engine still refuses it.
 * Bad arguments raise ``ValueError`` where the reference uses ``assert`` (unknown ``filter_by``,
   ensemble weights); the counting functions also check labels and shapes, which the reference
   leaves to crash; labels must be integers; ``num_label_issues`` returns a Python ``int``.

@@ -42,9 +42,11 @@ PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
 ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom")
 
 
-def _no_multi_label(multi_label: bool) -> None:
-    if multi_label:
-        raise NotImplementedError("multi_label=True is not supported by cleanaudit's engine.")
+def _multilabel():
+    """The multi-label branches (imported late: that package builds on this module)."""
+    from .multilabel import count as multilabel_count
+
+    return multilabel_count
 
 
 def _prepare(labels, pred_probs) -> np.ndarray:
@@ -69,7 +71,8 @@ def get_confident_thresholds(labels, pred_probs: np.ndarray, multi_label: bool =
     >>> get_confident_thresholds(np.array([0, 0, 1]), P).round(3).tolist()
     [0.7, 0.7]
     """
-    _no_multi_label(multi_label)
+    if multi_label:
+        return _multilabel().get_confident_thresholds(labels, pred_probs)
     y = _prepare(labels, pred_probs)
     return _thresholds(y, pred_probs)
 
@@ -104,7 +107,14 @@ def compute_confident_joint(
     >>> compute_confident_joint(np.array([0, 0, 0, 1, 1, 1]), P).tolist()
     [[2, 1], [1, 2]]
     """
-    _no_multi_label(multi_label)
+    if multi_label:
+        return _multilabel().compute_confident_joint(
+            labels,
+            pred_probs,
+            thresholds=thresholds,
+            calibrate=calibrate,
+            return_indices_of_off_diagonals=return_indices_of_off_diagonals,
+        )
     y = _prepare(labels, pred_probs)
     t = _as_thresholds(thresholds, y, pred_probs)
     counts = scan(y, pred_probs, t, off_diagonal=return_indices_of_off_diagonals)
@@ -122,7 +132,8 @@ def calibrate_confident_joint(confident_joint: np.ndarray, labels, *, multi_labe
     >>> calibrate_confident_joint(np.array([[2, 0], [1, 1]]), np.array([0, 0, 0, 1, 1])).tolist()
     [[3, 0], [1, 1]]
     """
-    _no_multi_label(multi_label)
+    if multi_label:
+        return _multilabel().calibrate_confident_joint(confident_joint, labels)
     cj = np.asarray(confident_joint)
     return calibrate_by_counts(cj, label_counts(as_labels(labels), cj.shape[0]))
 
@@ -146,7 +157,8 @@ def estimate_joint(
     >>> estimate_joint(np.array([0, 0, 0, 1, 1, 1]), P).round(3).tolist()
     [[0.333, 0.167], [0.167, 0.333]]
     """
-    _no_multi_label(multi_label)
+    if multi_label:
+        return _multilabel().estimate_joint(labels, pred_probs, confident_joint=confident_joint)
     if confident_joint is None:
         cal = compute_confident_joint(labels, pred_probs, calibrate=True)
     elif labels is not None:
@@ -275,7 +287,10 @@ def num_label_issues(
     >>> num_label_issues(np.array([0, 0, 0, 1, 1, 1]), P)
     2
     """
-    _no_multi_label(multi_label)
+    if multi_label:
+        return _multilabel().num_label_issues(
+            labels, pred_probs, confident_joint=confident_joint, estimation_method=estimation_method
+        )
     y = validate(labels, pred_probs, check_range=False)
     if estimation_method == "off_diagonal":
         if confident_joint is not None:

@@ -140,7 +140,20 @@ def find_label_issues(
     [2, 5]
     """
     if multi_label:
-        raise NotImplementedError("multi_label=True is not supported by cleanaudit's engine.")
+        from .multilabel.filter import find_label_issues_checked  # that package builds on this module
+
+        return find_label_issues_checked(
+            labels,
+            pred_probs,
+            return_indices_ranked_by=return_indices_ranked_by,
+            rank_by_kwargs=rank_by_kwargs,
+            filter_by=filter_by,
+            frac_noise=frac_noise,
+            num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class,
+            confident_joint=confident_joint,
+            n_jobs=n_jobs,
+        )
     _check_options(filter_by, return_indices_ranked_by, frac_noise, num_to_remove_per_class)
     check_pred_probs(pred_probs)
     y = as_labels(labels)
