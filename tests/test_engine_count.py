@@ -154,6 +154,13 @@ def test_thresholds_and_confident_joint_match_reference(case):
     )
 
 
+def test_calibration_of_an_all_zero_joint_stays_zero():
+    """The reference clips the total at 1e-100 too: a joint whose rows are all scaled to zero (a
+    class absent from the labels, as in multi-label binary views) stays zero instead of 0/0."""
+    cj = np.array([[0, 0], [3, 3]])
+    assert calibrate_confident_joint(cj, np.array([0, 0])).tolist() == [[0, 0], [0, 0]]
+
+
 @needs_ref
 @FAST
 @given(cases(min_used=1), st.booleans())

@@ -142,7 +142,8 @@ def calibrate_by_counts(cj: np.ndarray, n_k: np.ndarray) -> np.ndarray:
     """:func:`calibrate_confident_joint` from the per-class label counts ``n_k`` alone."""
     row_sums = cj.sum(axis=1)
     scaled = (cj.T / np.clip(row_sums, TINY_VALUE, None) * n_k).T
-    scaled = scaled / scaled.sum() * n_k.sum()
+    # The total is clipped like the rows: an all-zero joint stays zero (0/0 would give INT_MIN counts).
+    scaled = scaled / np.clip(scaled.sum(), TINY_VALUE, None) * n_k.sum()
     return round_preserving_row_totals(scaled)
 
 
