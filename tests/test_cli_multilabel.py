@@ -185,3 +185,13 @@ def test_pred_probs_file_need_not_sum_to_one(cli, tagged_wine, tmp_path):
     payload = _json(cli("find-issues", folder / "wine.csv", *args))
     assert [i["row"] for i in payload["issues"]] == [0]
     assert payload["run"]["pred_probs_source"] == str(path)
+
+
+def test_second_run_reuses_the_cached_one_vs_rest_pred_probs(cli, tagged_wine, tmp_path):
+    folder, _ = tagged_wine
+    args = ["-l", "tags", "--task", "multilabel", "--label-sep", "|", "-m", "logreg", "--cache-dir", tmp_path]
+    first = _json(cli("find-issues", folder / "wine.csv", *args, "--format", "json"))
+    second = _json(cli("find-issues", folder / "wine.csv", *args, "--format", "json"))
+    assert first["run"]["cache"]["hit"] is False and second["run"]["cache"]["hit"] is True
+    assert first["issues"] == second["issues"]
+    assert any(n["kind"] == "pred_probs_cache" for n in second["notes"])

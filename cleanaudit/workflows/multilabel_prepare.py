@@ -142,17 +142,43 @@ def _cross_validate(dataset: Any, request: DataRequest, log: Any) -> tuple[np.nd
 
     _require_features(dataset, ", ".join(str(p) for p in dataset.paths) or "the data")
     note_features(dataset, log)
-    result = cross_val_multilabel_pred_probs(
-        dataset.features,
-        dataset.labels,
-        model=request.models[0],
-        model_params=request.model_param_dict(),
+    from cleanaudit.models.cache import cache_folder, library_versions, through_cache
+    from cleanaudit.models.crossval import PredProbsResult
+
+    spec, params = request.models[0], request.model_param_dict()
+    trusted = trusted_module_list(list(request.trusted_modules))
+    fitted: list[Any] = []  # the fresh result (its --model auto comparison), when the cache had none
+
+    def compute() -> PredProbsResult:
+        fresh = cross_val_multilabel_pred_probs(
+            dataset.features,
+            dataset.labels,
+            model=spec,
+            model_params=params,
+            cv=request.cv,
+            seed=request.seed,
+            jobs=request.jobs,
+            progress=log.progress,
+            trusted_modules=trusted,
+        )
+        fitted.append(fresh)
+        return PredProbsResult(fresh.pred_probs, fresh.model, fresh.cv_folds, fresh.seed, SOURCE, [], fresh.warnings)
+
+    outcome = through_cache(
+        compute,
+        dataset,
+        folder=cache_folder(request.cache_dir) if request.use_cache else None,
+        model=spec,
+        model_params=params,
+        trusted_modules=trusted,
         cv=request.cv,
         seed=request.seed,
-        jobs=request.jobs,
-        progress=log.progress,
-        trusted_modules=trusted_module_list(list(request.trusted_modules)),
+        versions=library_versions(),
+        extra={"task": "multilabel"},
     )
+    for note in outcome.notes:
+        log.add(note)
+    result: Any = fitted[0] if fitted else outcome.result
     for warning in result.warnings:
         log.note("model_warning", warning)
     rare = [str(dataset.class_names[k]) for k in np.flatnonzero(dataset.labels.sum(axis=0) < request.cv)]
@@ -162,7 +188,7 @@ def _cross_validate(dataset: Any, request: DataRequest, log: Any) -> tuple[np.nd
         else ""
     )
     chosen = ""
-    if result.candidates:
+    if getattr(result, "candidates", None):
         scores = ", ".join(f"{c['model']} {c['log_loss']}" for c in result.candidates if c.get("log_loss") is not None)
         chosen = f"; --model auto chose {result.model.split(':', 1)[1]} by mean binary log loss ({scores})"
     log.note(
@@ -174,13 +200,16 @@ def _cross_validate(dataset: Any, request: DataRequest, log: Any) -> tuple[np.nd
         "model": result.model,
         "cv_folds": result.cv_folds,
         "seed": result.seed,
-        "pred_probs_source": "cross-validation (one-vs-rest)",
+        "pred_probs_source": SOURCE,
     }
-    if result.candidates:
+    if getattr(result, "candidates", None):
         run["model_candidates"] = result.candidates
+    if outcome.record is not None:
+        run["cache"] = outcome.record
     return result.pred_probs, run
 
 
+SOURCE = "cross-validation (one-vs-rest)"
 WEAK_GAIN = 0.10  # as models.sanity: less than this share below the prevalence's log loss looks like noise
 
 
