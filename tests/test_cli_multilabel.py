@@ -122,7 +122,8 @@ def test_clean_relabel_writes_corrected_sets_in_the_input_form(cli, tagged_wine,
         "--strategy", "relabel", "--output", output, "--format", "json",
     )  # fmt: skip
     payload = _json(result)
-    assert payload["relabelled"] > 0 and payload["rows_out"] == payload["rows_in"] == 178
+    assert payload["relabelled"] > 0 and payload["rows_out"] == 178 - payload["removed"]
+    assert payload["relabelled"] + payload["removed"] == payload["num_issues"]
     before = pd.read_csv(folder / "wine.csv", keep_default_na=False)
     manifest = pd.read_csv(tmp_path / "cleaned.manifest.csv", keep_default_na=False)
     if suffix == "csv":
@@ -130,7 +131,9 @@ def test_clean_relabel_writes_corrected_sets_in_the_input_form(cli, tagged_wine,
     else:
         after = ["|".join(v) for v in pd.read_parquet(output)["tags"]]
     changed = manifest["action"] == "relabelled"
-    assert after == [n if c else b for b, n, c in zip(before["tags"], manifest["new_labels"], changed)]
+    kept = manifest["action"] != "removed"
+    expected = [n if c else b for b, n, c in zip(before["tags"], manifest["new_labels"], changed)]
+    assert after == [e for e, k in zip(expected, kept) if k]
     assert (
         before.drop(columns="tags").to_numpy() == pd.read_csv(folder / "wine.csv").drop(columns="tags").to_numpy()
     ).all()
