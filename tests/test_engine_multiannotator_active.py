@@ -103,7 +103,7 @@ def test_bad_inputs():
 
 
 @needs_ref
-@settings(FAST, max_examples=30)
+@settings(FAST, max_examples=50)
 @given(multiannotator_cases(), st.booleans(), st.integers(0, 8), st.sampled_from(["array", "named"]))
 def test_matches_reference(case, single, num_unlabeled, style):
     L, P, seed = case
@@ -115,7 +115,7 @@ def test_matches_reference(case, single, num_unlabeled, style):
 
 
 @needs_ref
-@settings(FAST, max_examples=10)
+@settings(FAST, max_examples=15)
 @given(multiannotator_cases())
 def test_unlabeled_only_matches_reference(case):
     _, P, seed = case
@@ -124,7 +124,7 @@ def test_unlabeled_only_matches_reference(case):
 
 
 @needs_ref
-@settings(FAST, max_examples=25)
+@settings(FAST, max_examples=40)
 @given(multiannotator_cases(max_n=30), st.integers(1, 3), st.booleans(), st.integers(0, 6), st.booleans())
 def test_ensemble_matches_reference(case, members, single, num_unlabeled, labelled):
     L, P, seed = case
@@ -141,7 +141,7 @@ def test_ensemble_matches_reference(case, members, single, num_unlabeled, labell
 
 
 @needs_ref
-@settings(FAST, max_examples=30)
+@settings(FAST, max_examples=40)
 @given(multiannotator_cases(), st.sampled_from([0.1, 1, 1.0, 7.25, 0.3]))
 def test_temperature_matches_reference(case, temperature):
     L, P, _ = case

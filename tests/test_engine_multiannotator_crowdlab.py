@@ -118,7 +118,7 @@ def test_bad_methods_raise():
 
 
 @needs_ref
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=200)
 @given(
     multiannotator_cases(),
     st.sampled_from(METHODS),
@@ -136,7 +136,7 @@ def test_matches_reference(case, consensus_method, quality_method, detailed, sta
 
 
 @needs_ref
-@settings(FAST, max_examples=25)
+@settings(FAST, max_examples=40)
 @given(multiannotator_cases(), st.sampled_from(METHODS), st.sampled_from(["crowdlab", "agreement"]))
 def test_calibrated_matches_reference(case, consensus_method, quality_method):
     L, P, seed = case
@@ -146,7 +146,7 @@ def test_calibrated_matches_reference(case, consensus_method, quality_method):
 
 
 @needs_ref
-@settings(FAST, max_examples=25)
+@settings(FAST, max_examples=40)
 @given(
     multiannotator_cases(),
     st.sampled_from(
@@ -167,7 +167,7 @@ def test_score_kwargs_match_reference(case, kwargs, detailed):
 
 
 @needs_ref
-@settings(FAST, max_examples=20)
+@settings(FAST, max_examples=30)
 @given(multiannotator_cases(), st.sampled_from(["named", "nullable"]), st.sampled_from(METHODS))
 def test_dataframe_input_matches_reference(case, style, consensus_method):
     L, P, seed = case
@@ -179,7 +179,7 @@ def test_dataframe_input_matches_reference(case, style, consensus_method):
 
 
 @needs_ref
-@settings(FAST, max_examples=15)
+@settings(FAST, max_examples=25)
 @given(multiannotator_cases(), st.sampled_from(METHODS), st.sampled_from(["crowdlab", "agreement"]))
 def test_integer_matrix_matches_reference(case, consensus_method, quality_method):
     """No gaps, integer dtype: the reference's value_counts then puts counts at their classes."""

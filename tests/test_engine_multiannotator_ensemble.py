@@ -63,7 +63,7 @@ def test_two_dimensional_pred_probs_are_rejected():
 
 
 @needs_ref
-@settings(FAST, max_examples=30)
+@settings(FAST, max_examples=50)
 @given(
     multiannotator_cases(max_n=40),
     st.integers(1, 4),

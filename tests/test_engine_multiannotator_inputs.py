@@ -88,7 +88,7 @@ def test_long_to_wide_duplicates_raise():
 
 
 @needs_ref
-@settings(FAST, max_examples=30)
+@settings(FAST, max_examples=40)
 @given(st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from(["int", "float", "str"]), st.booleans())
 def test_long_to_wide_matches_pivot(seed, complete, label_kind, string_ids):
     rng = np.random.default_rng(seed)

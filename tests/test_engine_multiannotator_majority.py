@@ -90,7 +90,7 @@ def test_verbose_validates():
 
 
 @needs_ref
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=200)
 @given(multiannotator_cases(ties=True), st.booleans(), st.sampled_from(["array", "named", "nullable"]), st.booleans())
 def test_matches_reference_on_ties(case, with_probs, style, verbose):
     L, P, seed = case
