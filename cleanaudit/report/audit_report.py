@@ -155,9 +155,11 @@ def _shown_elsewhere(dataset: Any) -> dict[str, str]:
 
 
 def _cell(value: Any) -> Any:
-    """A value for a table cell: missing shown as a dash, a vector by its length."""
+    """A value for a table cell: missing shown as a dash, a vector by its length, a set of labels as text."""
     if value is None:
         return "-"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value) or "-"  # a multi-label set (or any list of words): short enough to read
     if isinstance(value, list):
         return f"[{len(value)} values]"
     return value

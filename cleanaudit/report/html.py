@@ -183,7 +183,8 @@ def _findings_section(envelope: dict[str, Any]) -> str:
     num_examples = envelope.get("dataset", {}).get("num_examples")
     rows: list[tuple[str, str]] = []
     if found.get("health_score") is not None:
-        rows.append(("Label health", _health_text(float(found["health_score"]), num_examples)))
+        multilabel = envelope.get("task") == "multilabel"
+        rows.append(("Label health", _health_text(float(found["health_score"]), num_examples, multilabel)))
     if found.get("class_imbalance"):
         rows.append(("Rarest class", _imbalance_text(found["class_imbalance"])))
     if "overlapping_classes" in found:
@@ -294,9 +295,10 @@ def _list(items: Iterable[str]) -> str:
     return "<ul>\n" + "\n".join(f"<li>{item}</li>" for item in items) + "\n</ul>"
 
 
-def _health_text(score: float, num_examples: Any) -> str:
+def _health_text(score: float, num_examples: Any, multilabel: bool = False) -> str:
     wrong = 1.0 - score
-    text = f"<b>{score:.4f}</b>: about {wrong:.1%} of the labels look wrong"
+    what = "rows have a label set that looks wrong" if multilabel else "labels look wrong"
+    text = f"<b>{score:.4f}</b>: about {wrong:.1%} of the {what}"
     if isinstance(num_examples, int) and num_examples > 0:
         text += f" (≈{round(wrong * num_examples):,} of {num_examples:,} rows)"
     return text
