@@ -61,6 +61,12 @@ KINDS: dict[str, str] = {
     "find-issues, audit, health, overlap and noise-matrix on one table, and batches)",
     "table_sample": "one table on a cluster: column roles and encoding decided on a seeded sample of rows",
     "table_training": "one table on a cluster: how each fold's model was trained (streamed, or on a capped sample)",
+    "consensus": "--annotators: the label audited is the annotators' consensus (CROWDLAB); how the model was trained",
+    "no_annotations": "--annotators: rows no annotator labelled, left out of the analysis",
+    "label_not_used": "--label given with --annotators: not the label audited, and left out of the features",
+    "annotations_left_out": "--annotators: labels of a class left out of the analysis, or an annotator left with none",
+    "majority_vote_ties": "--annotators: votes still tied after every tie-break rule, broken at random (seeded)",
+    "annotator_warning": "--annotators: a warning of the multi-annotator analysis",
 }
 
 

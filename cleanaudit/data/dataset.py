@@ -91,6 +91,7 @@ class Dataset:
     positions: np.ndarray | None = None  # 0-based input row of each analysed row; None: all rows in order
     not_analysed: NotAnalysed | None = None  # input rows left out (missing label, rare class)
     source_frame: pd.DataFrame | None = None  # the whole table as read, when rows were left out
+    annotations: Any = None  # --annotators: every input row's labels (cleanaudit.data.annotators.Annotations)
 
     @property
     def num_examples(self) -> int:

@@ -92,6 +92,10 @@ def load_data(request: DataRequest, paths: list[Path] | None = None, *, features
     """Load ``paths`` (default: the request's data) with the request's label, feature and id columns."""
     from cleanaudit.data.load import dataset_from_frame, load_dataset
 
+    if request.annotators:  # several annotators' columns: the label is their majority vote, then the consensus
+        from cleanaudit.workflows.annotators import load_annotated
+
+        return load_annotated(request, paths)
     if not request.label:
         raise ConfigError("missing option '--label'", hint="name the column holding the class labels, e.g. --label y")
     columns: dict[str, Any] = dict(
