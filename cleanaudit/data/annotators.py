@@ -251,7 +251,7 @@ def consensus_dataset(
         record = replace(record, reasons=[NO_ANNOTATIONS] * record.count)
         notes.append(
             Note(
-                NO_ANNOTATIONS,
+                "no_annotations",  # the note's kind, and the rows' NO_ANNOTATIONS reason
                 f"left out {record.count} of {len(frame)} row(s) of {where} that no "
                 f"annotator labelled (rows {_preview(record.positions)}); they are reported as not analysed",
                 columns=tuple(columns),

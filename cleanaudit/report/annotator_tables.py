@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.annotator_result import AnnotatedHealthResult, AnnotatorIssuesResult, Crowd
 
 MAX_ANNOTATOR_COLUMNS = 10  # each annotator's label is a column of the row tables up to this many annotators
+# Short headers of the row tables (JSON keys: consensus_label, consensus_quality_score, ...).
+_SHORT = {
+    "active_learning_score": "ActiveLab score",
+    "consensus_label": "consensus",
+    "consensus_quality_score": "quality",
+    "annotator_agreement": "agreement",
+    "num_annotations": "annotations",
+}
+_KEYS = "; quality: CROWDLAB's probability that the consensus is right; agreement: share of annotators giving it"
 
 
 def annotator_table(crowd: Crowd) -> TableData:
@@ -35,8 +44,8 @@ def annotator_table(crowd: Crowd) -> TableData:
         "Annotators, lowest quality first",
         ["annotator", "quality", "agreement with consensus", "worst class", "rows labelled"],
         rows,
-        caption="quality: CROWDLAB's annotator quality (agreement with the consensus, weighted by how sure it is), "
-        "0 to 1; worst class: the class this annotator gives least reliably",
+        caption="quality: CROWDLAB's annotator quality, 0 to 1 (how likely their labels are right given the "
+        "consensus, blended with their agreement with it); worst class: the class they give least reliably",
         kind="annotators",
     )
 
@@ -85,15 +94,16 @@ def _rows_table(
     with_id: bool,
     score: str | None = None,
 ) -> TableData:
-    columns = ["row", *(["id"] if with_id else []), *([score] if score else [])]
-    columns += ["consensus_label", "consensus_quality_score", "annotator_agreement", "num_annotations"]
+    keys = ["row", *(["id"] if with_id else []), *([score] if score else [])]
+    keys += ["consensus_label", "consensus_quality_score", "annotator_agreement", "num_annotations"]
     many = len(crowd.columns) > MAX_ANNOTATOR_COLUMNS
     rows = []
     for record in records:
         labels = [] if many else [_label(record["annotators"].get(c)) for c in crowd.columns]
-        rows.append([record[c] for c in columns] + labels)
+        rows.append([record[c] for c in keys] + labels)
     notes = [f"each of the {len(crowd.columns)} annotators' labels: --format json or --out DIR"] if many else []
-    return TableData(title, columns + ([] if many else list(crowd.columns)), rows, caption=caption, notes=notes)
+    headers = [_SHORT.get(k, k) for k in keys] + ([] if many else list(crowd.columns))
+    return TableData(title, headers, rows, caption=caption + (_KEYS if score is None else ""), notes=notes)
 
 
 def _label(value: Any) -> Any:
@@ -117,6 +127,8 @@ def consensus_clean_tables(result: ConsensusCleanResult, top: int | None = None)
     changed = changed.sort_values("consensus_quality_score", kind="stable")
     shown = changed if top is None else changed.head(top)
     columns = ["row", "id", "majority_vote", "consensus_label", "consensus_quality_score", "annotator_agreement"]
+    if result.context is not None and result.context.dataset.ids is None:
+        columns.remove("id")  # rows are identified by position
     caption = f"{len(changed)} rows; lowest consensus quality first"
     if len(shown) < len(changed):
         caption += f"; showing {len(shown)} (--top to change, 0 = all; the manifest lists every row)"

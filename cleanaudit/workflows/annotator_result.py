@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from cleanaudit.data.dataset import Dataset
 
 DOUBTFUL_BELOW = 0.5  # a consensus label whose posterior is below this is more likely wrong than right
+CONSENSUS_METHOD = "best_quality"  # the engine's consensus_method and quality_method for every command
+QUALITY_METHOD = "crowdlab"
 
 
 @dataclass
@@ -113,8 +115,6 @@ class Crowd:
 
     def summary(self) -> dict[str, Any]:
         """The JSON ``consensus`` object: how the consensus was reached."""
-        from cleanaudit.workflows.annotators import CONSENSUS_METHOD, QUALITY_METHOD
-
         return {
             "method": CONSENSUS_METHOD,
             "quality_method": QUALITY_METHOD,
@@ -144,11 +144,13 @@ class Crowd:
         }
 
     def per_row_columns(self) -> dict[str, Any]:
-        """The consensus columns of issues.csv / issues.parquet (one row per analysed row)."""
+        """find-issues' columns of issues.csv / issues.parquet: the doubtful flag, then :meth:`consensus_columns`."""
+        return {"is_label_issue": self.doubtful, "label_score": self.quality, **self.consensus_columns()}
+
+    def consensus_columns(self) -> dict[str, Any]:
+        """The consensus columns of the per-row files (one row per analysed row), each annotator's label last."""
         names = np.array([_plain(c) for c in self.class_names], dtype=object)
         columns: dict[str, Any] = {
-            "is_label_issue": self.doubtful,
-            "label_score": self.quality,
             "consensus_label": names[self.consensus],
             "consensus_quality_score": self.quality,
             "annotator_agreement": self.agreement,

@@ -13,10 +13,10 @@ CROWDLAB (:func:`cleanaudit.workflows.annotators.crowdlab`) and report on the co
 Both add the annotator table (quality, agreement with the consensus, worst class, rows labelled).
 
 >>> from cleanaudit.workflows.find_issues import FindIssuesRequest
->>> request = FindIssuesRequest("sample_data/annotators/tickets.csv", annotators="rater_*")  # doctest: +SKIP
+>>> request = FindIssuesRequest("sample_data/annotators/ticket_raters.csv", annotators="rater_*", model="logreg")
 >>> result = run_annotator_issues(request)  # doctest: +SKIP
->>> result.crowd.annotators[0]["annotator"]  # doctest: +SKIP
-'rater_5'
+>>> result.crowd.annotators[0]["annotator"], result.num_issues  # doctest: +SKIP
+('rater_4', 106)
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from cleanaudit.errors import ConfigError
 if TYPE_CHECKING:
     from cleanaudit.events import Events
     from cleanaudit.workflows.annotator_result import AnnotatedHealthResult, AnnotatorIssuesResult
-    from cleanaudit.workflows.find_issues import FindIssuesRequest
-    from cleanaudit.workflows.health import HealthRequest
+    from cleanaudit.workflows.request import DataRequest
 
 # find-issues options of single-label confident learning: the consensus is judged by CROWDLAB instead.
 _SINGLE_LABEL_OPTIONS = {
@@ -42,23 +41,29 @@ _SINGLE_LABEL_OPTIONS = {
 }
 
 
-def run_annotator_issues(request: FindIssuesRequest, *, events: Events | None = None) -> AnnotatorIssuesResult:
-    """The rows whose consensus label is doubtful, the annotator table, and ``active_learning`` rows."""
+def run_annotator_issues(request: DataRequest, *, events: Events | None = None) -> AnnotatorIssuesResult:
+    """The rows whose consensus label is doubtful, the annotator table, and ``active_learning`` rows.
+
+    ``request`` is find-issues' (a :class:`~cleanaudit.workflows.find_issues.FindIssuesRequest`).
+    """
+    from cleanaudit.workflows.annotator_load import check_annotator_request
     from cleanaudit.workflows.annotator_result import AnnotatorIssuesResult, lowest_first
-    from cleanaudit.workflows.annotators import check_annotator_request, crowdlab, with_consensus
+    from cleanaudit.workflows.annotators import crowdlab, with_consensus
     from cleanaudit.workflows.gates import Measurements
     from cleanaudit.workflows.prepare import prepare
 
     if not request.annotators:
         raise ConfigError("--active-learning needs --annotators", hint="name the annotator columns, e.g. 'rater_*'")
-    check_annotator_request(request, train=request.train, self_check=request.self_check)
+    check_annotator_request(
+        request, train=getattr(request, "train", None), self_check=getattr(request, "self_check", None)
+    )
     for name, (option, default) in _SINGLE_LABEL_OPTIONS.items():
-        if getattr(request, name) != default:
+        if getattr(request, name, default) != default:
             raise ConfigError(
                 f"{option} has no effect with --annotators: the consensus labels are judged by CROWDLAB",
                 hint=f"leave out {option}",
             )
-    wanted = request.active_learning
+    wanted: int | None = getattr(request, "active_learning", None)
     if wanted is not None and wanted < 1:
         raise ConfigError(f"--active-learning {wanted} lists no rows", hint="give a number of rows, 1 or more")
     prepared = prepare(request, events)
@@ -68,7 +73,7 @@ def run_annotator_issues(request: FindIssuesRequest, *, events: Events | None = 
     if wanted is not None and crowd.active_learning is not None:
         picked = lowest_first(crowd.active_learning)[:wanted]
     result = AnnotatorIssuesResult(crowd, prepared.dataset, picked)
-    payload = result.payload(request.top or None)
+    payload = result.payload(getattr(request, "top", None) or None)
     measured = Measurements(prepared.dataset.num_examples, {"label": result.num_issues}, command="find-issues")
     result.context = prepared.conclude(
         "find-issues", payload, measured=measured, per_row=result.per_row_frame_columns()
@@ -76,14 +81,15 @@ def run_annotator_issues(request: FindIssuesRequest, *, events: Events | None = 
     return result
 
 
-def run_annotator_health(request: HealthRequest, *, events: Events | None = None) -> AnnotatedHealthResult:
+def run_annotator_health(request: DataRequest, *, events: Events | None = None) -> AnnotatedHealthResult:
     """The label health of the consensus (with the model's pred_probs), and the annotator table."""
     from dataclasses import fields
 
     from cleanaudit.workflows import labels
+    from cleanaudit.workflows.annotator_load import check_annotator_request
     from cleanaudit.workflows.annotator_result import AnnotatedHealthResult
-    from cleanaudit.workflows.annotators import check_annotator_request, crowdlab, with_consensus
-    from cleanaudit.workflows.health import conclude_health
+    from cleanaudit.workflows.annotators import crowdlab, with_consensus
+    from cleanaudit.workflows.gates import Measurements
     from cleanaudit.workflows.prepare import prepare
 
     check_annotator_request(request)
@@ -94,5 +100,8 @@ def run_annotator_health(request: HealthRequest, *, events: Events | None = None
     health = labels.health_result(ds.labels, prepared.pred_probs, ds.class_names)
     values: dict[str, Any] = {f.name: getattr(health, f.name) for f in fields(health) if f.name != "context"}
     result = AnnotatedHealthResult(**values, crowd=crowd)
-    conclude_health(prepared, result)
+    measured = Measurements(
+        ds.num_examples, {"label": result.num_label_issues}, health=result.health_score, command="health"
+    )  # as health's own gates (workflows.health.conclude_health)
+    result.context = prepared.conclude("health", result.payload(), measured=measured)
     return result

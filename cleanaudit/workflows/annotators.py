@@ -1,121 +1,27 @@
-"""Several annotators per row (``--annotators``): load the table, vote, and find the consensus with CROWDLAB.
+"""CROWDLAB on a table labelled by several annotators (``--annotators``): the consensus and the annotator table.
 
-The flow, as the reference's multi-annotator tutorial runs it: the annotators' majority vote
-(:func:`~cleanaudit.engine.multiannotator.get_majority_vote_label`) is the label the model is
-cross-validated on (:func:`load_annotated`, reached through ``sources.load_data``, so the usual
-cross-validation, model selection and cache apply); then :func:`crowdlab` weighs every annotator and
-the model (``get_label_quality_multiannotator``, consensus ``best_quality``, quality ``crowdlab``)
-into the consensus label, its quality score and the annotator table. Nothing here prints: the
-engine runs with ``verbose=False``, its warnings become notes and any stray output is caught.
-
-Ties of the vote the engine breaks at random draw from NumPy's global RNG; it is seeded with the
-run's ``--seed`` for the call and restored after, so a run repeats exactly.
+The table was loaded by :mod:`cleanaudit.workflows.annotator_load` (its label: the majority vote the
+model is cross-validated on); :func:`crowdlab` weighs every annotator and the model
+(``get_label_quality_multiannotator``, consensus ``best_quality``, quality ``crowdlab``) into the
+consensus label, its quality score and the annotator table (:class:`~.annotator_result.Crowd`), and
+:func:`with_consensus` makes the consensus the label the commands audit. Nothing here prints: the
+engine runs with ``verbose=False`` and its warnings become notes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
-from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cleanaudit.errors import ConfigError, InputError
+from cleanaudit.errors import InputError
+from cleanaudit.workflows.annotator_load import engine_call
+from cleanaudit.workflows.annotator_result import CONSENSUS_METHOD, QUALITY_METHOD, Crowd
 
 if TYPE_CHECKING:
     from cleanaudit.data.dataset import Dataset
-    from cleanaudit.workflows.annotator_result import Crowd
     from cleanaudit.workflows.prepare import Prepared
-    from cleanaudit.workflows.request import DataRequest
     from cleanaudit.workflows.result import NoteLog
-
-CONSENSUS_METHOD = "best_quality"
-QUALITY_METHOD = "crowdlab"
-
-
-def check_annotator_request(request: DataRequest, *, train: Path | None = None, self_check: Any = None) -> None:
-    """Refuse, before anything is read, what ``--annotators`` cannot be combined with."""
-    given = [
-        (request.task == "multilabel", "--task multilabel", "the annotators give one class per row"),
-        (request.scheduler is not None, "--scheduler", "the multi-annotator analysis runs in this process"),
-        (train is not None, "--train", "the model is cross-validated on the annotators' majority vote"),
-        (self_check is not None, "--self-check", "it plants errors in one label column"),
-        (len(request.models) > 1 or len(request.pred_probs_list) > 1, "an ensemble", "CROWDLAB weighs one model"),
-    ]
-    for on, option, why in given:
-        if on:
-            raise ConfigError(
-                f"{option} cannot be combined with --annotators: {why}",
-                hint=f"leave out {option}, or audit one label column with --label instead of --annotators",
-            )
-
-
-def load_annotated(request: DataRequest, paths: list[Path | str] | None = None) -> Dataset:
-    """The request's table with its annotators' labels; the label is their majority vote (what the model learns).
-
-    >>> from cleanaudit.workflows.request import DataRequest
-    >>> import pandas as pd
-    >>> frame = pd.DataFrame({"x": [1.0, 2, 3, 4], "r1": ["a", "b", "a", None], "r2": ["a", "b", "b", "b"]})
-    >>> ds = load_annotated(DataRequest(frame, annotators="r*"))  # doctest: +SKIP
-    >>> ds.class_names, ds.labels.tolist()  # doctest: +SKIP
-    (['a', 'b'], [0, 1, 1, 1])
-    """
-    from cleanaudit.data import annotators as data
-    from cleanaudit.data.load import read_tables
-
-    if paths is None and request.frame is not None:
-        frame, where, read, sha256 = request.frame.rename(columns=str), "the DataFrame", [], None
-    else:
-        frame, where, read, sha256 = read_tables(paths if paths is not None else request.sources)
-    assert request.annotators is not None
-    if getattr(request, "strategy", None) == "consensus" and data.CONSENSUS_COLUMN in frame.columns:
-        raise ConfigError(
-            f"{where} already has a column '{data.CONSENSUS_COLUMN}'",
-            hint="rename or drop it before clean --strategy consensus, which writes that column",
-        )
-    columns = data.resolve_annotator_columns(request.annotators, list(frame.columns), where=where)
-    annotations = data.read_annotations(frame, columns, where=where)
-    votes, notes = majority_vote(annotations.codes, seed=request.seed)
-    dataset = data.consensus_dataset(
-        frame,
-        annotations,
-        votes,
-        where=where,
-        paths=read,
-        sha256=sha256,
-        label=request.label,
-        features=list(request.features) if request.features is not None else None,
-        ignore=list(request.ignore) if request.ignore is not None else None,
-        id_column=request.id_column,
-        on_missing_label=request.on_missing_label,
-    )
-    dataset.notes.extend(notes)
-    return dataset
-
-
-def majority_vote(codes: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, list[Any]]:
-    """Each row's majority vote (class code; -1 where nobody labelled it) and the notes on ties.
-
-    >>> votes, _ = majority_vote(np.array([[0.0, 0.0, 1.0], [1.0, np.nan, 1.0], [np.nan, np.nan, np.nan]]))
-    >>> votes.tolist()  # doctest: +SKIP
-    [0, 1, -1]
-    """
-    from cleanaudit.engine.multiannotator import get_majority_vote_label
-
-    labelled = ~np.isnan(codes).all(axis=1)
-    votes = np.full(len(codes), -1, dtype=np.intp)
-    with engine_call(seed) as said:
-        try:
-            votes[labelled] = get_majority_vote_label(codes[labelled], verbose=False)
-        except ValueError as err:  # every row tied: the reference's last tie-break has nothing to learn from
-            raise InputError(
-                f"the annotators' majority vote is tied on every row ({err})",
-                hint="give rows where the annotators agree, or more annotators per row",
-            ) from None
-    return votes, said.notes("majority vote")
 
 
 def crowdlab(prepared: Prepared, *, active_learning: bool = False) -> Crowd:
@@ -125,7 +31,6 @@ def crowdlab(prepared: Prepared, *, active_learning: bool = False) -> Crowd:
     labelled, and an annotator left with none is left out; each is a note.
     """
     from cleanaudit.engine.multiannotator import get_active_learning_scores, get_label_quality_multiannotator
-    from cleanaudit.workflows.annotator_result import Crowd
 
     ds, log = prepared.dataset, prepared.log
     if ds.annotations is None or prepared.pred_probs is None:
@@ -203,46 +108,3 @@ def _note_consensus(prepared: Prepared, crowd: Crowd, log: NoteLog) -> None:
         f"differs from the majority vote on {changed} of {len(crowd.consensus)} rows",
         columns=crowd.columns,
     )
-
-
-class _Said:
-    """What the engine said during a call: its warnings (and anything it printed), as notes."""
-
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-        self.printed = ""
-
-    def notes(self, step: str) -> list[Any]:
-        from cleanaudit.errors import one_line
-        from cleanaudit.events import Note
-
-        found = []
-        for message in dict.fromkeys(self.warnings):
-            kind = "majority_vote_ties" if "random" in message.lower() else "annotator_warning"
-            text = (
-                f"{step}: some rows' votes stay tied after every rule (the model, the rarer class, the more "
-                "reliable annotators): they are broken at random, seeded by --seed"
-                if kind == "majority_vote_ties"
-                else f"{step}: {one_line(message)}"
-            )
-            found.append(Note(kind, text))
-        if self.printed.strip():
-            found.append(Note("annotator_warning", f"{step}: {one_line(self.printed)}"))
-        return found
-
-
-@contextlib.contextmanager
-def engine_call(seed: int) -> Iterator[_Said]:
-    """Run engine code with NumPy's global RNG seeded (restored after), warnings and prints caught."""
-    said = _Said()
-    state = np.random.get_state()
-    np.random.seed(seed)
-    printed = io.StringIO()
-    try:
-        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed):
-            warnings.simplefilter("always")
-            yield said
-        said.warnings = [str(w.message) for w in caught if not issubclass(w.category, DeprecationWarning)]
-        said.printed = printed.getvalue()
-    finally:
-        np.random.set_state(state)

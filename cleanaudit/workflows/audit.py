@@ -115,7 +115,7 @@ def validate_audit(request: AuditRequest) -> AuditPlan:
 
         parse_rate(request.self_check)  # before any fitting
     if request.annotators:
-        from cleanaudit.workflows.annotators import check_annotator_request
+        from cleanaudit.workflows.annotator_load import check_annotator_request
 
         check_annotator_request(request, self_check=request.self_check)
     return AuditPlan(files, overrides)
@@ -191,7 +191,8 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         prepared.run["neighbour_graph"] = checks.neighbour_graph
         if checks.neighbour_graph.get("note"):  # an approximate or a slower search was chosen: say so
             log.note("neighbour_graph", checks.neighbour_graph["note"])
-    result.context = prepared.conclude("audit", payload, measured=measured, per_row=checks.per_row_columns())
+    per_row = {**checks.per_row_columns(), **(crowd.consensus_columns() if crowd is not None else {})}
+    result.context = prepared.conclude("audit", payload, measured=measured, per_row=per_row)
     complete_audit_payload(result)  # example rows with their values, the confusion matrix (Python callers too)
     return result
 
