@@ -134,6 +134,10 @@ def _bad_tables(folder):
     pd.DataFrame(np.full((59, 4), 0.25), columns=[*CLASSES, "emu"]).to_csv(folder / "extra_class.csv", index=False)
     np.save(folder / "two_columns.npy", np.full((59, 2), 0.5))
     frame.to_csv(folder / "small.csv", index=False)
+    alone = frame.copy()  # each row keeps one rater's label: no two annotators ever label the same row
+    for i, kept in enumerate(np.arange(len(frame)) % 4):
+        alone.loc[i, [c for m, c in enumerate(ACCURACY) if m != kept]] = None
+    alone.to_csv(folder / "alone_rater.csv", index=False)
 
 
 @pytest.mark.parametrize(
@@ -152,6 +156,7 @@ def _bad_tables(folder):
         (["--annotators", RATERS, "--scheduler", "local"], ["--scheduler cannot be combined with --annotators"]),
         (["--annotators", RATERS, "-m", "logreg", "-m", "knn"], ["an ensemble cannot be combined with --annotators"]),
         (["--annotators", RATERS, "--on-missing-label", "error"], ["have no label in any annotator column"]),
+        (["--annotators", RATERS, "@alone_rater.csv"], ["is labelled by two or more of the annotators"]),
     ],
 )
 def test_bad_inputs_fail_with_one_line(cli, tmp_path, args, needles, monkeypatch):
@@ -178,3 +183,13 @@ def test_bad_clean_options_fail_with_one_line(cli, tmp_path, args, needles):
     data = next((a for a in args if a.startswith("@")), "@small.csv")
     args = [a for a in args if a != data]
     _one_line_error(cli("clean", tmp_path / data[1:], *args, "--dry-run", "-m", "logreg", "-q"), *needles)
+
+
+@pytest.mark.parametrize("command", ["overlap", "noise-matrix"])
+def test_overlap_and_noise_matrix_read_the_consensus(cli, files, command):
+    result = cli(
+        command, files / "crowd.csv", "--annotators", RATERS, "--pred-probs", files / "probs.npy", "-f", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["dataset"]["label_column"] == "consensus_label" and "consensus" in {n["kind"] for n in out["notes"]}

@@ -136,3 +136,9 @@ def test_bad_column_roles_and_unlabelled_rows_can_be_refused():
     with pytest.raises(InputError) as err:
         consensus_dataset(frame, found, votes, where="t.csv", on_missing_label="error")
     assert err.value.message == "1 row(s) of t.csv have no label in any annotator column (rows 2)"
+
+
+def test_annotators_who_never_label_the_same_row_are_refused():
+    frame = pd.DataFrame({"a": ["x", None, "y"], "b": [None, "y", None]})
+    with pytest.raises(InputError, match="no row of t.csv is labelled by two or more of the annotators"):
+        read_annotations(frame, ["a", "b"], where="t.csv")

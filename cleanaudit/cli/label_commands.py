@@ -163,7 +163,7 @@ def overlap(
 
     keep = PAIRS_TOP_DEFAULT if top is None else (top or None)
     request = data_request(opts, OverlapRequest, asymmetric=asymmetric, top=keep)
-    if opts.scheduler is not None:
+    if opts.scheduler is not None and not opts.annotators:  # --annotators runs here (and refuses --scheduler)
         from cleanaudit.cli.cluster_table import label_command_on_cluster
 
         return label_command_on_cluster("overlap", request, opts, overlap_tables)
@@ -190,7 +190,7 @@ def noise_matrix(
     request = data_request(
         opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates, py_method=py_method.value
     )
-    if opts.scheduler is not None:
+    if opts.scheduler is not None and not opts.annotators:  # --annotators runs here (and refuses --scheduler)
         from cleanaudit.cli.cluster_table import label_command_on_cluster
 
         return label_command_on_cluster(

@@ -153,6 +153,12 @@ def read_annotations(frame: pd.DataFrame, columns: Sequence[str], *, where: str)
         rows = part.index.to_numpy()
         matrix[rows, m] = codes[start : start + len(part)]
         start += len(part)
+    if np.sum(~np.isnan(matrix), axis=1).max() < 2:
+        raise InputError(
+            f"no row of {where} is labelled by two or more of the annotators ({_names(columns, limit=5)}): "
+            "there is nothing to compare them on",
+            hint="audit the labels as one column with --label, or have some rows labelled by several annotators",
+        )
     return Annotations(list(columns), matrix, class_names)
 
 

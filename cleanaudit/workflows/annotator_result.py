@@ -16,11 +16,17 @@ these keys (class names, never codes):
   ``active_learning_score``) where one more annotation helps most, lowest score first.
 
 A consensus label is **doubtful** when its quality score, CROWDLAB's posterior probability of that
-label, is below one half: the label is then more likely wrong than right. Measured against the
-truth of simulated raters on scikit-learn's wine, breast_cancer, digits and iris (2-4 of 5 raters per
-row, one careless), the score ranks the wrong consensus labels well (ROC AUC 0.83-0.97); this rule
-caught half of them (pooled recall 0.50, precision 0.16), while confident learning on the consensus
-with the model's pred_probs caught 2% (the consensus already follows the model where it is sure).
+label, is below one half: the label is then more likely wrong than right. No threshold is tuned:
+the rule is the posterior's own even odds. Measured against the truth:
+
+* ``sample_data/annotators`` (1,000 tickets, 5 raters, one careless): 106 rows flagged, holding 25 of
+  the 38 wrong consensus labels (precision 0.24, recall 0.66; the score's ROC AUC 0.92). Confident
+  learning on the consensus with the model's pred_probs flags 19 rows, 2 of them wrong: the
+  consensus already follows the model where it is sure, so that rule cannot see its mistakes.
+* scikit-learn's wine, breast_cancer, iris and digits with 5 simulated raters (2-4 per row, one
+  careless), two seeds each: 58 of 111 wrong consensus labels caught in 391 rows flagged (recall
+  0.52, precision 0.15; ROC AUC 0.83-0.97), the consensus right on 0.96-0.99 of the rows against
+  0.83-0.92 for the majority vote.
 """
 
 from __future__ import annotations

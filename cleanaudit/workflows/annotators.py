@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cleanaudit.errors import InputError
+from cleanaudit.errors import InputError, one_line
 from cleanaudit.workflows.annotator_load import engine_call
 from cleanaudit.workflows.annotator_result import CONSENSUS_METHOD, QUALITY_METHOD, Crowd
 
@@ -38,20 +38,32 @@ def crowdlab(prepared: Prepared, *, active_learning: bool = False) -> Crowd:
     matrix, columns = _usable_matrix(ds, log)
     pred_probs = np.asarray(prepared.pred_probs, dtype=np.float64)
     with engine_call(prepared.request.seed) as said:
-        found = get_label_quality_multiannotator(
-            matrix,
-            pred_probs,
-            consensus_method=CONSENSUS_METHOD,
-            quality_method=QUALITY_METHOD,
-            verbose=False,
-            return_weights=True,
-        )
-        scores = get_active_learning_scores(matrix, pred_probs)[0] if active_learning else None
+        try:
+            found = get_label_quality_multiannotator(
+                matrix,
+                pred_probs,
+                consensus_method=CONSENSUS_METHOD,
+                quality_method=QUALITY_METHOD,
+                verbose=False,
+                return_weights=True,
+            )
+            scores = get_active_learning_scores(matrix, pred_probs)[0] if active_learning else None
+        except ValueError as err:  # the engine's checks of the annotations (spec Part B, section 9)
+            where = ", ".join(str(p) for p in ds.paths) or "the data"
+            raise InputError(
+                f"the annotators' labels of {where} cannot be analysed: {one_line(err)}",
+                hint="check the --annotators columns",
+            ) from None
     for note in said.notes("CROWDLAB"):
         log.add(note)
     crowd = Crowd.from_engine(found, columns, ds, matrix, majority=ds.labels, active_learning=scores)
     _note_consensus(prepared, crowd, log)
     return crowd
+
+
+def consensus_prepared(prepared: Prepared) -> Prepared:
+    """``prepared`` with CROWDLAB's consensus as its labels (overlap and noise-matrix audit the consensus)."""
+    return with_consensus(prepared, crowdlab(prepared))
 
 
 def with_consensus(prepared: Prepared, crowd: Crowd) -> Prepared:
