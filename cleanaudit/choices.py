@@ -27,6 +27,6 @@ FILTER_BY = (
 RANK_BY = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
 ENSEMBLE_WEIGHTING = ("accuracy", "uniform", "log_loss_search")
-CLEAN_STRATEGIES = ("drop", "relabel", "weight")
+CLEAN_STRATEGIES = ("drop", "relabel", "weight", "consensus")
 ON_BAD_LABELS = ("skip", "error")
 TASKS = ("multiclass", "multilabel")

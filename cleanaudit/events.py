@@ -64,6 +64,12 @@ KINDS: dict[str, str] = {
     "multilabel_model": "--task multilabel: the model, fitted one-vs-rest (one binary model per class), and its folds",
     "uniform_class": "--task multilabel: a class in every row (or none), which no binary model can audit, left out",
     "table_training": "one table on a cluster: how each fold's model was trained (streamed, or on a capped sample)",
+    "consensus": "--annotators: the label audited is the annotators' consensus (CROWDLAB); how the model was trained",
+    "no_annotations": "--annotators: rows no annotator labelled, left out of the analysis",
+    "label_not_used": "--label given with --annotators: not the label audited, and left out of the features",
+    "annotations_left_out": "--annotators: labels of a class left out of the analysis, or an annotator left with none",
+    "majority_vote_ties": "--annotators: votes still tied after every tie-break rule, broken at random (seeded)",
+    "annotator_warning": "--annotators: a warning of the multi-annotator analysis",
 }
 
 

@@ -37,7 +37,8 @@ def clean(
         Strategy,
         typer.Option(
             help="drop: remove flagged rows; relabel: give them the predicted class where the model is "
-            "confident (others are removed); weight: keep every row, add a sample_weight column.",
+            "confident (others are removed); weight: keep every row, add a sample_weight column; consensus "
+            "(with --annotators): keep every row, add a consensus_label column.",
             rich_help_panel=CLEAN_PANEL,
         ),
     ] = Strategy.drop,
@@ -117,7 +118,7 @@ def clean(
     from cleanaudit.cli.console import RichEvents
     from cleanaudit.cli.render import emit, table_top
     from cleanaudit.report import clean_tables
-    from cleanaudit.workflows.clean_run import CleanRequest, run_clean
+    from cleanaudit.workflows.clean_run import CleanRequest, CleanResult, run_clean
 
     request = data_request(
         opts,
@@ -132,6 +133,10 @@ def clean(
         save_model=save_model,
         dry_run=dry_run,
     )
+    if opts.annotators or strategy.value == "consensus":  # several annotators per row: write their consensus
+        from cleanaudit.cli.annotator_clean import clean_by_consensus
+
+        return clean_by_consensus(request, opts, table_top(top, opts.format, TABLE_TOP_DEFAULT))
     events = RichEvents(opts.quiet, opts.debug)
     try:
         result = run_clean(request, events=events, checkpoint=signals.check)
@@ -139,6 +144,7 @@ def clean(
         events.close()
     if opts.task == "multilabel":
         return _emit_multilabel(result, opts, events, table_top(top, opts.format, TABLE_TOP_DEFAULT))
+    assert isinstance(result, CleanResult)
     passed_through = result.original.not_analysed.count if result.original.not_analysed is not None else 0
     tables = [clean_tables.summary_table(result.plan, result.merged.describe(), passed_through)]
     if result.evaluation is not None:
@@ -181,5 +187,6 @@ def register(app: typer.Typer) -> None:
             "cleanaudit clean data.csv -l y --strategy relabel --relabel-threshold 0.8 --dry-run",
             'cleanaudit clean data.csv -l y --merge "seafoam green=yellow" --output merged.csv',
             "cleanaudit clean data.csv -l y --label-issues report/issues.parquet --output cleaned.csv",
+            "cleanaudit clean crowd.csv --annotators 'rater_*' --strategy consensus --output consensus.csv",
         )
     )(clean)

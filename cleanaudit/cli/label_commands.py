@@ -70,8 +70,22 @@ def find_issues(
         ),
     ] = EnsembleWeighting.accuracy,
     self_check: SelfCheckOption = None,
+    active_learning: Annotated[
+        int | None,
+        typer.Option(
+            "--active-learning",
+            metavar="N",
+            min=1,
+            help="With --annotators: also list the N rows where one more annotation helps most (lowest "
+            "ActiveLab scores).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
-    """Find label errors: rows whose given label is probably wrong, most severe first."""
+    """Find label errors: rows whose given label is probably wrong, most severe first.
+
+    With --annotators (several annotators' columns): the rows whose consensus label is doubtful
+    (CROWDLAB's quality score below 0.5), with the annotators' labels, and the annotator table."""
     from cleanaudit.cli.render import table_top
     from cleanaudit.report.label_tables import find_issues_tables
     from cleanaudit.workflows.find_issues import FindIssuesRequest, run_find_issues
@@ -88,6 +102,7 @@ def find_issues(
         train=train,
         ensemble_weighting=ensemble_weighting.value,
         self_check=self_check,
+        active_learning=active_learning,
     )
 
     # Machine-readable output lists every issue unless --top says otherwise; tables default to a screenful.
@@ -102,6 +117,15 @@ def find_issues(
             request,
             opts,
             lambda r: multilabel_issue_tables(r, table_top(top, opts.format, TABLE_TOP_DEFAULT)),
+        )
+    if opts.annotators or active_learning is not None:  # several annotators per row: their consensus (CROWDLAB)
+        from cleanaudit.report.annotator_tables import consensus_issues_tables
+
+        return _run(
+            run_find_issues,
+            request,
+            opts,
+            lambda r: consensus_issues_tables(r, table_top(top, opts.format, TABLE_TOP_DEFAULT)),
         )
     if opts.scheduler is not None:  # the DATA files are one table: read as partitions on the cluster
         from cleanaudit.cli.cluster_table import find_issues_on_cluster
@@ -121,6 +145,10 @@ def health(opts: DataOptions) -> int:
         from cleanaudit.report.multilabel_tables import multilabel_health_tables
 
         return _run(run_health, request, opts, multilabel_health_tables)
+    if opts.annotators:  # several annotators per row: the health of their consensus, and the annotator table
+        from cleanaudit.report.annotator_tables import annotated_health_tables
+
+        return _run(run_health, request, opts, annotated_health_tables)
     if opts.scheduler is not None:  # the DATA files are one table: read as partitions on the cluster
         from cleanaudit.cli.cluster_table import label_command_on_cluster
 
@@ -149,7 +177,7 @@ def overlap(
     refuse_multilabel(opts, "overlap")
     keep = PAIRS_TOP_DEFAULT if top is None else (top or None)
     request = data_request(opts, OverlapRequest, asymmetric=asymmetric, top=keep)
-    if opts.scheduler is not None:
+    if opts.scheduler is not None and not opts.annotators:  # --annotators runs here (and refuses --scheduler)
         from cleanaudit.cli.cluster_table import label_command_on_cluster
 
         return label_command_on_cluster("overlap", request, opts, overlap_tables)
@@ -177,7 +205,7 @@ def noise_matrix(
     request = data_request(
         opts, NoiseMatrixRequest, converge_latent_estimates=converge_latent_estimates, py_method=py_method.value
     )
-    if opts.scheduler is not None:
+    if opts.scheduler is not None and not opts.annotators:  # --annotators runs here (and refuses --scheduler)
         from cleanaudit.cli.cluster_table import label_command_on_cluster
 
         return label_command_on_cluster(
@@ -227,6 +255,7 @@ def register(app: typer.Typer) -> None:
             "cleanaudit find-issues new.csv -l y --from-model model.skops",
             "cleanaudit find-issues data.csv -l y --self-check auto",
             "cleanaudit find-issues s3://bucket/big.parquet -l y --scheduler tcp://scheduler:8786 --out report/",
+            "cleanaudit find-issues crowd.csv --annotators 'rater_*' --active-learning 20",
         ),
     )(find_issues)
     app.command(
@@ -234,6 +263,7 @@ def register(app: typer.Typer) -> None:
             "cleanaudit health data.csv --label y",
             "cleanaudit health data.csv -l y --pred-probs probs.npy --format json",
             "cleanaudit health new.csv -l y --from-model model.skops",
+            "cleanaudit health crowd.csv --annotators rater_1,rater_2,rater_3 --format json",
         )
     )(health)
     app.command(

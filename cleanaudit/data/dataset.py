@@ -94,6 +94,7 @@ class Dataset:
     source_frame: pd.DataFrame | None = None  # the whole table as read, when rows were left out
     task: str = "multiclass"  # "multilabel": labels is the (N, K) 0/1 matrix of each row's label set
     label_sep: str = ","  # multilabel: the separator of a text label column (corrected sets are written with it)
+    annotations: Any = None  # --annotators: every input row's labels (cleanaudit.data.annotators.Annotations)
 
     @property
     def num_examples(self) -> int:

@@ -162,7 +162,7 @@ def leave_out_rare_classes(
 def leave_out_classes(dataset: Dataset, codes: Sequence[int], *, reason: str = RARE_CLASS) -> Dataset:
     """``dataset`` without the rows of classes ``codes``; those classes leave ``class_names`` too."""
     dropped = np.isin(dataset.labels, np.asarray(codes, dtype=np.intp))
-    if not dropped.any():
+    if not len(codes):  # a class with no rows (the annotators' vote never names it) still leaves class_names
         return dataset
     rows = np.flatnonzero(dropped)
     names = np.asarray(dataset.class_names, dtype=object)

@@ -64,6 +64,24 @@ def load_dataset(
     >>> ds.class_names, list(ds.features.columns), ds.num_examples
     (['blue', 'purple', 'seafoam green', 'yellow'], ['x1', 'x2'], 250)
     """
+    frame, where, read, sha256 = read_tables(paths)
+    return dataset_from_frame(
+        frame,
+        label=label,
+        features=features,
+        ignore=ignore,
+        id_column=id_column,
+        where=where,
+        paths=read,
+        sha256=sha256,
+        on_missing_label=on_missing_label,
+        task=task,
+        label_sep=label_sep,
+    )
+
+
+def read_tables(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, str, list[Path | str], str]:
+    """One or more tables (same columns) as one frame, its name in messages, the paths and their SHA-256."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if not paths:
@@ -72,28 +90,14 @@ def load_dataset(
     if len(set(names)) < len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise InputError(f"input {dup} is given more than once", hint="pass each file once")
-
     tables, digests = [], []
     for path in paths:
         table, digest = _read_table_and_digest(path)
         tables.append(table)
         digests.append(digest)
-    frame = _concat(tables, names)
     where = names[0] if len(names) == 1 else f"{names[0]} (+{len(names) - 1} more)"
-
-    return dataset_from_frame(
-        frame,
-        label=label,
-        features=features,
-        ignore=ignore,
-        id_column=id_column,
-        where=where,
-        paths=[str(p) if is_url(str(p)) else Path(p) for p in paths],  # URLs stay text: s3://b/k
-        sha256=digests[0] if len(digests) == 1 else _combine_digests(digests),
-        on_missing_label=on_missing_label,
-        task=task,
-        label_sep=label_sep,
-    )
+    read = [str(p) if is_url(str(p)) else Path(p) for p in paths]  # URLs stay text: s3://b/k
+    return _concat(tables, names), where, read, digests[0] if len(digests) == 1 else _combine_digests(digests)
 
 
 def expand_paths(paths: Sequence[str | Path], *, recursive: bool = False) -> list[Path | str]:

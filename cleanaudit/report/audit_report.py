@@ -56,6 +56,10 @@ def audit_result_tables(result: AuditResult) -> list[TableData]:
         tables.insert(1, class_flags_table(label.info["per_class"]))
     models = model_table(context.run) if context is not None else None
     tables += [t for t in (models, *confusion_tables(payload.get("confusion_matrix"))) if t is not None]
+    if result.annotators is not None:  # --annotators: the labels audited are their consensus
+        from cleanaudit.report.annotator_tables import annotator_table
+
+        tables.append(annotator_table(result.annotators))
     if result.baseline is not None:
         changes = result.baseline["issues"]
         tables.insert(

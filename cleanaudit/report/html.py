@@ -101,8 +101,9 @@ def render_html(
     if missing_matplotlib:
         note(f"report.html has no plots because matplotlib is not installed; {PLOTS_HINT} adds them")
     summary, rest = (tables[0], list(tables[1:])) if tables else (None, [])
-    examples = [t for t in rest if t.kind != "run"]
+    examples = [t for t in rest if t.kind not in ("run", "annotators")]
     how = [t for t in rest if t.kind == "run"]  # the models compared, the confusion matrix
+    crowd = [t for t in rest if t.kind == "annotators"]  # --annotators: the annotator table
     sections = [
         _header(envelope, dataset),
         _banner(envelope),
@@ -111,6 +112,7 @@ def render_html(
         _plots_section(plots, missing_matplotlib),
         _examples_section(examples),
         _section("model", "The model's out-of-fold predictions", [_table(t) for t in how]) if how else "",
+        _section("annotators", "Annotators", [_table(t) for t in crowd]) if crowd else "",
         _notes_section(envelope, tables),
         _footer(envelope),
     ]

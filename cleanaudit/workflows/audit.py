@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cleanaudit.events import Events
+    from cleanaudit.workflows.annotator_result import Crowd
     from cleanaudit.workflows.prepare import Prepared
     from cleanaudit.workflows.selfcheck import SelfCheckResult
 
@@ -70,6 +71,7 @@ class AuditResult(CommandOutcome):
     num_examples_shown: int = 5
     baseline: dict[str, Any] | None = None  # the payload's "baseline": path, matched_by, issues per type
     self_check: SelfCheckResult | None = None
+    annotators: Crowd | None = None  # --annotators: the consensus the checks audit, and the annotator table
     context: RunContext | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> list[dict[str, Any]]:
@@ -112,6 +114,10 @@ def validate_audit(request: AuditRequest) -> AuditPlan:
         from cleanaudit.workflows.selfcheck import parse_rate
 
         parse_rate(request.self_check)  # before any fitting
+    if request.annotators:
+        from cleanaudit.workflows.annotator_load import check_annotator_request
+
+        check_annotator_request(request, self_check=request.self_check)
     return AuditPlan(files, overrides)
 
 
@@ -137,8 +143,14 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         from cleanaudit.workflows.baseline import load_baseline
 
         earlier = load_baseline(Path(request.baseline), id_column=request.id_column)
-    need = wants_pred_probs(request.checks)  # decided before prepare() would fit any model
+    need = wants_pred_probs(request.checks) or bool(request.annotators)  # decided before any model is fitted
     prepared = prepare(request, events, ensemble_weighting=request.ensemble_weighting, need_pred_probs=need)
+    crowd = None
+    if request.annotators:  # several annotators per row: the checks audit their consensus (workflows.annotators)
+        from cleanaudit.workflows.annotators import crowdlab, with_consensus
+
+        crowd = crowdlab(prepared)
+        prepared = with_consensus(prepared, crowd)
     ds, log = prepared.dataset, prepared.log
     checks = check_frame(
         labels=ds.labels,
@@ -160,7 +172,9 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         )
     measured = audit_measurements(checks)
     payload = audit_payload(checks, ds.ids, request.num_examples)
-    result = AuditResult(checks, request.num_examples)
+    result = AuditResult(checks, request.num_examples, annotators=crowd)
+    if crowd is not None:
+        payload.update(crowd.payload())
     if earlier is not None:
         from cleanaudit.workflows.baseline import compare
 
@@ -181,7 +195,8 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         prepared.run["neighbour_graph"] = checks.neighbour_graph
         if checks.neighbour_graph.get("note"):  # an approximate or a slower search was chosen: say so
             log.note("neighbour_graph", checks.neighbour_graph["note"])
-    result.context = prepared.conclude("audit", payload, measured=measured, per_row=checks.per_row_columns())
+    per_row = {**checks.per_row_columns(), **(crowd.consensus_columns() if crowd is not None else {})}
+    result.context = prepared.conclude("audit", payload, measured=measured, per_row=per_row)
     complete_audit_payload(result)  # example rows with their values, the confusion matrix (Python callers too)
     return result
 

@@ -9,6 +9,8 @@ noise matrix estimated from the same pred_probs (or the known one given). The st
 * ``relabel``: give a flagged row the predicted class where the model's probability for it is at
   least ``relabel_threshold``; remove the other flagged rows.
 * ``weight``: keep every row and give it the weight of its class, ``1 / max(noise_matrix[k, k], 1e-3)``.
+* ``consensus`` (several annotators per row, ``--annotators``): write their consensus label, in
+  :mod:`cleanaudit.workflows.annotator_clean`; it plans nothing per row here.
 """
 
 from __future__ import annotations
@@ -214,6 +216,8 @@ def plan_cleaning(
     """
     if strategy not in STRATEGIES:
         raise ConfigError(f"unknown --strategy {strategy!r}", hint=f"choose one of: {', '.join(STRATEGIES)}")
+    if strategy == "consensus":
+        raise ConfigError("--strategy consensus needs --annotators", hint="name the annotator columns")
     labels = np.asarray(labels, dtype=np.intp)
     names = list(class_names)
     issue = detection.is_issue

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from cleanaudit.data.dataset import Dataset
     from cleanaudit.events import Events
     from cleanaudit.models.evaluate import Evaluation
+    from cleanaudit.workflows.annotator_clean import ConsensusCleanResult
     from cleanaudit.workflows.clean import CleaningPlan
     from cleanaudit.workflows.merging import ClassMerge
     from cleanaudit.workflows.result import NoteLog
@@ -62,7 +63,7 @@ class CleanResult(CommandOutcome):
 
 def run_clean(
     request: CleanRequest, *, events: Events | None = None, checkpoint: Callable[[], None] | None = None
-) -> CleanResult:
+) -> CleanResult | ConsensusCleanResult:
     """Clean the request's data. ``checkpoint()`` is called just before the outputs are moved into
     place (the CLI raises there after a Ctrl-C some library swallowed)."""
     from cleanaudit.data.cleaned import check_output_path
@@ -79,6 +80,10 @@ def run_clean(
         from cleanaudit.workflows.multilabel_clean import run_multilabel_clean
 
         return run_multilabel_clean(request, events, checkpoint)  # type: ignore[return-value]
+    if request.annotators or request.strategy == "consensus":  # several annotators: write their consensus
+        from cleanaudit.workflows.annotator_clean import run_consensus_clean
+
+        return run_consensus_clean(request, events=events, checkpoint=checkpoint)
     log, gates, started = start(request, events)
     output = Path(request.output) if request.output is not None else None
     if output is None and not request.dry_run:

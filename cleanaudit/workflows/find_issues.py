@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from cleanaudit.events import Events
+    from cleanaudit.workflows.annotator_result import AnnotatorIssuesResult
     from cleanaudit.workflows.labels import FindIssuesResult
     from cleanaudit.workflows.prepare import Prepared
     from cleanaudit.workflows.selfcheck import SelfCheckResult
@@ -37,9 +38,12 @@ class FindIssuesRequest(DataRequest):
     train: Path | None = None  # fit the model on this file and score the data with it
     ensemble_weighting: str = "accuracy"
     self_check: float | str | None = None  # 'auto' or a share of rows to flip (workflows.selfcheck)
+    active_learning: int | None = None  # --annotators: list this many rows where one more annotation helps most
 
 
-def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None) -> FindIssuesResult:
+def run_find_issues(
+    request: FindIssuesRequest, *, events: Events | None = None
+) -> FindIssuesResult | AnnotatorIssuesResult:
     """Flag and rank the label issues of the request's data; the result's ``context`` holds the run."""
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.gates import Measurements
@@ -49,6 +53,10 @@ def run_find_issues(request: FindIssuesRequest, *, events: Events | None = None)
         from cleanaudit.workflows.multilabel import run_multilabel_find_issues
 
         return run_multilabel_find_issues(request, events)  # type: ignore[return-value]
+    if request.annotators or request.active_learning is not None:  # several annotators: CROWDLAB's consensus
+        from cleanaudit.workflows.annotator_runs import run_annotator_issues
+
+        return run_annotator_issues(request, events=events)
     train = Path(request.train) if request.train is not None else None
     rate = None
     if request.self_check is not None:

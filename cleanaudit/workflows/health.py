@@ -16,6 +16,7 @@ from cleanaudit.workflows.request import DataRequest
 
 if TYPE_CHECKING:
     from cleanaudit.events import Events
+    from cleanaudit.workflows.annotator_result import AnnotatedHealthResult
     from cleanaudit.workflows.labels import HealthResult
     from cleanaudit.workflows.prepare import Prepared
 
@@ -25,7 +26,7 @@ class HealthRequest(DataRequest):
     """health takes only the shared options."""
 
 
-def run_health(request: HealthRequest, *, events: Events | None = None) -> HealthResult:
+def run_health(request: HealthRequest, *, events: Events | None = None) -> HealthResult | AnnotatedHealthResult:
     """Score the label health of the request's data; the result's ``context`` holds the run."""
     from cleanaudit.workflows import labels
     from cleanaudit.workflows.prepare import prepare
@@ -34,6 +35,10 @@ def run_health(request: HealthRequest, *, events: Events | None = None) -> Healt
         from cleanaudit.workflows.multilabel import run_multilabel_health
 
         return run_multilabel_health(request, events)  # type: ignore[return-value]
+    if request.annotators:  # several annotators per row: the health of their consensus (workflows.annotator_runs)
+        from cleanaudit.workflows.annotator_runs import run_annotator_health
+
+        return run_annotator_health(request, events=events)
     prepared = prepare(request, events)
     ds = prepared.dataset
     return conclude_health(prepared, labels.health_result(ds.labels, prepared.pred_probs, ds.class_names))

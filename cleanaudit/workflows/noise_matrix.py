@@ -34,6 +34,10 @@ def run_noise_matrix(request: NoiseMatrixRequest, *, events: Events | None = Non
     from cleanaudit.workflows.prepare import prepare
 
     prepared = prepare(request, events)
+    if request.annotators:  # several annotators per row: their consensus is the label (workflows.annotators)
+        from cleanaudit.workflows.annotators import consensus_prepared
+
+        prepared = consensus_prepared(prepared)
     ds = prepared.dataset
     result = labels.noise_matrix_result(
         ds.labels,

@@ -36,6 +36,10 @@ def run_overlap(request: OverlapRequest, *, events: Events | None = None) -> Ove
     from cleanaudit.workflows.prepare import prepare
 
     prepared = prepare(request, events)
+    if request.annotators:  # several annotators per row: their consensus is the label (workflows.annotators)
+        from cleanaudit.workflows.annotators import consensus_prepared
+
+        prepared = consensus_prepared(prepared)
     ds = prepared.dataset
     result = labels.overlap_result(
         ds.labels, prepared.pred_probs, ds.class_names, asymmetric=request.asymmetric, top=request.top

@@ -148,6 +148,10 @@ def prepare(
 
     log, gates, started = start(request, events)  # bad gate expressions fail before any loading or fitting
     sources.check_sources(request, ensemble=ensemble_weighting is not None, train=train)
+    if request.annotators:  # several annotators per row: what cannot be combined with them fails here
+        from cleanaudit.workflows.annotator_load import check_annotator_request
+
+        check_annotator_request(request, train=train)
     if request.save_pred_probs is not None:
         from cleanaudit.data.pred_probs import check_pred_probs_target
 

@@ -92,8 +92,15 @@ def load_data(request: DataRequest, paths: list[Path] | None = None, *, features
     """Load ``paths`` (default: the request's data) with the request's label, feature and id columns."""
     from cleanaudit.data.load import dataset_from_frame, load_dataset
 
+    if request.annotators:  # several annotators' columns: the label is their majority vote, then the consensus
+        from cleanaudit.workflows.annotator_load import load_annotated
+
+        return load_annotated(request, paths)
     if not request.label:
-        raise ConfigError("missing option '--label'", hint="name the column holding the class labels, e.g. --label y")
+        raise ConfigError(
+            "missing option '--label'",
+            hint="name the column holding the class labels, e.g. --label y (several annotators' columns: --annotators)",
+        )
     columns: dict[str, Any] = dict(
         label=request.label,
         features=features if features is not None else _listed(request.features),
