@@ -34,8 +34,6 @@ from cleanaudit.workflows.result import CommandOutcome, RunContext
 
 if TYPE_CHECKING:
     from cleanaudit.events import Events
-    from cleanaudit.workflows.find_issues import FindIssuesRequest
-    from cleanaudit.workflows.health import HealthRequest
     from cleanaudit.workflows.prepare import Prepared
 
 LOW_FILTERS = ("low_normalized_margin", "low_self_confidence")
@@ -218,8 +216,10 @@ def multilabel_health(given: np.ndarray, pred_probs: np.ndarray, class_names: Se
     return MultilabelHealth(score, _columns(classes, class_names), _columns(common, class_names))
 
 
-def run_multilabel_find_issues(request: FindIssuesRequest, events: Events | None = None) -> MultilabelIssues:
-    """find-issues on multi-label data (``request.task == "multilabel"``)."""
+# The requests are typed Any: find_issues and health hand them over here, so importing their classes would
+# close an import cycle. They are a FindIssuesRequest and a HealthRequest.
+def run_multilabel_find_issues(request: Any, events: Events | None = None) -> MultilabelIssues:
+    """find-issues on multi-label data (a ``FindIssuesRequest`` with ``task == "multilabel"``)."""
     from cleanaudit.workflows.gates import Measurements
     from cleanaudit.workflows.multilabel_prepare import check_multilabel_request, prepare_multilabel
 
@@ -249,7 +249,7 @@ def run_multilabel_find_issues(request: FindIssuesRequest, events: Events | None
     return result
 
 
-def run_multilabel_health(request: HealthRequest, events: Events | None = None) -> MultilabelHealth:
+def run_multilabel_health(request: Any, events: Events | None = None) -> MultilabelHealth:
     """health on multi-label data."""
     from cleanaudit.workflows.gates import Measurements
     from cleanaudit.workflows.multilabel_prepare import prepare_multilabel

@@ -20,7 +20,7 @@ from cleanaudit.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from cleanaudit.events import Events
-    from cleanaudit.workflows.audit import AuditRequest, AuditResult
+    from cleanaudit.workflows.audit_plan import AuditRequest, AuditResult
 
 SINGLE_LABEL_CHECKS = {
     "class_imbalance": "defined on one label per row; with --task multilabel the label check's per-class table "
@@ -32,8 +32,8 @@ SINGLE_LABEL_CHECKS = {
 def run_multilabel_audit(request: AuditRequest, events: Events | None = None) -> AuditResult:
     """Audit one multi-label dataset (``request.task == "multilabel"``)."""
     from cleanaudit.checks.runner import ChecksResult, SkippedCheck, select_checks
-    from cleanaudit.workflows.audit import AuditResult, check_frame, validate_audit
     from cleanaudit.workflows.audit_payload import audit_measurements, audit_payload, complete_audit_payload
+    from cleanaudit.workflows.audit_plan import AuditResult, check_frame, validate_audit
     from cleanaudit.workflows.multilabel_prepare import check_multilabel_request, prepare_multilabel
 
     plan = validate_audit(request)

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cleanaudit.events import Events
-    from cleanaudit.workflows.clean_run import CleanRequest
     from cleanaudit.workflows.multilabel import MultilabelIssues
 
 STRATEGIES = ("drop", "relabel")
@@ -65,7 +64,8 @@ class MultilabelCleanResult(CommandOutcome):
         }
 
 
-def check_multilabel_clean(request: CleanRequest) -> None:
+# Requests are typed Any: clean_run hands them over here (a CleanRequest; importing it would close a cycle).
+def check_multilabel_clean(request: Any) -> None:
     """Refuse clean's single-label options with --task multilabel, before anything is read."""
     if request.strategy not in STRATEGIES:
         raise ConfigError(
@@ -84,7 +84,7 @@ def check_multilabel_clean(request: CleanRequest) -> None:
 
 
 def run_multilabel_clean(
-    request: CleanRequest, events: Events | None = None, checkpoint: Callable[[], None] | None = None
+    request: Any, events: Events | None = None, checkpoint: Callable[[], None] | None = None
 ) -> MultilabelCleanResult:
     """Clean multi-label data: find the label issues, then drop those rows or write the suggested sets."""
     from cleanaudit.data.cleaned import check_output_path
