@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_cases import FAST
 from engine_multilabel_cases import (
     FILTER_BY,
     LABELS,
+    MANY,
     NEVER_ANNOTATED,
     PRED_PROBS,
     PRUNING,
@@ -183,7 +183,7 @@ def test_engine_count_route():
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.sampled_from(FILTER_BY), st.booleans())
 def test_find_label_issues_matches_reference(case, filter_by, low_memory):
     labels, probs = case
@@ -196,7 +196,7 @@ def test_find_label_issues_matches_reference(case, filter_by, low_memory):
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.sampled_from(FILTER_BY), st.sampled_from((None,) + RANK_BY), st.booleans())
 def test_per_class_matches_reference(case, filter_by, rank_by, low_memory):
     labels, probs = case
@@ -207,7 +207,7 @@ def test_per_class_matches_reference(case, filter_by, rank_by, low_memory):
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.sampled_from(PRUNING), st.sampled_from([0.3, 0.5, 1.0]), st.integers(0, 5), st.data())
 def test_pruning_options_match_reference(case, filter_by, frac_noise, min_examples, data):
     labels, probs = case
@@ -222,7 +222,7 @@ def test_pruning_options_match_reference(case, filter_by, frac_noise, min_exampl
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.sampled_from(FILTER_BY), st.integers(0, 2**16), st.booleans())
 def test_given_confident_joint_matches_reference(case, filter_by, seed, old_format):
     labels, probs = case
@@ -234,7 +234,7 @@ def test_given_confident_joint_matches_reference(case, filter_by, seed, old_form
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.sampled_from(FILTER_BY), st.sampled_from((None,) + RANK_BY))
 def test_engine_multi_label_flag_matches_reference(case, filter_by, rank_by):
     labels, probs = case
@@ -245,7 +245,7 @@ def test_engine_multi_label_flag_matches_reference(case, filter_by, rank_by):
 
 
 @needs_ref
-@FAST
+@MANY
 @given(st.integers(0, 2**32 - 1), st.integers(1, 90), st.integers(1, 40), st.sampled_from((None,) + RANK_BY))
 def test_low_memory_kernel_over_several_batches_matches_reference(seed, n, batch_size, rank_by):
     """The running thresholds of the batched estimator, on batches smaller than the data."""
