@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_cases import call_silenced
+from engine_cases import FAST, call_silenced
+from hypothesis import settings
 from hypothesis import strategies as st
 
 try:
@@ -15,6 +16,8 @@ except ImportError:  # pragma: no cover - the test extra installs it
     ref_filter = None
 
 needs_ref = pytest.mark.skipif(ref_filter is None, reason="cleanlab (the reference) is not installed")
+# The multi-label calls are cheap (K small binary problems): more examples than FAST within the time budget.
+MANY = settings(FAST, max_examples=100)
 
 FILTER_BY = (
     "prune_by_noise_rate",

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_cases import FAST
 from engine_multilabel_cases import (
     LABELS,
+    MANY,
     PRED_PROBS,
     assert_same,
     multilabel_cases,
@@ -125,7 +125,7 @@ def _both(fn_ours, fn_ref, *args, tol=1e-12, **kwargs):
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.booleans(), st.booleans())
 def test_counting_matches_reference(case, calibrate, indices):
     labels, probs = case
@@ -139,7 +139,7 @@ def test_counting_matches_reference(case, calibrate, indices):
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.sampled_from(["pair", "row_pair", "scalar", "per_row", "per_row_column"]), st.data())
 def test_given_thresholds_match_reference(case, shape, data):
     labels, probs = case
@@ -164,7 +164,7 @@ def test_given_thresholds_match_reference(case, shape, data):
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.integers(0, 2**16), st.booleans())
 def test_given_confident_joint_matches_reference(case, seed, from_counting):
     """Calibration sums a slice in memory order: the counting's raw joint is Fortran-ordered per
@@ -179,3 +179,5 @@ def test_given_confident_joint_matches_reference(case, seed, from_counting):
         cj = np.random.default_rng(seed).integers(0, 7, (k, 2, 2))
     _both(calibrate_confident_joint, ref.calibrate_confident_joint, cj, labels, multi_label=True)
     _both(estimate_joint, ref.estimate_joint, labels, probs, confident_joint=cj, multi_label=True)
+    ours = run(num_label_issues, labels, probs, confident_joint=cj, multi_label=True)  # recomputed: cj ignored
+    assert ours == run(ref.num_label_issues, labels, probs, confident_joint=cj, multi_label=True)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_cases import FAST
 from engine_multilabel_cases import (
     LABELS,
+    MANY,
     PRED_PROBS,
     RANK_BY,
     assert_same,
@@ -151,7 +151,7 @@ def test_strict_check_and_errors():
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(), st.sampled_from(RANK_BY), st.booleans())
 def test_per_class_scores_match_reference(case, method, adjust):
     labels, probs = case
@@ -162,7 +162,7 @@ def test_per_class_scores_match_reference(case, method, adjust):
 
 
 @needs_ref
-@FAST
+@MANY
 @given(multilabel_cases(min_k=2), st.sampled_from(RANK_BY), st.booleans())
 def test_scores_match_reference_for_every_aggregator(case, method, adjust):
     labels, probs = case

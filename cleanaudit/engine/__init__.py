@@ -45,6 +45,7 @@ from .noise import generate_noise_matrix_from_trace, generate_noisy_labels
 from .rank import get_label_quality_ensemble_scores, get_label_quality_scores, order_label_issues
 
 __all__ = [
+    "multilabel",
     "get_confident_thresholds",
     "compute_confident_joint",
     "calibrate_confident_joint",
@@ -62,3 +63,6 @@ __all__ = [
     "generate_noise_matrix_from_trace",
     "generate_noisy_labels",
 ]
+
+# Serves multi_label=True in count and filter (it builds on them, so it comes last) and registers there.
+from . import multilabel  # noqa: E402

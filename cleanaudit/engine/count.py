@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from ._group import class_thresholds
+from ._routes import multi_label as _multi_label
 from ._scan import scan
 from ._util import (
     CLIPPING_LOWER_BOUND,
@@ -42,13 +43,6 @@ PY_METHODS = ("cnt", "eqn", "marginal", "marginal_ps")
 ESTIMATION_METHODS = ("off_diagonal", "off_diagonal_calibrated", "off_diagonal_custom")
 
 
-def _multilabel():
-    """The multi-label branches (imported late: that package builds on this module)."""
-    from .multilabel import count as multilabel_count
-
-    return multilabel_count
-
-
 def _prepare(labels, pred_probs) -> np.ndarray:
     """Shape and label checks for the counting functions (the reference does not range-check here)."""
     check_pred_probs(pred_probs)
@@ -72,7 +66,7 @@ def get_confident_thresholds(labels, pred_probs: np.ndarray, multi_label: bool =
     [0.7, 0.7]
     """
     if multi_label:
-        return _multilabel().get_confident_thresholds(labels, pred_probs)
+        return _multi_label("get_confident_thresholds")(labels, pred_probs)
     y = _prepare(labels, pred_probs)
     return _thresholds(y, pred_probs)
 
@@ -101,14 +95,16 @@ def compute_confident_joint(
     Example i is confident in class k when ``P[i, k] >= t_k - 1e-6``. With one confident class,
     that class is the guess; with several, the reference takes the unrestricted argmax.
     With ``return_indices_of_off_diagonals`` also return the indices counted off the diagonal
-    (always from the uncalibrated counting).
+    (always from the uncalibrated counting). With ``multi_label=True`` (``labels`` a list of
+    label lists) every function here answers per class from :mod:`cleanaudit.engine.multilabel`:
+    a (K, 2, 2) joint, (K, 2) thresholds.
 
     >>> P = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.1, .9], [.7, .3]])
     >>> compute_confident_joint(np.array([0, 0, 0, 1, 1, 1]), P).tolist()
     [[2, 1], [1, 2]]
     """
     if multi_label:
-        return _multilabel().compute_confident_joint(
+        return _multi_label("compute_confident_joint")(
             labels,
             pred_probs,
             thresholds=thresholds,
@@ -133,7 +129,7 @@ def calibrate_confident_joint(confident_joint: np.ndarray, labels, *, multi_labe
     [[3, 0], [1, 1]]
     """
     if multi_label:
-        return _multilabel().calibrate_confident_joint(confident_joint, labels)
+        return _multi_label("calibrate_confident_joint")(confident_joint, labels)
     cj = np.asarray(confident_joint)
     return calibrate_by_counts(cj, label_counts(as_labels(labels), cj.shape[0]))
 
@@ -159,7 +155,7 @@ def estimate_joint(
     [[0.333, 0.167], [0.167, 0.333]]
     """
     if multi_label:
-        return _multilabel().estimate_joint(labels, pred_probs, confident_joint=confident_joint)
+        return _multi_label("estimate_joint")(labels, pred_probs, confident_joint=confident_joint)
     if confident_joint is None:
         cal = compute_confident_joint(labels, pred_probs, calibrate=True)
     elif labels is not None:
@@ -289,7 +285,7 @@ def num_label_issues(
     2
     """
     if multi_label:
-        return _multilabel().num_label_issues(
+        return _multi_label("num_label_issues")(
             labels, pred_probs, confident_joint=confident_joint, estimation_method=estimation_method
         )
     y = validate(labels, pred_probs, check_range=False)

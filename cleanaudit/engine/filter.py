@@ -18,6 +18,7 @@ import numpy as np
 from . import _prune
 from ._group import ClassOrder
 from ._prune import Candidates
+from ._routes import multi_label as multi_label_route
 from ._scan import scan
 from ._util import (
     as_labels,
@@ -131,6 +132,8 @@ def find_label_issues(
     An example whose given label is within 1e-6 of the top prediction is never flagged
     (except by the ``low_*`` methods). ``n_jobs`` and ``verbose`` are accepted for drop-in
     compatibility: the engine is vectorised instead of multi-process, and never prints.
+    With ``multi_label=True``, ``labels`` is a list of label lists and
+    :mod:`cleanaudit.engine.multilabel` answers (an example is flagged when any class is).
 
     >>> labels = np.array([0, 0, 0, 1, 1, 1])
     >>> P = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8], [.1, .9], [.7, .3]])
@@ -140,9 +143,7 @@ def find_label_issues(
     [2, 5]
     """
     if multi_label:
-        from .multilabel.filter import find_label_issues_checked  # that package builds on this module
-
-        return find_label_issues_checked(
+        return multi_label_route("find_label_issues")(
             labels,
             pred_probs,
             return_indices_ranked_by=return_indices_ranked_by,

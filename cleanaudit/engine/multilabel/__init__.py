@@ -32,6 +32,8 @@ Deliberate differences (everything else agrees bit for bit; see the tests):
 [1, 1, 0]
 """
 
+from .._routes import register_multi_label
+from . import count as _count
 from ._inputs import labels_to_onehot
 from .dataset import (
     common_multilabel_issues,
@@ -39,7 +41,7 @@ from .dataset import (
     overall_multilabel_health_score,
     rank_classes_by_multilabel_quality,
 )
-from .filter import find_label_issues
+from .filter import find_label_issues, find_label_issues_checked
 from .per_class import find_multilabel_issues_per_class
 from .rank import (
     exponential_moving_average,
@@ -61,3 +63,13 @@ __all__ = [
     "overall_multilabel_health_score",
     "multilabel_health_summary",
 ]
+
+# multi_label=True in cleanaudit.engine's count and filter functions is served from here.
+register_multi_label(
+    get_confident_thresholds=_count.get_confident_thresholds,
+    compute_confident_joint=_count.compute_confident_joint,
+    calibrate_confident_joint=_count.calibrate_confident_joint,
+    estimate_joint=_count.estimate_joint,
+    num_label_issues=_count.num_label_issues,
+    find_label_issues=find_label_issues_checked,
+)

@@ -19,7 +19,6 @@ from .._util import CONFIDENT_THRESHOLDS_LOWER_BOUND, FLOATING_POINT_COMPARISON
 from ..count import _thresholds
 from ..rank import METHODS, chunk_scores
 
-PRUNING = ("prune_by_noise_rate", "prune_by_class", "both")
 BATCH_SIZE = 10000  # the reference's find_label_issues_batched default, which fixes the threshold updates
 _OWN_SMALL_CLASS_WARNING = r"Classes \[.*\] have at most min_examples_per_class"
 
@@ -52,22 +51,19 @@ def find_binary_issues(
             confident_joint=confident_joint,
             n_jobs=n_jobs,
         )
-    if filter_by in PRUNING:
-        _warn_small_classes(y, min_examples_per_class, passes=2 if filter_by == "both" else 1)
+    if filter_by in ("prune_by_class", "both"):
+        _warn_small_classes(y, min_examples_per_class, "(see argument: `min_examples_per_class`)")
+    if filter_by in ("prune_by_noise_rate", "both"):
+        _warn_small_classes(y, min_examples_per_class, "(see `min_examples_per_class` argument)")
     return found
 
 
-def _warn_small_classes(y: np.ndarray, min_examples_per_class: int, *, passes: int) -> None:
-    """The reference warns once per pruning pass for each binary class with too few examples."""
+def _warn_small_classes(y: np.ndarray, min_examples_per_class: int, see: str) -> None:
+    """The reference's warning, per pruning pass, for each binary class with too few examples."""
     counts = np.bincount(y, minlength=2)[:2]
-    for _ in range(passes):
-        for k in (0, 1):
-            if counts[k] <= min_examples_per_class:
-                warnings.warn(
-                    f"May not flag all label issues in class: {k}, it has too few examples "
-                    "(see argument: `min_examples_per_class`)",
-                    stacklevel=4,
-                )
+    for k in (0, 1):
+        if counts[k] <= min_examples_per_class:
+            warnings.warn(f"May not flag all label issues in class: {k}, it has too few examples {see}", stacklevel=4)
 
 
 def _running_thresholds(y: np.ndarray, q: np.ndarray, batch_size: int) -> np.ndarray:

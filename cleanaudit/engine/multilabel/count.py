@@ -15,6 +15,7 @@ import numpy as np
 from .. import count as single_label
 from .._util import label_counts
 from . import _inputs
+from .filter import find_label_issues_checked
 
 __all__ = [
     "get_confident_thresholds",
@@ -174,8 +175,6 @@ def num_label_issues(
             "The supplied `confident_joint` is ignored: it is recomputed from `labels` and `pred_probs`.",
             stacklevel=3,
         )
-    from .filter import find_label_issues_checked
-
     mask = find_label_issues_checked(
         labels, pred_probs, confident_joint=confident_joint, filter_by="confident_learning"
     )
