@@ -45,7 +45,6 @@ from .noise import generate_noise_matrix_from_trace, generate_noisy_labels
 from .rank import get_label_quality_ensemble_scores, get_label_quality_scores, order_label_issues
 
 __all__ = [
-    "multilabel",
     "get_confident_thresholds",
     "compute_confident_joint",
     "calibrate_confident_joint",
@@ -65,4 +64,4 @@ __all__ = [
 ]
 
 # Serves multi_label=True in count and filter (it builds on them, so it comes last) and registers there.
-from . import multilabel  # noqa: E402
+from . import multilabel  # noqa: E402, F401
