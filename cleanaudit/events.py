@@ -70,6 +70,7 @@ KINDS: dict[str, str] = {
     "annotations_left_out": "--annotators: labels of a class left out of the analysis, or an annotator left with none",
     "majority_vote_ties": "--annotators: votes still tied after every tie-break rule, broken at random (seeded)",
     "annotator_warning": "--annotators: a warning of the multi-annotator analysis",
+    "annotation_lines_unknown": "--format github/sarif: the CSV's records did not match the rows read, so no lines",
 }
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cleanaudit.cli.options import DataOptions, OutputFormat
+from cleanaudit.status import ExitStatus
 
 if TYPE_CHECKING:
     from cleanaudit.cli.console import RichEvents
@@ -55,8 +56,10 @@ def run_batch(request: AuditRequest, files: list[Path | str], opts: DataOptions)
         folders = [f"{item.name}/" for item in result.items if (opts.out / item.name).is_dir()]
         events.wrote(f"{opts.out}{os.sep}", ["index.json", "index.csv", "index.md", *folders])
     text = index_markdown(rows)
-    _print(opts, result, rows, text)
+    _print(opts, result, rows, text, finish)
     append_step_summary(text)
+    if opts.exit_zero and result.status == ExitStatus.GATE_FAILED:
+        return int(ExitStatus.OK)  # a dataset that could not be read still exits 2
     return result.status
 
 
@@ -65,6 +68,7 @@ class _Finish:
 
     def __init__(self, opts: DataOptions, events: RichEvents) -> None:
         self.opts, self.events = opts, events
+        self.contexts: list[Any] = []
 
     def __call__(self, result: AuditResult, name: str, staging: Path | None) -> None:
         from dataclasses import replace
@@ -77,10 +81,11 @@ class _Finish:
         opts = replace(self.opts, out=self.opts.out / name if self.opts.out is not None else None)
         tables = audit_result_tables(result)
         write_out(context, opts, tables, extra_files=audit_files(result, tables, self.events), staging=staging)
+        self.contexts.append(context)  # --format github / sarif annotate every dataset's rows at the end
         self.events.gates(context.gates, prefix=f"{name}: ")
 
 
-def _print(opts: DataOptions, result: BatchResult, rows: list[IndexRow], markdown: str) -> None:
+def _print(opts: DataOptions, result: BatchResult, rows: list[IndexRow], markdown: str, finish: _Finish) -> None:
     from cleanaudit.report.envelope import to_json
     from cleanaudit.report.index import index_envelope, index_table
 
@@ -100,6 +105,11 @@ def _print(opts: DataOptions, result: BatchResult, rows: list[IndexRow], markdow
             for i in result.items
         ]
         sys.stdout.write(render_junit(suites))
+    elif opts.format in (OutputFormat.github, OutputFormat.sarif):
+        from cleanaudit.cli.annotations import github_text, sarif_text
+
+        text = github_text if opts.format is OutputFormat.github else sarif_text
+        sys.stdout.write(text(finish.contexts, finish.events.note))
     else:
         from cleanaudit.report.terminal import print_index
 

@@ -66,6 +66,7 @@ class DataOptions:
     out: Path | None = None
     fail_on: list[str] = field(default_factory=list)
     fail_under: float | None = None
+    exit_zero: bool = False  # --exit-zero: a failed gate is reported, the exit status stays 0
     quiet: bool = False
     debug: bool = False
     config: Path | None = None

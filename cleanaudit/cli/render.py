@@ -3,7 +3,7 @@
 :func:`emit` prints the result on stdout in the chosen ``--format`` (renderers in ``report/``),
 writes the ``--out`` set (and says on stderr what it wrote), appends the Markdown to
 ``$GITHUB_STEP_SUMMARY`` and returns the exit status: GATE_FAILED when an error-severity gate did
-not pass (failed gates are listed on stderr).
+not pass (failed gates are listed on stderr), unless ``--exit-zero``.
 """
 
 from __future__ import annotations
@@ -107,11 +107,16 @@ def emit(
 
         suite = junit_suite(dataset_name(context), context.measured, context.gates, context.seconds)
         sys.stdout.write(render_junit([suite]))
+    elif opts.format in (OutputFormat.github, OutputFormat.sarif):
+        from cleanaudit.cli.annotations import github_text, sarif_text
+
+        text = github_text if opts.format is OutputFormat.github else sarif_text
+        sys.stdout.write(text([context], events.note))
     else:
         terminal.print_tables(context.dataset, tables, banner=unreliable_banner(context.run))
     append_step_summary(markdown)
     events.gates(context.gates)
-    return ExitStatus.GATE_FAILED if context.gates_failed else ExitStatus.OK
+    return ExitStatus.GATE_FAILED if context.gates_failed and not opts.exit_zero else ExitStatus.OK
 
 
 def saved_files(context: RunContext) -> list[str]:

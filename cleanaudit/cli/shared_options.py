@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cleanaudit import choices
+from cleanaudit.cli.ci_options import FORMAT_HELP, GATE_OPTIONS
 from cleanaudit.cli.label_form_options import LABEL_FORM_OPTIONS
 from cleanaudit.workflows.request import DEFAULT_CV, DEFAULT_SEED
 
@@ -35,6 +36,8 @@ class OutputFormat(str, Enum):
     csv = "csv"
     markdown = "markdown"
     junit = "junit"
+    github = "github"
+    sarif = "sarif"
 
 
 OnBadLabels = Enum("OnBadLabels", {v: v for v in choices.ON_BAD_LABELS}, type=str)  # type: ignore[misc]
@@ -306,7 +309,7 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "format": (
         Annotated[
             OutputFormat,
-            typer.Option("--format", "-f", help="Output on stdout.", rich_help_panel=OUTPUT_PANEL),
+            typer.Option("--format", "-f", help=FORMAT_HELP, rich_help_panel=OUTPUT_PANEL),
         ],
         OutputFormat.table,
     ),
@@ -351,6 +354,7 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
         ],
         None,
     ),
+    **GATE_OPTIONS,  # --exit-zero (cli/ci_options.py)
     "quiet": (
         Annotated[
             bool,
