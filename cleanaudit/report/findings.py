@@ -70,12 +70,12 @@ def collect_findings(context: RunContext, locate: Callable[[int], Location]) -> 
         for r in rows:
             position = int(positions[r])
             row_id = ids[r].item() if isinstance(ids[r], np.generic) else ids[r]
-            message = _message(issue_type, row_id, float(scores[r]), columns, int(r), positions)
+            message = _message(issue_type, row_id, float(scores[r]), columns, int(r), ids)
             found.append(Finding(issue_type, position, row_id, float(scores[r]), message, level, locate(position)))
     return found
 
 
-def _message(issue_type: str, row_id: Any, score: float, columns: dict[str, Any], r: int, positions: Any) -> str:
+def _message(issue_type: str, row_id: Any, score: float, columns: dict[str, Any], r: int, ids: Any) -> str:
     where = f"row {row_id}"
     if issue_type == "label" and "given_label" in columns and "predicted_label" in columns:
         given, predicted = columns["given_label"][r], columns["predicted_label"][r]
@@ -85,8 +85,9 @@ def _message(issue_type: str, row_id: Any, score: float, columns: dict[str, Any]
         )
     extra = ""
     if issue_type == "near_duplicate" and "near_duplicate_set" in columns:
-        partners = [int(positions[p]) for p in np.asarray(columns["near_duplicate_set"][r], dtype=int).ravel()[:5]]
-        extra = f"; near copies: rows {', '.join(map(str, partners))}" if partners else ""
+        # space-separated positions of the analysed rows (checks/near_duplicate.py): shown by their ids
+        partners = [str(ids[int(p)]) for p in str(columns["near_duplicate_set"][r]).split()[:5] if p.isdigit()]
+        extra = f"; near copies: {', '.join(partners)}" if partners else ""
     return f"{issue_type.replace('_', ' ').capitalize()} issue in {where} (score {score:.3f}{extra})."
 
 

@@ -57,13 +57,13 @@ def annotation(finding: Finding) -> str:
 def render_github(
     findings: Sequence[Finding], counts: Mapping[str, int], *, cap: int | None = DEFAULT_CAP, prefix: str = ""
 ) -> str:
-    """The annotations (at most ``cap``; ``None``/0: all) and one summary line of ``counts`` per issue type.
+    """The annotations (at most ``cap``; ``None``/0: all) and one summary line counting every issue type found.
 
     ``prefix`` names the dataset in the summary (a batch prints one summary per dataset).
     """
     shown = capped(findings, cap)
     lines = [annotation(f) for f in shown]
-    parts = [f"{n} {t.replace('_', ' ')} issue{'s' if n != 1 else ''}" for t, n in counts.items()]
+    parts = [f"{n} {t.replace('_', ' ')} issue{'s' if n != 1 else ''}" for t, n in counts.items() if n]
     summary = ", ".join(parts) if parts else "no issues"
     lines.append(escape_notice(f"cleanaudit: {prefix}{summary} (showing {len(shown)})"))
     return "\n".join(lines) + "\n"
