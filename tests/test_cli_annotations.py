@@ -55,7 +55,9 @@ def test_github_annotations_point_at_each_rows_line(cli, repo):
 
 
 def test_cap_from_the_environment_and_error_level_for_a_failed_gate(cli, repo):
-    result = _run(cli, "find-issues", "--format", "github", "--fail-on", "label>0", env={"CLEANAUDIT_MAX_ANNOTATIONS": "2"})
+    result = _run(
+        cli, "find-issues", "--format", "github", "--fail-on", "label>0", env={"CLEANAUDIT_MAX_ANNOTATIONS": "2"}
+    )
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert len(lines) == 3 and all(line.startswith("::error file=data/tickets.csv,line=") for line in lines[:2])
@@ -95,7 +97,11 @@ def test_parquet_rows_name_the_file_without_lines(cli, repo):
     from cleanaudit.data.load import read_csv_source
 
     read_csv_source(repo / "data" / "tickets.csv").to_parquet(repo / "data" / "tickets.parquet")
-    result = cli("find-issues", "data/tickets.parquet", "-l", "y", "--pred-probs", "probs.npy", "-q", "--format", "github")
+    result = cli(
+        "find-issues", "data/tickets.parquet", "-l", "y", "--pred-probs", "probs.npy", "-q", "--format", "github"
+    )
     assert result.exit_code == 0, result.stderr
-    assert all(line.startswith("::warning file=data/tickets.parquet,title=") for line in result.stdout.splitlines()[:-1])
+    assert all(
+        line.startswith("::warning file=data/tickets.parquet,title=") for line in result.stdout.splitlines()[:-1]
+    )
     assert pd.read_parquet(repo / "data" / "tickets.parquet").shape[0] == 40

@@ -5,8 +5,10 @@ from __future__ import annotations
 from cleanaudit.report.findings import Finding, Location, capped
 from cleanaudit.report.github import annotation, escape_data, escape_property, render_github
 
+HERE = Location("d.csv", 2)
 
-def _finding(issue_type="label", row=0, level="warning", message="m", location=Location("d.csv", 2)):
+
+def _finding(issue_type="label", row=0, level="warning", message="m", location=HERE):
     return Finding(issue_type, row, row, 0.1, message, level, location)
 
 
@@ -32,7 +34,12 @@ def test_cap_keeps_a_share_of_every_type_and_errors_first():
     findings += [_finding("near_duplicate", 200, level="error")]
     shown = capped(findings, 4)
     # one round over the types (the failed gate's type first), then a second one cut at 4; input order kept
-    assert [(f.issue_type, f.row) for f in shown] == [("label", 0), ("label", 1), ("outlier", 100), ("near_duplicate", 200)]
+    assert [(f.issue_type, f.row) for f in shown] == [
+        ("label", 0),
+        ("label", 1),
+        ("outlier", 100),
+        ("near_duplicate", 200),
+    ]
     assert capped(findings, None) == findings and capped(findings, 100) == findings
 
 

@@ -48,7 +48,9 @@ class Finding:
 
 def failed_types(context: RunContext) -> set[str]:
     """Issue types with a failed error-severity gate (a health gate counts for ``label``)."""
-    return {"label" if g.check == "health" else g.check for g in context.gates if not g.passed and g.severity == "error"}
+    return {
+        "label" if g.check == "health" else g.check for g in context.gates if not g.passed and g.severity == "error"
+    }
 
 
 def collect_findings(context: RunContext, locate: Callable[[int], Location]) -> list[Finding]:
