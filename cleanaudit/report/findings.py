@@ -95,12 +95,12 @@ def _message(issue_type: str, row_id: Any, score: float, columns: dict[str, Any]
 
 def capped(findings: Sequence[Finding], cap: int | None) -> list[Finding]:
     """At most ``cap`` findings (``None`` or 0: all): errors first, then a round-robin over issue types
-    (each type's most severe first), kept in the input's order."""
+    and files (each one's most severe first), kept in the input's order."""
     if not cap or len(findings) <= cap:
         return list(findings)
-    queues: dict[tuple[int, str], list[int]] = {}
-    for i, f in enumerate(findings):
-        queues.setdefault((f.level != "error", f.issue_type), []).append(i)
+    queues: dict[tuple[bool, str, str], list[int]] = {}
+    for i, f in enumerate(findings):  # a queue per issue type and file: a batch shows every dataset
+        queues.setdefault((f.level != "error", f.issue_type, f.location.uri or ""), []).append(i)
     chosen: list[int] = []
     ordered = [queues[k] for k in sorted(queues, key=lambda k: k[0])]  # stable: error types first
     while len(chosen) < cap and any(ordered):
