@@ -198,3 +198,19 @@ def test_second_run_reuses_the_cached_one_vs_rest_pred_probs(cli, tagged_wine, t
     assert first["run"]["cache"]["hit"] is False and second["run"]["cache"]["hit"] is True
     assert first["issues"] == second["issues"]
     assert any(n["kind"] == "pred_probs_cache" for n in second["notes"])
+
+
+def test_github_annotations_name_the_wrong_and_missing_tags_at_the_row_line(cli, tagged_wine):
+    folder, _ = tagged_wine
+    path = folder / "wine.csv"
+    args = ["-l", "tags", "--task", "multilabel", "--label-sep", "|", "-m", "logreg", "--id-column", "wine_id"]
+    result = cli("find-issues", path, *args, "--format", "github")
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+    assert lines
+    csv_lines = path.read_text().splitlines()
+    for line in lines:
+        number = int(line.split("line=", 1)[1].split(",", 1)[0])
+        wine_id = line.split("in row ", 1)[1].split(":", 1)[0]
+        assert csv_lines[number - 1].startswith(wine_id + ",")  # the annotation points at that row's record
+        assert "probably wrong" in line or "probably missing" in line

@@ -85,6 +85,15 @@ def _message(issue_type: str, row_id: Any, score: float, columns: dict[str, Any]
             f"Label issue in {where}: given label '{given}', the model suggests '{predicted}' "
             f"(label quality {score:.3f})."
         )
+    if issue_type == "label" and "wrong_labels" in columns and "missing_labels" in columns:  # --task multilabel
+        parts = [f"{what} '{columns[key][r]}'" for key, what in (("wrong_labels", "probably wrong"),
+                 ("missing_labels", "probably missing")) if columns[key][r]]  # fmt: skip
+        return f"Label issue in {where}: {'; '.join(parts) or 'the label set looks wrong'} (label quality {score:.3f})."
+    if issue_type == "label" and "consensus_label" in columns:  # --annotators: a doubtful consensus
+        return (
+            f"Label issue in {where}: the annotators' consensus '{columns['consensus_label'][r]}' is doubtful "
+            f"(consensus quality {score:.3f})."
+        )
     extra = ""
     if issue_type == "near_duplicate" and "near_duplicate_set" in columns:
         # space-separated positions of the analysed rows (checks/near_duplicate.py): shown by their ids
