@@ -1,4 +1,4 @@
-"""corrections.csv (cleanaudit review's decisions): read, validated line by line, aligned with the data; written atomically."""
+"""corrections.csv (review's decisions): read, validated line by line, aligned with the data; written atomically."""
 
 from __future__ import annotations
 
@@ -123,7 +123,13 @@ def test_write_corrections_sorts_rows_keeps_the_last_decision_and_reads_back(tic
         [
             {"row": 3, "id": "T-4", "action": "drop", "reviewed_at": "2026-12-02T05:59:01Z"},
             {"row": 0, "id": "T-1", "action": "keep", "new_label": None},
-            {"row": 3, "id": "T-4", "action": "relabel", "new_label": "shipping", "reviewed_at": "2026-12-02T06:00:00Z"},
+            {
+                "row": 3,
+                "id": "T-4",
+                "action": "relabel",
+                "new_label": "shipping",
+                "reviewed_at": "2026-12-02T06:00:00Z",
+            },
         ],
     )
     assert path.read_text(encoding="utf-8").splitlines() == [
