@@ -34,14 +34,16 @@ def clean(
         ),
     ] = None,
     strategy: Annotated[
-        Strategy,
+        Strategy | None,
         typer.Option(
             help="drop: remove flagged rows; relabel: give them the predicted class where the model is "
             "confident (others are removed); weight: keep every row, add a sample_weight column; consensus "
-            "(with --annotators): keep every row, add a consensus_label column.",
+            "(with --annotators): keep every row, add a consensus_label column. With --corrections it decides "
+            "only the rows not reviewed. \\[default: drop; with --corrections: none, the other rows are kept]",
             rich_help_panel=CLEAN_PANEL,
+            show_default=False,
         ),
-    ] = Strategy.drop,
+    ] = None,
     relabel_threshold: Annotated[
         float,
         typer.Option(
@@ -73,6 +75,16 @@ def clean(
         typer.Option(
             help="Use label issues found earlier (issues.parquet/.csv from find-issues or audit --out, "
             "matched by id or row) instead of finding them.",
+            rich_help_panel=CLEAN_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    corrections: Annotated[
+        Path | None,
+        typer.Option(
+            help="Apply the decisions made in cleanaudit review (corrections.csv: row,id,action,new_label,"
+            "reviewed_at): relabel to the new class, drop, or keep as is. Without --strategy no model is "
+            "fitted and every other row is kept; the manifest's source column says which rows were reviewed.",
             rich_help_panel=CLEAN_PANEL,
             show_default=False,
         ),
@@ -118,22 +130,25 @@ def clean(
     from cleanaudit.cli.console import RichEvents
     from cleanaudit.cli.render import emit, table_top
     from cleanaudit.report import clean_tables
+    from cleanaudit.workflows.clean_reviewed import passed_through as passed_through_rows
     from cleanaudit.workflows.clean_run import CleanRequest, CleanResult, run_clean
 
     request = data_request(
         opts,
         CleanRequest,
         output=output,
-        strategy=strategy.value,
+        strategy=strategy.value if strategy is not None else (None if corrections is not None else "drop"),
         relabel_threshold=relabel_threshold,
         merge=list(merge or []),
         noise_matrix=noise_matrix,
         label_issues=label_issues,
+        corrections=corrections,
         test=test,
         save_model=save_model,
         dry_run=dry_run,
     )
-    if opts.annotators or strategy.value == "consensus":  # several annotators per row: write their consensus
+    consensus = strategy is not None and strategy.value == "consensus"
+    if (opts.annotators or consensus) and corrections is None:  # several annotators per row: write their consensus
         from cleanaudit.cli.annotator_clean import clean_by_consensus
 
         return clean_by_consensus(request, opts, table_top(top, opts.format, TABLE_TOP_DEFAULT))
@@ -145,7 +160,7 @@ def clean(
     if opts.task == "multilabel":
         return _emit_multilabel(result, opts, events, table_top(top, opts.format, TABLE_TOP_DEFAULT))
     assert isinstance(result, CleanResult)
-    passed_through = result.original.not_analysed.count if result.original.not_analysed is not None else 0
+    passed_through = passed_through_rows(result.original, result.plan)
     tables = [clean_tables.summary_table(result.plan, result.merged.describe(), passed_through)]
     if result.evaluation is not None:
         tables.append(clean_tables.evaluation_table(result.evaluation))
@@ -187,6 +202,7 @@ def register(app: typer.Typer) -> None:
             "cleanaudit clean data.csv -l y --strategy relabel --relabel-threshold 0.8 --dry-run",
             'cleanaudit clean data.csv -l y --merge "seafoam green=yellow" --output merged.csv',
             "cleanaudit clean data.csv -l y --label-issues report/issues.parquet --output cleaned.csv",
+            "cleanaudit clean data.csv -l y --corrections report/corrections.csv --output cleaned.csv",
             "cleanaudit clean crowd.csv --annotators 'rater_*' --strategy consensus --output consensus.csv",
         )
     )(clean)

@@ -3,7 +3,7 @@
 Every output (``--out DIR``; clean's ``--output`` and its manifest, ``--save-model``,
 ``--save-pred-probs``, whose suffix must name a format it can write) is checked
 against every input (the DATA files, ``--pred-probs``, ``--baseline`` and the rows file beside
-it, ``--label-issues``, ``--noise-matrix``, ``--test``, ``--train``, ``--config`` or the settings
+it, ``--label-issues``, ``--corrections``, ``--noise-matrix``, ``--test``, ``--train``, ``--config`` or the settings
 file found, ``--from-model``): no output may replace an input or another output, and each must be
 writable. :class:`cleanaudit.cli.app.CleanAuditGroup` runs :func:`check_command_paths` on a
 command's parsed parameters before the command itself, so a bad path fails at once, with one
@@ -29,6 +29,7 @@ INPUT_OPTIONS = {
     "pred_probs": "--pred-probs",
     "baseline": "--baseline",
     "label_issues": "--label-issues",
+    "corrections": "--corrections",
     "noise_matrix": "--noise-matrix",
     "test": "--test",
     "train": "--train",

@@ -131,6 +131,9 @@ class CleaningPlan:
     sample_weight: np.ndarray | None  # the output's sample_weight column (strategy weight)
     train_weight: np.ndarray | None  # weights of a model trained on the kept rows (CleanLearning's rule)
     relabel_threshold: float
+    sources: np.ndarray | None = None  # per row: "reviewed" or the strategy that decided it (clean --corrections)
+    outside: dict[int, tuple[str, Any, str]] = field(default_factory=dict)  # reviewed rows not analysed:
+    # input row -> (action, new class name or None, reason)
 
     def count(self, action: str) -> int:
         return int(np.sum(self.actions == action))
@@ -165,6 +168,8 @@ class CleaningPlan:
         )
         if self.sample_weight is not None:
             frame.insert(frame.columns.get_loc("reason"), "sample_weight", self.sample_weight)
+        if self.sources is not None:
+            frame.insert(frame.columns.get_loc("reason"), "source", self.sources)
         if not_analysed is None or not_analysed.count == 0:
             return frame
         reasons = {"missing_label": "no label", "rare_class": "class too small for the cross-validation folds"}
@@ -182,6 +187,12 @@ class CleaningPlan:
                 ],
             }
         )
+        if self.sources is not None:
+            unjudged["source"] = "not analysed"
+        for i, row in enumerate(not_analysed.positions.tolist()):
+            if row in self.outside:  # the reviewer decided about a row the analysis left out
+                action, name, reason = self.outside[row]
+                unjudged.loc[i, ["action", "suggested_label", "reason", "source"]] = [action, name, reason, "reviewed"]
         both = pd.concat([frame, unjudged.reindex(columns=frame.columns)], ignore_index=True)
         return both.sort_values("row", kind="stable").reset_index(drop=True)
 

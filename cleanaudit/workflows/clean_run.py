@@ -15,7 +15,7 @@ needed, the cleaned model fitted and evaluated, and the outputs written together
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +39,12 @@ class CleanRequest(DataRequest):
     """clean's own options (paths as ``--output``, ``--label-issues``, ... take them)."""
 
     output: Path | None = None  # required unless dry_run
-    strategy: str = "drop"
+    strategy: str | None = None  # None: drop, or with corrections only the reviewed rows change
     relabel_threshold: float = 0.5
     merge: Sequence[str] = ()  # "FROM=TO" items
     noise_matrix: Path | None = None
     label_issues: Path | None = None
+    corrections: Path | None = None  # corrections.csv of cleanaudit review (workflows.clean_reviewed)
     test: Path | None = None
     save_model: Path | None = None
     dry_run: bool = False
@@ -67,15 +68,19 @@ def run_clean(
     """Clean the request's data. ``checkpoint()`` is called just before the outputs are moved into
     place (the CLI raises there after a Ctrl-C some library swallowed)."""
     from cleanaudit.data.cleaned import check_output_path
+    from cleanaudit.data.corrections import read_corrections
     from cleanaudit.data.label_issues import read_label_issues
     from cleanaudit.data.labels import not_analysed_payload
     from cleanaudit.data.noise_matrix import read_noise_matrix
     from cleanaudit.errors import ConfigError
-    from cleanaudit.workflows import sources
+    from cleanaudit.workflows import clean_reviewed, sources
     from cleanaudit.workflows.clean import plan_cleaning
     from cleanaudit.workflows.merging import parse_merges
     from cleanaudit.workflows.prepare import Prepared, start
 
+    clean_reviewed.check_request(request)
+    if request.strategy is None and request.corrections is None:
+        request = replace(request, strategy="drop")
     if request.task == "multilabel":  # label sets: drop rows or write corrected sets (workflows.multilabel_clean)
         from cleanaudit.workflows.multilabel_clean import run_multilabel_clean
 
@@ -104,9 +109,11 @@ def run_clean(
         log.add(note)
     merged = parse_merges(list(request.merge), original.class_names)
     issues_file = read_label_issues(Path(request.label_issues), original) if request.label_issues is not None else None
+    corrections = read_corrections(Path(request.corrections), original) if request.corrections is not None else None
+    automatic = request.strategy is not None  # None here: only the reviewed rows change
     # Cross-validate only when needed; pred_probs given as a file or a model are always used (scores, weights).
     needs_pred_probs = (
-        issues_file is None
+        (automatic and issues_file is None)
         or request.strategy == "relabel"
         or (request.strategy == "weight" and request.noise_matrix is None)
         or bool(request.pred_probs_list)
@@ -115,6 +122,7 @@ def run_clean(
     )
     if needs_pred_probs and not (request.pred_probs_list or request.from_model is not None):
         original, merged, issues_file = _leave_out_rare_classes(request, original, merged, issues_file, log)
+        corrections = corrections.aligned(original) if corrections is not None else None
     working = merged.apply(original)
     known = None
     if request.noise_matrix is not None:
@@ -126,16 +134,24 @@ def run_clean(
         note_model_check(working, pred_probs, run, log, seed=request.seed)  # weak model, leaks: as every command
         if request.save_pred_probs is not None:
             save_pred_probs(Path(request.save_pred_probs), working, pred_probs, run, log)
-    detection = _detection(working, merged, pred_probs, issues_file, known)
-    for message in detection.notes:
-        log.note("detection_warning", message)
-    plan = plan_cleaning(
-        working.labels,
-        working.class_names,
-        detection,
-        strategy=request.strategy,
-        relabel_threshold=request.relabel_threshold,
+    detection = (
+        _detection(working, merged, pred_probs, issues_file, known) if automatic or pred_probs is not None else None
     )
+    for message in detection.notes if detection is not None else []:
+        log.note("detection_warning", message)
+    if not automatic:
+        plan = clean_reviewed.only_decisions(working, detection, corrections, merged)
+    else:
+        plan = plan_cleaning(
+            working.labels,
+            working.class_names,
+            detection,
+            strategy=request.strategy or "drop",
+            relabel_threshold=request.relabel_threshold,
+        )
+        plan = clean_reviewed.over_strategy(plan, corrections, merged) if corrections is not None else plan
+    if corrections is not None:
+        clean_reviewed.outside_decisions(plan, corrections, original, merged)
 
     evaluation, model_spec, cleaned_model = None, None, None
     if fits_model:
@@ -147,7 +163,7 @@ def run_clean(
     else:
         log.note("dry_run", "dry run: nothing written")
 
-    passed = original.not_analysed.count if original.not_analysed is not None else 0
+    passed = clean_reviewed.passed_through(original, plan)
     payload: dict[str, Any] = {
         **plan.payload(),
         "rows_out": int(plan.keep.sum()) + passed,
@@ -156,8 +172,9 @@ def run_clean(
         "merged": [{"from": a, "to": b} for a, b in merged.pairs],
         "noise_matrix": str(request.noise_matrix)
         if request.noise_matrix is not None
-        else ("estimated" if detection.noise_matrix is not None else None),
+        else ("estimated" if plan.detection.noise_matrix is not None else None),
         "label_issues_file": str(request.label_issues) if request.label_issues is not None else None,
+        "corrections": clean_reviewed.payload(corrections, request) if corrections is not None else None,
         "dry_run": request.dry_run,
         **files,
     }
@@ -325,9 +342,10 @@ def _write(
     from cleanaudit.data.write import FileSet, write_frame
     from cleanaudit.models.persist import SavedModel
     from cleanaudit.models.persist import save_model as save
+    from cleanaudit.workflows.clean_reviewed import input_rows
 
     table = source_table(original.input_frame, original.paths, output)
-    cleaned = cleaned_table(table, original.label_column, *_input_rows(original, working, plan))
+    cleaned = cleaned_table(table, original.label_column, *input_rows(original, working, plan))
     manifest = manifest_path(output)
     save_model = Path(request.save_model) if request.save_model is not None else None
     files = {"output_file": str(output), "manifest_file": str(manifest), "model_file": None}
@@ -358,24 +376,6 @@ def _write(
             checkpoint()
         staged.commit()
     return files
-
-
-def _input_rows(original: Dataset, working: Dataset, plan: Any) -> tuple[list[Any], list[Any], Any, Any]:
-    """Old and new class, keep and weight per input row: a row not analysed is kept as it is."""
-    import numpy as np
-
-    total, rows = original.num_input_rows, original.row_positions
-    old = np.full(total, None, dtype=object)  # None == None: unchanged
-    new = np.full(total, None, dtype=object)
-    old[rows] = [original.class_names[k] for k in original.labels]
-    new[rows] = [working.class_names[k] for k in plan.new_labels]
-    keep = np.ones(total, dtype=bool)
-    keep[rows] = plan.keep
-    weight = None
-    if plan.sample_weight is not None:
-        weight = np.full(total, np.nan)  # not judged: no weight
-        weight[rows] = plan.sample_weight
-    return list(old), list(new), keep, weight
 
 
 def _per_row(original: Dataset, plan: Any) -> dict[str, Any]:
