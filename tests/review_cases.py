@@ -58,8 +58,14 @@ def serving(folder: Path) -> Iterator[ReviewServer]:
         thread.join()
 
 
-def post(server: ReviewServer, body: object, *, token: str | None = None, kind: str = "application/json",
-         host: str | None = None) -> tuple[int, dict]:
+def post(
+    server: ReviewServer,
+    body: object,
+    *,
+    token: str | None = None,
+    kind: str = "application/json",
+    host: str | None = None,
+) -> tuple[int, dict]:
     """POST ``body`` (JSON unless bytes) to the server's /decisions; the status and the JSON answer."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     request = urllib.request.Request(f"http://127.0.0.1:{server.port}/decisions", data=data, method="POST")

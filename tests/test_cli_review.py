@@ -1,4 +1,4 @@
-"""cleanaudit review through the CLI in process: --static, bad folders (exit 2), Ctrl-C (exit 130), the URL on stderr."""
+"""cleanaudit review through the CLI in process: --static, bad folders (exit 2), Ctrl-C (exit 130), the URL."""
 
 from __future__ import annotations
 

@@ -82,6 +82,11 @@ def test_bad_folders_are_one_line_errors(audited, tmp_path, case):
     with pytest.raises(InputError) as err:
         load_review_folder(folder)
     assert "\n" not in str(err.value)
-    expected = {"missing": "not found", "file": "not a folder", "no_report": "not an --out folder",
-                "health": "not of audit or find-issues", "clean": "flags no rows"}[case]
+    expected = {
+        "missing": "not found",
+        "file": "not a folder",
+        "no_report": "not an --out folder",
+        "health": "not of audit or find-issues",
+        "clean": "flags no rows",
+    }[case]
     assert expected in str(err.value)

@@ -96,7 +96,9 @@ class Decisions:
             with self.path.open(encoding="utf-8", newline="") as handle:
                 lines = list(csv.DictReader(handle))
         except (OSError, UnicodeDecodeError, csv.Error) as err:
-            raise InputError(f"cannot read {self.path}: {err}", hint="move it away to start the review afresh") from None
+            raise InputError(
+                f"cannot read {self.path}: {err}", hint="move it away to start the review afresh"
+            ) from None
         decisions: dict[int, dict[str, str]] = {}
         for line in lines:
             try:

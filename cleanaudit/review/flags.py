@@ -63,8 +63,13 @@ def flagged_rows(frame: Any, types: list[str]) -> list[dict[str, Any]]:
                 "values": None,
             }
         )
-    rows.sort(key=lambda r: (r["score"] if r["score"] is not None else 2.0, -len(r["issues"]), r["row"]))
+    rows.sort(key=_severity)
     return rows
+
+
+def _severity(row: dict[str, Any]) -> tuple[float, int, int]:
+    """Lowest score first (no score: last), then more issue types, then input order."""
+    return (row["score"] if row["score"] is not None else 2.0, -len(row["issues"]), row["row"])
 
 
 def _partners(record: Any, positions: Any, groups: dict[int, list[int]]) -> list[dict[str, Any]]:

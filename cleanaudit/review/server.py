@@ -71,7 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_text(HTTPStatus.FORBIDDEN, "open the URL the review command printed (with its token)")
         nonce = secrets.token_urlsafe(16)
         body = self.server.page(nonce).encode("utf-8")
-        self._send(HTTPStatus.OK, body, "text/html; charset=utf-8", {"Content-Security-Policy": content_security_policy(nonce)})
+        self._send(
+            HTTPStatus.OK, body, "text/html; charset=utf-8", {"Content-Security-Policy": content_security_policy(nonce)}
+        )
 
     def do_POST(self) -> None:
         if not self._from_here():
@@ -98,8 +100,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(HTTPStatus.OK, {"row": body["row"], "decision": decision})
 
     def _from_here(self) -> bool:
-        host = self.headers.get("Host", "")
-        if self.client_address[0] != HOST or host not in (f"{HOST}:{self.server.port}", f"localhost:{self.server.port}"):
+        hosts = (f"{HOST}:{self.server.port}", f"localhost:{self.server.port}")
+        if self.client_address[0] != HOST or self.headers.get("Host", "") not in hosts:
             self._send_text(HTTPStatus.FORBIDDEN, "only this machine's 127.0.0.1 may use the review server")
             return False
         return True
