@@ -186,9 +186,9 @@ def _root(
 def _register() -> None:
     # The command modules define their commands; this module adds them (they never import it, so there
     # is no import cycle). They import only light modules at import time, so --help stays fast.
-    from cleanaudit.cli import audit_command, clean_command, label_commands
+    from cleanaudit.cli import audit_command, clean_command, label_commands, review_command
 
-    for module in (audit_command, clean_command, label_commands):
+    for module in (audit_command, clean_command, label_commands, review_command):
         module.register(app)
 
 

@@ -32,14 +32,14 @@ if TYPE_CHECKING:
     from cleanaudit.data.corrections import Corrections
     from cleanaudit.data.dataset import Dataset
     from cleanaudit.workflows.clean import CleaningPlan
-    from cleanaudit.workflows.clean_run import CleanRequest
     from cleanaudit.workflows.merging import ClassMerge
 
 REVIEWED = "reviewed"  # the manifest's source (and the strategy of a plan with no automatic one)
 _DONE = {"relabel": "relabelled", "drop": "removed", "keep": "kept"}
 
 
-def check_request(request: CleanRequest) -> None:
+# Requests are typed Any: clean_run calls us with its CleanRequest (importing it would close a cycle).
+def check_request(request: Any) -> None:
     """Refuse option combinations that make no sense with ``--corrections`` (before anything is read)."""
     if request.corrections is None:
         return
@@ -171,7 +171,7 @@ def passed_through(original: Dataset, plan: CleaningPlan) -> int:
     return count - sum(action == "removed" for action, _, _ in plan.outside.values())
 
 
-def payload(corrections: Corrections, request: CleanRequest) -> dict[str, Any]:
+def payload(corrections: Corrections, request: Any) -> dict[str, Any]:
     """The JSON ``corrections`` object: the file, decisions per action, and what decided the other rows."""
     return {
         "file": corrections.source,
