@@ -198,17 +198,6 @@ def test_static_page_downloads_the_same_csv(browser, out):
     browser.execute_script("localStorage.clear()")
 
 
-def _clean_has_corrections() -> bool:
-    from typer.testing import CliRunner
-
-    from cleanaudit.cli.app import app
-
-    return "--corrections" in CliRunner().invoke(app, ["clean", "--help"], terminal_width=200).output
-
-
-@pytest.mark.skipif(
-    not _clean_has_corrections(), reason="clean --corrections is not in this tree yet (issue 14, part 2)"
-)
 def test_clean_applies_what_was_clicked(browser, audited, out, tmp_path):
     import pandas as pd
     from typer.testing import CliRunner
