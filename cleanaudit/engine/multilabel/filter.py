@@ -13,21 +13,14 @@ from functools import reduce
 
 import numpy as np
 
+from ..filter import FILTER_BY as SINGLE_LABEL_FILTER_BY
 from . import _inputs
 from .per_class import find_multilabel_issues_per_class
 from .rank import multilabel_scores, score_method
 
 __all__ = ["find_label_issues", "find_multilabel_issues_per_class"]
 
-FILTER_BY = (
-    "prune_by_noise_rate",
-    "prune_by_class",
-    "both",
-    "confident_learning",
-    "predicted_neq_given",
-    "low_normalized_margin",
-    "low_self_confidence",
-)
+FILTER_BY = SINGLE_LABEL_FILTER_BY  # the same seven methods, each run per class
 _DEFAULTS = {
     "filter_by": "prune_by_noise_rate",
     "num_to_remove_per_class": None,
