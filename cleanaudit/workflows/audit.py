@@ -15,19 +15,20 @@ gates, the self-check rate), loads the data, obtains pred_probs, runs the checks
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cleanaudit.checks.runner import ChecksResult, SkippedCheck, run_checks, select_checks
-from cleanaudit.errors import ConfigError, InputError
 from cleanaudit.workflows.audit_plan import (
     AuditRequest,
     AuditResult,
     check_frame,
+    note_checks,
+    one_dataset,
     parse_check_params,
+    record_graph,
     validate_audit,
 )
 
@@ -60,13 +61,7 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
 
         return run_multilabel_audit(request, events)
     plan = validate_audit(request)
-    if len(plan.files) > 1:
-        raise ConfigError(
-            f"{request.describe_data()} names {len(plan.files)} datasets; audit them as a batch",
-            hint="use cleanaudit.workflows.batch.run_batch, or give one file",
-        )
-    if plan.files:
-        request = replace(request, data=plan.files)  # one file, even found in a folder or by a glob
+    request = one_dataset(request, plan)
     earlier = None
     if request.baseline is not None:  # read before fitting: a bad baseline should fail fast
         from cleanaudit.workflows.baseline import load_baseline
@@ -90,15 +85,7 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         check_params=plan.check_params,
         progress=log.progress,
     )
-    for skipped in checks.skipped:
-        log.note("check_skipped", f"skipped {skipped.name}: {skipped.reason}")
-    if not checks.results:
-        # Nothing was checked: passing would tell CI the data is fine when nobody looked.
-        reasons = "; ".join(f"{s.name}: {s.reason}" for s in checks.skipped) or "no checks selected"
-        raise InputError(
-            f"no check could run on {ds.paths[0] if ds.paths else 'the data'} ({reasons})",
-            hint="give the inputs the checks need (features, --pred-probs) or choose --checks",
-        )
+    note_checks(checks, log, str(ds.paths[0]) if ds.paths else "the data")
     measured = audit_measurements(checks)
     payload = audit_payload(checks, ds.ids, request.num_examples)
     result = AuditResult(checks, request.num_examples, annotators=crowd)
@@ -120,10 +107,7 @@ def run_audit(request: AuditRequest, *, events: Events | None = None) -> AuditRe
         payload["self_check"] = result.self_check.payload()
     elif request.self_check is not None:
         log.note("self_check_skipped", "self-check skipped: the label check did not run")
-    if checks.neighbour_graph is not None:  # how the graph was searched; an approximate one's recall
-        prepared.run["neighbour_graph"] = checks.neighbour_graph
-        if checks.neighbour_graph.get("note"):  # an approximate or a slower search was chosen: say so
-            log.note("neighbour_graph", checks.neighbour_graph["note"])
+    record_graph(checks, prepared.run, log)
     per_row = {**checks.per_row_columns(), **(crowd.consensus_columns() if crowd is not None else {})}
     result.context = prepared.conclude("audit", payload, measured=measured, per_row=per_row)
     complete_audit_payload(result)  # example rows with their values, the confusion matrix (Python callers too)

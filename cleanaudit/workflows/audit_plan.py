@@ -8,14 +8,14 @@ cycle: ``audit`` hands those runs over, and they need these pieces back.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cleanaudit.checks.runner import ChecksResult, resolve_params, run_checks, select_checks
-from cleanaudit.errors import ConfigError
+from cleanaudit.errors import ConfigError, InputError
 from cleanaudit.workflows.request import DataRequest
 from cleanaudit.workflows.result import CommandOutcome, RunContext
 
@@ -25,7 +25,17 @@ if TYPE_CHECKING:
     from cleanaudit.workflows.annotator_result import Crowd
     from cleanaudit.workflows.selfcheck import SelfCheckResult
 
-__all__ = ["AuditRequest", "AuditResult", "AuditPlan", "validate_audit", "check_frame", "parse_check_params"]
+__all__ = [
+    "AuditRequest",
+    "AuditResult",
+    "AuditPlan",
+    "validate_audit",
+    "one_dataset",
+    "check_frame",
+    "note_checks",
+    "record_graph",
+    "parse_check_params",
+]
 
 
 @dataclass
@@ -99,6 +109,40 @@ def validate_audit(request: AuditRequest) -> AuditPlan:
 
         check_annotator_request(request, self_check=request.self_check)
     return AuditPlan(files, overrides)
+
+
+def one_dataset(request: AuditRequest, plan: AuditPlan) -> AuditRequest:
+    """The request on its one dataset file (found in a folder or by a glob); several are a batch, refused here."""
+    if len(plan.files) > 1:
+        raise ConfigError(
+            f"{request.describe_data()} names {len(plan.files)} datasets; audit them as a batch",
+            hint="use cleanaudit.workflows.batch.run_batch, or give one file",
+        )
+    return replace(request, data=plan.files) if plan.files else request
+
+
+def note_checks(checks: ChecksResult, log: Any, where: str) -> None:
+    """A note per skipped check; an ``InputError`` when no check ran on ``where``.
+
+    Nothing checked must not pass: a green run would tell CI the data is fine when nobody looked.
+    """
+    for skipped in checks.skipped:
+        log.note("check_skipped", f"skipped {skipped.name}: {skipped.reason}")
+    if not checks.results:
+        reasons = "; ".join(f"{s.name}: {s.reason}" for s in checks.skipped) or "no checks selected"
+        raise InputError(
+            f"no check could run on {where} ({reasons})",
+            hint="give the inputs the checks need (features, --pred-probs) or choose --checks",
+        )
+
+
+def record_graph(checks: ChecksResult, run: dict[str, Any], log: Any) -> None:
+    """How the shared neighbour graph was searched, in ``run``; a note when not the usual exact search."""
+    if checks.neighbour_graph is None:
+        return
+    run["neighbour_graph"] = checks.neighbour_graph
+    if checks.neighbour_graph.get("note"):  # an approximate or a slower search was chosen: say so
+        log.note("neighbour_graph", checks.neighbour_graph["note"])
 
 
 def check_frame(

@@ -11,12 +11,11 @@ many rows have each class).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cleanaudit.errors import ConfigError, InputError
+from cleanaudit.errors import ConfigError
 
 if TYPE_CHECKING:
     from cleanaudit.events import Events
@@ -33,7 +32,14 @@ def run_multilabel_audit(request: AuditRequest, events: Events | None = None) ->
     """Audit one multi-label dataset (``request.task == "multilabel"``)."""
     from cleanaudit.checks.runner import ChecksResult, SkippedCheck, select_checks
     from cleanaudit.workflows.audit_payload import audit_measurements, audit_payload, complete_audit_payload
-    from cleanaudit.workflows.audit_plan import AuditResult, check_frame, validate_audit
+    from cleanaudit.workflows.audit_plan import (
+        AuditResult,
+        check_frame,
+        note_checks,
+        one_dataset,
+        record_graph,
+        validate_audit,
+    )
     from cleanaudit.workflows.multilabel_prepare import check_multilabel_request, prepare_multilabel
 
     plan = validate_audit(request)
@@ -41,13 +47,7 @@ def run_multilabel_audit(request: AuditRequest, events: Events | None = None) ->
     for option, given in (("--self-check", request.self_check is not None), ("--baseline", request.baseline)):
         if given:
             raise ConfigError(f"{option} is not supported with --task multilabel", hint=f"leave out {option}")
-    if len(plan.files) > 1:
-        raise ConfigError(
-            f"{request.describe_data()} names {len(plan.files)} datasets; audit them as a batch",
-            hint="use cleanaudit.workflows.batch.run_batch, or give one file",
-        )
-    if plan.files:
-        request = replace(request, data=plan.files)
+    request = one_dataset(request, plan)
     selected = select_checks(request.checks)
     prepared = prepare_multilabel(request, events, "audit", need_pred_probs="label" in selected)
     ds, log = prepared.dataset, prepared.log
@@ -79,18 +79,8 @@ def run_multilabel_audit(request: AuditRequest, events: Events | None = None) ->
         {n: dict(plan.check_params.get(n, {})) for n in order},
         graph,
     )
-    for s in checks.skipped:
-        log.note("check_skipped", f"skipped {s.name}: {s.reason}")
-    if not checks.results:
-        reasons = "; ".join(f"{s.name}: {s.reason}" for s in checks.skipped) or "no checks selected"
-        raise InputError(
-            f"no check could run on {ds.paths[0] if ds.paths else 'the data'} ({reasons})",
-            hint="give the inputs the checks need (features, --pred-probs) or choose --checks",
-        )
-    if graph is not None:
-        prepared.run["neighbour_graph"] = graph
-        if graph.get("note"):
-            log.note("neighbour_graph", graph["note"])
+    note_checks(checks, log, str(ds.paths[0]) if ds.paths else "the data")
+    record_graph(checks, prepared.run, log)
     payload = dict(audit_payload(checks, ds.ids, request.num_examples), task="multilabel")
     result = AuditResult(checks, request.num_examples)
     result.context = prepared.conclude(
