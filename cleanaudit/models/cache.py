@@ -181,6 +181,40 @@ def through_cache(
     return CacheOutcome(result, record, [Note("pred_probs_cache_failed", message)])
 
 
+def through_request_cache(
+    compute: Any,
+    dataset: Dataset,
+    request: Any,
+    log: Any,
+    *,
+    spec: str,
+    params: dict[str, Any],
+    trusted: Any,
+    extra: dict[str, Any] | None = None,
+) -> CacheOutcome:
+    """``compute()`` through the cache a command's request (a ``DataRequest``) asks for; notes added to ``log``.
+
+    ``use_cache=False`` (``--no-cache``) turns it off and ``cache_dir`` (``--cache-dir``) moves it;
+    the key is :func:`pred_probs_key` of the request's folds and seed, ``extra`` adding what else
+    decides the pred_probs (e.g. ``{"task": "multilabel"}``).
+    """
+    outcome = through_cache(
+        compute,
+        dataset,
+        folder=cache_folder(request.cache_dir) if request.use_cache else None,
+        model=spec,
+        model_params=params,
+        trusted_modules=trusted,
+        cv=request.cv,
+        seed=request.seed,
+        versions=library_versions(),
+        extra=extra,
+    )
+    for note in outcome.notes:
+        log.add(note)
+    return outcome
+
+
 def entry_paths(folder: Path, key: str) -> tuple[Path, Path]:
     """The ``.npy`` and ``.json`` files of entry ``key`` in ``folder``."""
     base = Path(folder) / SUBFOLDER / key

@@ -138,11 +138,11 @@ def _leave_out_uniform_classes(dataset: Any, log: Any) -> tuple[Any, np.ndarray]
 def _cross_validate(dataset: Any, request: DataRequest, log: Any) -> tuple[np.ndarray, dict[str, Any]]:
     from cleanaudit.models.multilabel import cross_val_multilabel_pred_probs
     from cleanaudit.models.specs import trusted_module_list
-    from cleanaudit.workflows.sources import _require_features, note_features
+    from cleanaudit.workflows.sources import _note_warnings, _require_features, note_features
 
     _require_features(dataset, ", ".join(str(p) for p in dataset.paths) or "the data")
     note_features(dataset, log)
-    from cleanaudit.models.cache import cache_folder, library_versions, through_cache
+    from cleanaudit.models.cache import through_request_cache
     from cleanaudit.models.crossval import PredProbsResult
 
     spec, params = request.models[0], request.model_param_dict()
@@ -164,23 +164,11 @@ def _cross_validate(dataset: Any, request: DataRequest, log: Any) -> tuple[np.nd
         fitted.append(fresh)
         return PredProbsResult(fresh.pred_probs, fresh.model, fresh.cv_folds, fresh.seed, SOURCE, [], fresh.warnings)
 
-    outcome = through_cache(
-        compute,
-        dataset,
-        folder=cache_folder(request.cache_dir) if request.use_cache else None,
-        model=spec,
-        model_params=params,
-        trusted_modules=trusted,
-        cv=request.cv,
-        seed=request.seed,
-        versions=library_versions(),
-        extra={"task": "multilabel"},
+    outcome = through_request_cache(
+        compute, dataset, request, log, spec=spec, params=params, trusted=trusted, extra={"task": "multilabel"}
     )
-    for note in outcome.notes:
-        log.add(note)
     result: Any = fitted[0] if fitted else outcome.result
-    for warning in result.warnings:
-        log.note("model_warning", warning)
+    _note_warnings(log, result.warnings)
     rare = [str(dataset.class_names[k]) for k in np.flatnonzero(dataset.labels.sum(axis=0) < request.cv)]
     rare_text = (
         f"; class(es) {', '.join(rare)} have fewer rows than folds, so some folds' models never saw them"

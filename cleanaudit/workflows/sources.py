@@ -234,13 +234,13 @@ def _from_training_file(
 
 
 def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: str) -> tuple[Member, dict[str, Any]]:
-    from cleanaudit.models.cache import cache_folder, library_versions, through_cache
+    from cleanaudit.models.cache import through_request_cache
     from cleanaudit.models.crossval import cross_val_pred_probs
     from cleanaudit.models.ensemble import Member
     from cleanaudit.models.specs import trusted_module_list
 
     params, trusted = request.model_param_dict(), trusted_module_list(list(request.trusted_modules))
-    outcome = through_cache(
+    outcome = through_request_cache(
         lambda: cross_val_pred_probs(
             dataset.features,
             dataset.labels,
@@ -254,17 +254,13 @@ def _cross_validate(dataset: Dataset, request: DataRequest, log: NoteLog, spec: 
             trusted_modules=trusted,
         ),
         dataset,
-        folder=cache_folder(request.cache_dir) if request.use_cache else None,
-        model=spec,
-        model_params=params,
-        trusted_modules=trusted,
-        cv=request.cv,
-        seed=request.seed,
-        versions=library_versions(),
+        request,
+        log,
+        spec=spec,
+        params=params,
+        trusted=trusted,
     )
     result = outcome.result
-    for note in outcome.notes:
-        log.add(note)
     _note_warnings(log, result.warnings)
     if result.candidates:
         note_candidates(log, result.model, result.candidates)
