@@ -63,6 +63,26 @@ def source_table(frame: pd.DataFrame, paths: Sequence[Path | str], output: Path)
     return text
 
 
+def write_table_and_manifest(
+    output: Path, table: pd.DataFrame, manifest: pd.DataFrame, checkpoint: Any = None
+) -> dict[str, str | None]:
+    """Write the cleaned ``table`` to ``output`` and ``manifest`` beside it, together or neither.
+
+    ``checkpoint()``, when given, runs after both are written and before they are moved into place
+    (the CLI raises there after a Ctrl-C). Returns the payload's ``output_file`` and ``manifest_file``.
+    """
+    from cleanaudit.data.write import FileSet, write_frame
+
+    target = manifest_path(output)
+    with FileSet() as staged:
+        staged.write(output, lambda temp: write_frame(table, temp))
+        staged.write(target, lambda temp: write_frame(manifest, temp))
+        if checkpoint is not None:
+            checkpoint()
+        staged.commit()
+    return {"output_file": str(output), "manifest_file": str(target)}
+
+
 def cleaned_table(
     table: pd.DataFrame,
     label_column: str,

@@ -154,20 +154,12 @@ def consensus_manifest(dataset: Dataset, crowd: Crowd) -> pd.DataFrame:
 
 def _write(dataset: Dataset, manifest: pd.DataFrame, output: Path, checkpoint: Callable[[], None] | None) -> dict:
     from cleanaudit.data.annotators import CONSENSUS_COLUMN
-    from cleanaudit.data.cleaned import manifest_path, source_table
-    from cleanaudit.data.write import FileSet, write_frame
+    from cleanaudit.data.cleaned import source_table, write_table_and_manifest
 
     frame = dataset.input_frame.drop(columns=[dataset.label_column])  # the vote the model was trained on
     table = source_table(frame, dataset.paths, output).copy()
     table[CONSENSUS_COLUMN] = manifest["consensus_label"].to_numpy()
-    target = manifest_path(output)
-    with FileSet() as staged:  # the table and its manifest land together, or neither
-        staged.write(output, lambda temp: write_frame(table, temp))
-        staged.write(target, lambda temp: write_frame(manifest, temp))
-        if checkpoint is not None:
-            checkpoint()
-        staged.commit()
-    return {"output_file": str(output), "manifest_file": str(target)}
+    return write_table_and_manifest(output, table, manifest, checkpoint)  # together, or neither
 
 
 def _plain(value: Any) -> Any:

@@ -135,10 +135,10 @@ def run_multilabel_clean(
 
 def _new_sets(ds: Any, issues: MultilabelIssues, relabel: np.ndarray) -> list[list[Any]]:
     """Each row's set as written: as given (all classes, also those left out), or corrected where ``relabel``."""
-    from cleanaudit.data.label_sets import encode_label_sets
+    from cleanaudit.data.label_sets import encode_label_sets, label_set_names
 
     full, names = encode_label_sets(ds.frame[ds.label_column], sep=ds.label_sep, column=ds.label_column)
-    sets = [[names[k] for k in np.flatnonzero(row)] for row in full]
+    sets = [label_set_names(row, names) for row in full]
     audited = {name: k for k, name in enumerate(ds.class_names)}
     suggested = issues.suggested
     for i in np.flatnonzero(relabel):
@@ -188,8 +188,7 @@ def _write(
 ) -> dict[str, str | None]:
     import pandas as pd
 
-    from cleanaudit.data.cleaned import manifest_path, source_table
-    from cleanaudit.data.write import FileSet, write_frame
+    from cleanaudit.data.cleaned import source_table, write_table_and_manifest
 
     table = source_table(ds.input_frame, ds.paths, output).copy()
     column = table[ds.label_column]
@@ -200,11 +199,4 @@ def _write(
         cells[i] = cell
     table[ds.label_column] = pd.Series(cells, index=table.index)
     cleaned = table.loc[actions != "removed"].reset_index(drop=True)
-    target = manifest_path(output)
-    with FileSet() as staged:  # the table and its manifest land together, or neither
-        staged.write(output, lambda temp: write_frame(cleaned, temp))
-        staged.write(target, lambda temp: write_frame(manifest, temp))
-        if checkpoint is not None:
-            checkpoint()
-        staged.commit()
-    return {"output_file": str(output), "manifest_file": str(target)}
+    return write_table_and_manifest(output, cleaned, manifest, checkpoint)  # together, or neither
