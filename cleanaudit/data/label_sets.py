@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from cleanaudit.errors import InputError
-from cleanaudit.errors import name_list as _names
 
 __all__ = ["encode_label_sets", "label_set_lists", "label_set_names", "format_label_set", "empty_rows"]
 
@@ -128,11 +127,6 @@ def _whole_numbers(tokens: set) -> dict | None:
         else:
             return None
     return mapped if len(set(mapped.values())) == len(mapped) else None
-
-
-def describe_classes(class_names: Sequence) -> str:
-    """The class names in a sentence (at most 10 shown)."""
-    return _names(list(class_names), limit=10)
 
 
 def label_sets_note(onehot: np.ndarray, column: str) -> list:

@@ -40,13 +40,8 @@ def multilabel_issue_tables(result: MultilabelIssues, top: int | None = None) ->
         caption += f"; showing the {len(rows)} most severe (--top to change)"
     return [
         TableData("Label issues, most severe first", columns, rows, caption=caption),
-        multilabel_class_table(result),
+        class_flags_table(result.per_class_rows()),
     ]
-
-
-def multilabel_class_table(result: MultilabelIssues) -> TableData:
-    """Per class: how many rows were given it, and how many of its labels look wrong or missing."""
-    return class_flags_table(result.per_class_rows())
 
 
 def class_flags_table(per_class: Sequence[dict[str, Any]]) -> TableData:

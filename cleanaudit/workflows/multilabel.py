@@ -71,7 +71,9 @@ class MultilabelIssues(CommandOutcome):
         return np.where(self.per_class, 1 - self.given, self.given).astype(np.int8)
 
     def _names(self, row: np.ndarray) -> list[Any]:
-        return [_plain(self.class_names[k]) for k in np.flatnonzero(row)]
+        from cleanaudit.data.label_sets import label_set_names
+
+        return [_plain(name) for name in label_set_names(row, self.class_names)]
 
     def issues(self, top: int | None = None) -> list[dict[str, Any]]:
         rows = self.ranked_rows if top is None else self.ranked_rows[:top]
